@@ -1,0 +1,219 @@
+// Residual blocks: conv_bn (a convolution and its BatchNorm), basic_block and bottleneck.
+// Each block type knows its shapes, counts and state-dict names at compile time and runs one
+// image in channels-last order at run time.
+#pragma once
+// IWYU pragma: private, include <ctresnet/ctresnet.hpp>
+
+#include <ctresnet/describe.hpp>
+#include <ctresnet/layers.hpp>
+#include <ctresnet/tensor_ops.hpp>
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <tuple>
+
+namespace ctresnet {
+
+/// The workspace of one image while it passes through the network: the current activation `x`,
+/// three spare activation buffers, and convolution scratch. A block leaves its output in `x` and
+/// hands the other buffers back as spares.
+struct image_buffers {
+  float* x;
+  float* spare[3];
+  ops::conv_scratch scratch;
+};
+
+/// A convolution followed by its BatchNorm: the unit every ResNet is made of. Its state is the
+/// conv weights (HWIO) followed by the BatchNorm's four vectors.
+template <class In, int OutChannels, int Kernel, int Stride, int Padding>
+struct conv_bn {
+  using conv = conv2d<In::channels, OutChannels, Kernel, Stride, Padding>;
+  using norm = batch_norm<OutChannels>;
+  using input = In;
+  using output = typename conv::template output_shape<In>;
+
+  static constexpr index_t state_floats = conv::num_params + norm::state_floats;
+  static constexpr index_t num_params = conv::num_params + norm::num_params;
+  static constexpr index_t num_macs = conv::template macs<In>;
+  static constexpr index_t patch_floats = conv::template patch_floats<In>;
+  static constexpr ops::conv_geometry geometry{In::height,      In::width,     In::channels, output::height,
+                                               output::width,   OutChannels,   Kernel,       Stride,
+                                               Padding};
+
+  static void forward(const float* state, const float* in, const float* residual, bool relu, float* out,
+                      const ops::conv_scratch& scratch) {
+    ops::conv2d(geometry, in, state, ops::conv_epilogue{state + conv::num_params, residual, relu}, out, scratch);
+  }
+
+  template <class Visitor>
+  static void visit_tensors(Visitor&& visit, const std::string& conv_name, const std::string& norm_name,
+                            index_t offset) {
+    visit(tensor_info{conv_name + ".weight", tensor_role::conv_weight, 4, {OutChannels, In::channels, Kernel, Kernel},
+                      offset});
+    const char* const suffixes[] = {".weight", ".bias", ".running_mean", ".running_var"};
+    const tensor_role roles[] = {tensor_role::norm_weight, tensor_role::norm_bias, tensor_role::norm_running_mean,
+                                 tensor_role::norm_running_var};
+    for (int i = 0; i < 4; ++i)
+      visit(tensor_info{norm_name + suffixes[i], roles[i], 1, {OutChannels, 0, 0, 0},
+                        offset + conv::num_params + i * index_t{OutChannels}});
+  }
+
+  template <class Visitor>
+  static void visit_layers(Visitor&& visit, const std::string& conv_name, const std::string& norm_name, int depth) {
+    const std::string k = std::to_string(Kernel);
+    visit(layer_info{conv_name, "Conv2d " + k + "x" + k + "/" + std::to_string(Stride), depth, output::channels,
+                     output::height, output::width, conv::num_params, num_macs});
+    visit(layer_info{norm_name, "BatchNorm2d", depth, output::channels, output::height, output::width,
+                     norm::num_params, 0});
+  }
+};
+
+namespace detail {
+
+/// The 1x1 projection shortcut (conv + BN) when a block has one, nothing otherwise.
+template <bool Projection, class In, int OutChannels, int Stride>
+struct shortcut {
+  using output = In;
+  static constexpr index_t state_floats = 0, num_params = 0, num_macs = 0, patch_floats = 0;
+  static const float* forward(const float*, const float* in, float*, const ops::conv_scratch&) { return in; }
+  template <class Visitor, class Layout>
+  static void visit_tensors(Visitor&&, const std::string&, index_t, Layout*) {}
+  template <class Visitor, class Layout>
+  static void visit_layers(Visitor&&, const std::string&, int, Layout*) {}
+};
+
+template <class In, int OutChannels, int Stride>
+struct shortcut<true, In, OutChannels, Stride> {
+  using projection = conv_bn<In, OutChannels, 1, Stride, 0>;
+  using output = typename projection::output;
+  static constexpr index_t state_floats = projection::state_floats, num_params = projection::num_params,
+                           num_macs = projection::num_macs, patch_floats = projection::patch_floats;
+  static const float* forward(const float* state, const float* in, float* out, const ops::conv_scratch& scratch) {
+    projection::forward(state, in, nullptr, false, out, scratch);
+    return out;
+  }
+  template <class Visitor, class Layout>
+  static void visit_tensors(Visitor&& visit, const std::string& prefix, index_t offset, Layout*) {
+    projection::visit_tensors(visit, prefix + Layout::downsample_conv_name(), prefix + Layout::downsample_norm_name(),
+                              offset);
+  }
+  template <class Visitor, class Layout>
+  static void visit_layers(Visitor&& visit, const std::string& prefix, int depth, Layout*) {
+    projection::visit_layers(visit, prefix + Layout::downsample_conv_name(), prefix + Layout::downsample_norm_name(),
+                             depth);
+  }
+};
+
+/// The largest of some compile-time sizes (0 for none).
+template <class... Values>
+constexpr index_t max_of(Values... values) {
+  index_t m = 0;
+  ((m = std::max<index_t>(m, values)), ...);
+  return m;
+}
+
+}  // namespace detail
+
+/// What every block unit shares: its convolutions (main branch in order, then the shortcut, which
+/// is also the order of their state), the residual shape check, totals, and state-dict names.
+template <class Kind, class Layout, class Shortcut, class... Convs>
+struct block_parts {
+  template <std::size_t I>
+  using conv = std::tuple_element_t<I, std::tuple<Convs...>>;
+  using shortcut = Shortcut;
+  using input = typename conv<0>::input;
+  using output = typename conv<sizeof...(Convs) - 1>::output;
+  static_assert(detail::check_residual_shapes<output, typename Shortcut::output>::value);
+
+  static constexpr index_t state_floats = (Convs::state_floats + ... + Shortcut::state_floats);
+  static constexpr index_t num_params = (Convs::num_params + ... + Shortcut::num_params);
+  static constexpr index_t num_macs = (Convs::num_macs + ... + Shortcut::num_macs);
+  static constexpr index_t max_patch_floats = detail::max_of(Convs::patch_floats..., Shortcut::patch_floats);
+  static constexpr index_t max_activation_floats = detail::max_of(Convs::input::size..., output::size);
+  static constexpr int max_channels = static_cast<int>(detail::max_of(Convs::output::channels...));
+
+  /// Where each conv's state starts; the last entry is the shortcut's.
+  static constexpr std::array<index_t, sizeof...(Convs) + 1> offsets = [] {
+    std::array<index_t, sizeof...(Convs) + 1> o{};
+    const index_t sizes[] = {Convs::state_floats...};
+    for (std::size_t i = 1; i < o.size(); ++i) o[i] = o[i - 1] + sizes[i - 1];
+    return o;
+  }();
+  static constexpr index_t shortcut_offset = offsets[sizeof...(Convs)];
+
+  template <class Visitor>
+  static void visit_tensors(Visitor&& visit, const std::string& prefix, index_t offset) {
+    int i = 0;
+    ((Convs::visit_tensors(visit, prefix + Layout::block_conv_name(Kind::family, i),
+                           prefix + Layout::block_norm_name(Kind::family, i), offset + offsets[std::size_t(i)]),
+      ++i),
+     ...);
+    Shortcut::visit_tensors(visit, prefix, offset + shortcut_offset, static_cast<Layout*>(nullptr));
+  }
+
+  template <class Visitor>
+  static void visit_layers(Visitor&& visit, const std::string& prefix, int depth) {
+    int i = 0;
+    ((Convs::visit_layers(visit, prefix + Layout::block_conv_name(Kind::family, i),
+                          prefix + Layout::block_norm_name(Kind::family, i), depth),
+      ++i),
+     ...);
+    Shortcut::visit_layers(visit, prefix, depth, static_cast<Layout*>(nullptr));
+  }
+};
+
+/// ResNet-18/34's block: two 3x3 convs; the first carries the stride.
+struct basic_block {
+  static constexpr int expansion = 1;
+  static constexpr const char* family = "basicblock";
+  static constexpr const char* type_name = "BasicBlock";
+
+  template <class In, int Width, int Stride, bool Projection, class Layout,
+            class ConvA = conv_bn<In, Width, 3, Stride, 1>>
+  struct unit : block_parts<basic_block, Layout, detail::shortcut<Projection, In, Width * expansion, Stride>, ConvA,
+                            conv_bn<typename ConvA::output, Width, 3, 1, 1>> {
+    static void forward(const float* state, image_buffers& b) {
+      using parts = typename unit::block_parts;
+      const auto& o = parts::offsets;
+      float* const x = b.x;
+      float* const t1 = b.spare[0];
+      float* const t2 = b.spare[1];
+      float* const projected = b.spare[2];
+      parts::template conv<0>::forward(state + o[0], x, nullptr, true, t1, b.scratch);
+      const float* residual = parts::shortcut::forward(state + o[2], x, projected, b.scratch);
+      parts::template conv<1>::forward(state + o[1], t1, residual, true, t2, b.scratch);
+      b = image_buffers{t2, {x, t1, projected}, b.scratch};
+    }
+  };
+};
+
+/// ResNet-50/101/152's block: 1x1 reduce, 3x3, 1x1 expand (x4). torchvision puts the stride on the
+/// 3x3; a layout with `stride_on_first_1x1` puts it on the first 1x1, as the original paper did.
+struct bottleneck {
+  static constexpr int expansion = 4;
+  static constexpr const char* family = "bottleneck";
+  static constexpr const char* type_name = "Bottleneck";
+
+  template <class In, int Width, int Stride, bool Projection, class Layout,
+            class Reduce = conv_bn<In, Width, 1, Layout::stride_on_first_1x1 ? Stride : 1, 0>,
+            class Spatial = conv_bn<typename Reduce::output, Width, 3, Layout::stride_on_first_1x1 ? 1 : Stride, 1>>
+  struct unit : block_parts<bottleneck, Layout, detail::shortcut<Projection, In, Width * expansion, Stride>, Reduce,
+                            Spatial, conv_bn<typename Spatial::output, Width * expansion, 1, 1, 0>> {
+    static void forward(const float* state, image_buffers& b) {
+      using parts = typename unit::block_parts;
+      const auto& o = parts::offsets;
+      float* const x = b.x;
+      float* const t1 = b.spare[0];
+      float* const t2 = b.spare[1];
+      float* const projected = b.spare[2];
+      parts::template conv<0>::forward(state + o[0], x, nullptr, true, t1, b.scratch);
+      parts::template conv<1>::forward(state + o[1], t1, nullptr, true, t2, b.scratch);
+      const float* residual = parts::shortcut::forward(state + o[3], x, projected, b.scratch);
+      parts::template conv<2>::forward(state + o[2], t2, residual, true, t1, b.scratch);
+      b = image_buffers{t1, {x, t2, projected}, b.scratch};
+    }
+  };
+};
+
+}  // namespace ctresnet

@@ -1,0 +1,50 @@
+// What a network tells about itself: its state-dict tensors and its layers, one record each.
+#pragma once
+// IWYU pragma: private, include <ctresnet/ctresnet.hpp>
+
+#include <ctresnet/config.hpp>
+
+#include <array>
+#include <string>
+
+namespace ctresnet {
+
+/// What a state-dict tensor is for; it decides its initialisation and its storage order.
+enum class tensor_role { conv_weight, norm_weight, norm_bias, norm_running_mean, norm_running_var, linear_weight, linear_bias };
+
+/// Convolution weights are kept as [kH, kW, I, O] (the order a channels-last patch matrix multiplies
+/// with); everything else in PyTorch's own element order.
+constexpr bool stored_as_hwio(tensor_role role) { return role == tensor_role::conv_weight; }
+
+/// One entry of the state dict: PyTorch's name and shape, and where ctresnet keeps it.
+struct tensor_info {
+  std::string name;
+  tensor_role role;
+  int rank;
+  std::array<index_t, 4> shape;  // PyTorch's shape; the first `rank` entries count
+  index_t offset;                // in floats, into the network's state buffer
+
+  index_t elements() const {
+    index_t n = 1;
+    for (int i = 0; i < rank; ++i) n *= shape[static_cast<std::size_t>(i)];
+    return n;
+  }
+  /// "[64, 3, 7, 7]"
+  std::string shape_string() const {
+    std::string s = "[";
+    for (int i = 0; i < rank; ++i) s += (i ? ", " : "") + std::to_string(shape[static_cast<std::size_t>(i)]);
+    return s + "]";
+  }
+};
+
+/// One row of a network summary. Depth 1 is a stage (or the stem and head), 2 a block, 3 a layer.
+struct layer_info {
+  std::string name;
+  std::string type;
+  int depth;
+  int channels, height, width;  // output shape of one image
+  index_t params;
+  index_t macs;
+};
+
+}  // namespace ctresnet

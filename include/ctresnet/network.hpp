@@ -1,0 +1,413 @@
+// The network template: stem, stages of residual blocks, classifier head. Every shape, count and
+// buffer size is a compile-time constant of the type; only the batch size is chosen at run time.
+#pragma once
+// IWYU pragma: private, include <ctresnet/ctresnet.hpp>
+
+#include <ctresnet/blocks.hpp>
+#include <ctresnet/init.hpp>
+#include <ctresnet/layout.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace ctresnet {
+
+/// Blocks per stage, e.g. stages<3, 4, 6, 3> for ResNet-50.
+template <int... BlockCounts>
+struct stages {
+  static constexpr int count = sizeof...(BlockCounts);
+};
+
+namespace detail {
+
+/// ImageNet stem: 7x7/2 conv, BatchNorm, ReLU, 3x3/2 max pool.
+template <class In, class Layout>
+struct imagenet_stem {
+  using conv = conv_bn<In, Layout::stem_width, 7, 2, 3>;
+  using pool = max_pool2d<3, 2, 1>;
+  using input = In;
+  using output = typename pool::template output_shape<typename conv::output>;
+
+  static constexpr index_t state_floats = conv::state_floats;
+  static constexpr index_t num_params = conv::num_params;
+  static constexpr index_t num_macs = conv::num_macs;
+  static constexpr index_t max_patch_floats = conv::patch_floats;
+  static constexpr index_t max_activation_floats = max_of(In::size, conv::output::size, output::size);
+  static constexpr int max_channels = Layout::stem_width;
+
+  static void forward(const float* state, image_buffers& b) {
+    using c = typename conv::output;
+    conv::forward(state, b.x, nullptr, true, b.spare[0], b.scratch);
+    ops::max_pool(b.spare[0], c::height, c::width, c::channels, pool::kernel, pool::stride, pool::padding,
+                  output::height, output::width, b.x);
+  }
+  template <class Visitor>
+  static void visit_tensors(Visitor&& visit, index_t offset) {
+    conv::visit_tensors(visit, Layout::stem_conv_name(), Layout::stem_norm_name(), offset);
+  }
+  template <class Visitor>
+  static void visit_layers(Visitor&& visit) {
+    conv::visit_layers(visit, Layout::stem_conv_name(), Layout::stem_norm_name(), 1);
+    visit(layer_info{"maxpool", "MaxPool2d 3x3/2", 1, output::channels, output::height, output::width, 0, 0});
+  }
+};
+
+/// One stage ("layer1" ... "layer4"): a first block that may change stride and width, then
+/// Blocks - 1 identical blocks. The identical ones are one type run in a loop, so a stage of 200
+/// blocks costs the compiler no more than a stage of 2.
+template <class Kind, class In, int Index, int Blocks, class Layout>
+struct stage {
+  static constexpr int width = Layout::stage_width(Index);
+  static constexpr int stride = Layout::stage_stride(Index);
+  using first = typename Kind::template unit<
+      In, width, stride, Layout::projection_shortcut(stride, In::channels, width * Kind::expansion), Layout>;
+  // After the first block the shape no longer changes, so no layout wants a projection there.
+  using repeated = typename Kind::template unit<typename first::output, width, 1, false, Layout>;
+  using input = In;
+  using output = typename first::output;
+
+  static constexpr index_t state_floats = first::state_floats + (Blocks - 1) * repeated::state_floats;
+  static constexpr index_t num_params = first::num_params + (Blocks - 1) * repeated::num_params;
+  static constexpr index_t num_macs = first::num_macs + (Blocks - 1) * repeated::num_macs;
+  static constexpr index_t max_patch_floats = max_of(first::max_patch_floats, repeated::max_patch_floats);
+  static constexpr index_t max_activation_floats =
+      max_of(first::max_activation_floats, repeated::max_activation_floats);
+  static constexpr int max_channels = static_cast<int>(max_of(first::max_channels, repeated::max_channels));
+
+  static constexpr index_t block_offset(int block) {
+    return block == 0 ? 0 : first::state_floats + (block - 1) * repeated::state_floats;
+  }
+
+  static void forward(const float* state, image_buffers& b) {
+    first::forward(state, b);
+    for (int i = 1; i < Blocks; ++i) repeated::forward(state + block_offset(i), b);
+  }
+  template <class Visitor>
+  static void visit_tensors(Visitor&& visit, index_t offset) {
+    for (int i = 0; i < Blocks; ++i) {
+      const std::string prefix = Layout::stage_name(Index) + "." + std::to_string(i) + ".";
+      if (i == 0)
+        first::visit_tensors(visit, prefix, offset);
+      else
+        repeated::visit_tensors(visit, prefix, offset + block_offset(i));
+    }
+  }
+  template <class Visitor>
+  static void visit_layers(Visitor&& visit) {
+    visit(layer_info{Layout::stage_name(Index), "Sequential", 1, output::channels, output::height, output::width,
+                     num_params, num_macs});
+    for (int i = 0; i < Blocks; ++i) {
+      const std::string name = Layout::stage_name(Index) + "." + std::to_string(i);
+      const bool is_first = i == 0;
+      visit(layer_info{name, Kind::type_name, 2, output::channels, output::height, output::width,
+                       is_first ? first::num_params : repeated::num_params,
+                       is_first ? first::num_macs : repeated::num_macs});
+      if (is_first)
+        first::visit_layers(visit, name + ".", 3);
+      else
+        repeated::visit_layers(visit, name + ".", 3);
+    }
+  }
+};
+
+/// Chains stages: each one's input is the previous one's output. Yields a tuple of stage types.
+template <class Kind, class Layout, class In, int Index, class Built, int... Counts>
+struct stage_chain {
+  using type = Built;
+  using output = In;
+};
+template <class Kind, class Layout, class In, int Index, class... Built, int Count, int... Rest>
+struct stage_chain<Kind, Layout, In, Index, std::tuple<Built...>, Count, Rest...> {
+  using next = stage<Kind, In, Index, Count, Layout>;
+  using chain = stage_chain<Kind, Layout, typename next::output, Index + 1, std::tuple<Built..., next>, Rest...>;
+  using type = typename chain::type;
+  using output = typename chain::output;
+};
+
+/// Average pool (adaptive to 1x1, or the layout's fixed window with stride 1), flatten, fc.
+template <class In, int Classes, class Layout>
+struct classifier_head {
+  static constexpr bool adaptive = Layout::fixed_avg_pool == 0;
+  static constexpr int kernel_height = adaptive ? In::height : Layout::fixed_avg_pool;
+  static constexpr int kernel_width = adaptive ? In::width : Layout::fixed_avg_pool;
+  static_assert(check_input_large_enough<In::height, In::width, (adaptive ? 1 : Layout::fixed_avg_pool)>::value);
+  // Clamped so that a failed check above is the only error the user reads.
+  using pooled = shape<In::channels, std::max(1, window_out(In::height, kernel_height, 1, 0)),
+                       std::max(1, window_out(In::width, kernel_width, 1, 0))>;
+  // Both torchvision and the reference example size fc for the last stage's channels.
+  using fc = linear<In::channels, std::max(1, Classes)>;
+  using input = In;
+  using output = typename fc::template output_shape<pooled>;
+
+  static constexpr index_t state_floats = fc::num_params;
+  static constexpr index_t num_params = fc::num_params;
+  static constexpr index_t num_macs = fc::macs;
+  static constexpr index_t max_activation_floats = pooled::size;
+
+  static void forward(const float* state, image_buffers& b, float* logits) {
+    float* features = b.spare[0];
+    ops::avg_pool_to_chw(b.x, In::width, In::channels, kernel_height, kernel_width, 1, pooled::height,
+                         pooled::width, features);
+    ops::linear(features, state, state + index_t{Classes} * In::channels, In::channels, Classes, logits);
+  }
+  template <class Visitor>
+  static void visit_tensors(Visitor&& visit, index_t offset) {
+    const std::string name = Layout::classifier_name();
+    visit(tensor_info{name + ".weight", tensor_role::linear_weight, 2, {Classes, In::channels, 0, 0}, offset});
+    visit(tensor_info{name + ".bias", tensor_role::linear_bias, 1, {Classes, 0, 0, 0},
+                      offset + index_t{Classes} * In::channels});
+  }
+  template <class Visitor>
+  static void visit_layers(Visitor&& visit) {
+    const std::string k = std::to_string(kernel_height) + "x" + std::to_string(kernel_width);
+    visit(layer_info{"avgpool", adaptive ? "AdaptiveAvgPool2d 1x1" : "AvgPool2d " + k + "/1", 1, pooled::channels,
+                     pooled::height, pooled::width, 0, 0});
+    visit(layer_info{Layout::classifier_name(), "Linear", 1, Classes, 1, 1, num_params, num_macs});
+  }
+};
+
+template <class... Parts>
+constexpr std::array<index_t, sizeof...(Parts)> state_offsets() {
+  std::array<index_t, sizeof...(Parts)> offsets{};
+  const index_t sizes[] = {Parts::state_floats...};
+  for (std::size_t i = 1; i < offsets.size(); ++i) offsets[i] = offsets[i - 1] + sizes[i - 1];
+  return offsets;
+}
+
+}  // namespace detail
+
+template <class Block, class Stages, int Classes, class Input, class Layout>
+class resnet;
+
+/// A ResNet as a type. Block is basic_block or bottleneck, Stages the blocks per stage, Input the
+/// shape of one image, Layout an architecture policy (torchvision_layout, reference_layout, ...).
+///
+/// Parameters and BatchNorm running statistics live in one buffer ("state"), in state-dict order;
+/// `visit_tensors` names every tensor in it. A forward pass needs `workspace_floats` of scratch per
+/// call; it is allocated for you unless you pass your own.
+template <class Block, int... BlockCounts, int Classes, class Input, class Layout>
+class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
+  static_assert(detail::check_positive_classes<Classes>::value);
+  static_assert(detail::check_stage_list_not_empty<sizeof...(BlockCounts)>::value);
+  static_assert(detail::check_block_counts_positive<((BlockCounts > 0) && ...)>::value);
+
+  using chain = detail::stage_chain<Block, Layout, typename detail::imagenet_stem<Input, Layout>::output, 0,
+                                    std::tuple<>, BlockCounts...>;
+
+ public:
+  using block_type = Block;
+  using layout = Layout;
+  using input_shape = Input;
+  using stem_type = detail::imagenet_stem<Input, Layout>;
+  using stage_types = typename chain::type;
+  using features_shape = typename chain::output;  // the last stage's output
+  using head_type = detail::classifier_head<features_shape, Classes, Layout>;
+
+  static constexpr int num_classes = Classes;
+  static constexpr int num_stages = sizeof...(BlockCounts);
+  static constexpr std::array<int, sizeof...(BlockCounts)> blocks_per_stage{BlockCounts...};
+
+ private:
+  template <std::size_t... I>
+  static constexpr auto totals(std::index_sequence<I...>) {
+    using parts = std::tuple<std::tuple_element_t<I, stage_types>...>;
+    struct sums {
+      std::array<index_t, num_stages + 2> offsets;
+      index_t num_params, num_macs, max_patch_floats, max_activation_floats, max_channels;
+    };
+    return sums{detail::state_offsets<stem_type, std::tuple_element_t<I, parts>..., head_type>(),
+                (stem_type::num_params + ... + std::tuple_element_t<I, parts>::num_params) + head_type::num_params,
+                (stem_type::num_macs + ... + std::tuple_element_t<I, parts>::num_macs) + head_type::num_macs,
+                detail::max_of(stem_type::max_patch_floats, std::tuple_element_t<I, parts>::max_patch_floats...),
+                detail::max_of(Input::size, stem_type::max_activation_floats,
+                               std::tuple_element_t<I, parts>::max_activation_floats...,
+                               head_type::max_activation_floats),
+                detail::max_of(stem_type::max_channels, std::tuple_element_t<I, parts>::max_channels...)};
+  }
+  static constexpr auto sums = totals(std::make_index_sequence<num_stages>{});
+  static constexpr index_t head_offset = sums.offsets[num_stages + 1];
+
+ public:
+  /// Learnable parameters (conv and fc weights, BatchNorm affine), as torchvision counts them.
+  static constexpr index_t num_params = sums.num_params;
+  /// Multiply-adds of conv and fc layers for one image.
+  static constexpr index_t num_macs = sums.num_macs;
+  /// Floats in the state buffer: the parameters plus BatchNorm running mean and variance.
+  static constexpr index_t state_floats = head_offset + head_type::state_floats;
+  /// Largest activation of one image, in floats.
+  static constexpr index_t max_activation_floats = sums.max_activation_floats;
+  /// Scratch for one forward call (any batch size): four activation buffers, the largest patch
+  /// matrix, and a per-channel scale and shift.
+  static constexpr index_t workspace_floats =
+      4 * sums.max_activation_floats + sums.max_patch_floats + 2 * sums.max_channels;
+  static constexpr std::size_t workspace_bytes = sizeof(float) * static_cast<std::size_t>(workspace_floats);
+
+  using input_tensor = Eigen::Tensor<float, 4, Eigen::RowMajor>;
+  using output_tensor = Eigen::Tensor<float, 2, Eigen::RowMajor>;
+  using input_map = Eigen::TensorMap<const Eigen::Tensor<float, 4, Eigen::RowMajor>>;
+  using output_map = Eigen::TensorMap<Eigen::Tensor<float, 2, Eigen::RowMajor>>;
+
+  /// Every state-dict tensor, in order: visit(const tensor_info&).
+  template <class Visitor>
+  static void visit_tensors(Visitor&& visit) {
+    stem_type::visit_tensors(visit, 0);
+    visit_stage_tensors(visit, std::make_index_sequence<num_stages>{});
+    head_type::visit_tensors(visit, head_offset);
+  }
+  static std::vector<tensor_info> tensors() {
+    std::vector<tensor_info> all;
+    visit_tensors([&](const tensor_info& t) { all.push_back(t); });
+    return all;
+  }
+
+  /// Every layer, block and stage with its output shape, parameters and MACs: visit(const layer_info&).
+  template <class Visitor>
+  static void visit_layers(Visitor&& visit) {
+    stem_type::visit_layers(visit);
+    std::apply([&](auto... stage) { (decltype(stage)::visit_layers(visit), ...); }, stage_types{});
+    head_type::visit_layers(visit);
+  }
+
+  /// A network initialised as torchvision and the reference example do (Kaiming-normal convs,
+  /// BatchNorm weight 1 and bias 0, PyTorch's default Linear), from a seeded generator.
+  explicit resnet(std::uint64_t seed = 0) : state_(static_cast<std::size_t>(state_floats)) { initialize(seed); }
+
+  /// Re-initialise every tensor from `seed`.
+  void initialize(std::uint64_t seed) {
+    pytorch_initializer init(seed);
+    visit_tensors([&](const tensor_info& t) { init(t, state_.data()); });
+  }
+
+  /// The state buffer, `state_floats` floats in the order `visit_tensors` describes.
+  float* state_data() { return state_.data(); }
+  const float* state_data() const { return state_.data(); }
+
+  /// Logits (N, classes) for an NCHW batch (N, C, H, W); N >= 1 is chosen at run time.
+  output_tensor forward(const input_map& images) const {
+    output_tensor logits(images.dimension(0), Classes);
+    std::vector<float> workspace(static_cast<std::size_t>(workspace_floats));
+    forward(images, output_map(logits.data(), logits.dimension(0), Classes), workspace.data());
+    return logits;
+  }
+  output_tensor forward(const input_tensor& images) const {
+    return forward(input_map(images.data(), images.dimensions()));
+  }
+
+  /// The allocation-free form: logits go to `logits` (N, classes), scratch to `workspace`, which
+  /// must hold `workspace_floats` floats and may be shared by calls that do not overlap in time.
+  void forward(const input_map& images, output_map logits, float* workspace) const {
+    check_input(images.dimension(0), images.dimension(1), images.dimension(2), images.dimension(3));
+    if (logits.dimension(0) != images.dimension(0) || logits.dimension(1) != Classes)
+      throw std::invalid_argument("ctresnet::resnet::forward: the logits tensor has shape [" +
+                                  std::to_string(logits.dimension(0)) + ", " + std::to_string(logits.dimension(1)) +
+                                  "], expected [" + std::to_string(images.dimension(0)) + ", " +
+                                  std::to_string(Classes) + "]");
+    for (index_t n = 0; n < images.dimension(0); ++n)
+      forward_image(images.data() + n * Input::size, logits.data() + n * Classes, workspace);
+  }
+
+ private:
+  template <class Visitor, std::size_t... I>
+  static void visit_stage_tensors(Visitor& visit, std::index_sequence<I...>) {
+    (std::tuple_element_t<I, stage_types>::visit_tensors(visit, sums.offsets[I + 1]), ...);
+  }
+
+  static void check_input(index_t n, index_t c, index_t h, index_t w) {
+    if (n >= 1 && c == Input::channels && h == Input::height && w == Input::width) return;
+    throw std::invalid_argument("ctresnet::resnet::forward: the input has shape [" + std::to_string(n) + ", " +
+                                std::to_string(c) + ", " + std::to_string(h) + ", " + std::to_string(w) +
+                                "], expected [N, " + std::to_string(Input::channels) + ", " +
+                                std::to_string(Input::height) + ", " + std::to_string(Input::width) +
+                                "] with N >= 1");
+  }
+
+  void forward_image(const float* image, float* logits, float* workspace) const {
+    const index_t act = max_activation_floats;
+    float* scratch = workspace + 4 * act;
+    image_buffers b{workspace,
+                    {workspace + act, workspace + 2 * act, workspace + 3 * act},
+                    {scratch + 2 * sums.max_channels, scratch, scratch + sums.max_channels}};
+    ops::chw_to_hwc(image, Input::channels, Input::height, Input::width, b.x);
+    stem_type::forward(state_.data(), b);
+    run_stages(b, std::make_index_sequence<num_stages>{});
+    head_type::forward(state_.data() + head_offset, b, logits);
+  }
+  template <std::size_t... I>
+  void run_stages(image_buffers& b, std::index_sequence<I...>) const {
+    (std::tuple_element_t<I, stage_types>::forward(state_.data() + sums.offsets[I + 1], b), ...);
+  }
+
+  std::vector<float> state_;
+};
+
+// ---- torchvision's ResNets -------------------------------------------------------------------
+
+template <int Classes = torchvision_layout::default_classes, class Input = imagenet_input>
+struct resnet18 final : resnet<basic_block, stages<2, 2, 2, 2>, Classes, Input, torchvision_layout> {
+  using resnet18::resnet::resnet;
+};
+template <int Classes = torchvision_layout::default_classes, class Input = imagenet_input>
+struct resnet34 final : resnet<basic_block, stages<3, 4, 6, 3>, Classes, Input, torchvision_layout> {
+  using resnet34::resnet::resnet;
+};
+template <int Classes = torchvision_layout::default_classes, class Input = imagenet_input>
+struct resnet50 final : resnet<bottleneck, stages<3, 4, 6, 3>, Classes, Input, torchvision_layout> {
+  using resnet50::resnet::resnet;
+};
+template <int Classes = torchvision_layout::default_classes, class Input = imagenet_input>
+struct resnet101 final : resnet<bottleneck, stages<3, 4, 23, 3>, Classes, Input, torchvision_layout> {
+  using resnet101::resnet::resnet;
+};
+template <int Classes = torchvision_layout::default_classes, class Input = imagenet_input>
+struct resnet152 final : resnet<bottleneck, stages<3, 8, 36, 3>, Classes, Input, torchvision_layout> {
+  using resnet152::resnet::resnet;
+};
+
+/// The PyTorch example in shared/reference, names and all (5 classes by default).
+namespace reference {
+template <int Classes = reference_layout::default_classes, class Input = imagenet_input>
+struct resnet18 final : resnet<basic_block, stages<2, 2, 2, 2>, Classes, Input, reference_layout> {
+  using resnet18::resnet::resnet;
+};
+template <int Classes = reference_layout::default_classes, class Input = imagenet_input>
+struct resnet34 final : resnet<basic_block, stages<3, 4, 6, 3>, Classes, Input, reference_layout> {
+  using resnet34::resnet::resnet;
+};
+template <int Classes = reference_layout::default_classes, class Input = imagenet_input>
+struct resnet50 final : resnet<bottleneck, stages<3, 4, 6, 3>, Classes, Input, reference_layout> {
+  using resnet50::resnet::resnet;
+};
+template <int Classes = reference_layout::default_classes, class Input = imagenet_input>
+struct resnet101 final : resnet<bottleneck, stages<3, 4, 23, 3>, Classes, Input, reference_layout> {
+  using resnet101::resnet::resnet;
+};
+template <int Classes = reference_layout::default_classes, class Input = imagenet_input>
+struct resnet152 final : resnet<bottleneck, stages<3, 8, 36, 3>, Classes, Input, reference_layout> {
+  using resnet152::resnet::resnet;
+};
+}  // namespace reference
+
+/// The original paper's bottleneck placement (stride on the first 1x1 conv), torchvision's names.
+/// ResNet-18/34 have no bottleneck, so they are the same in every placement.
+namespace v1 {
+template <int Classes = original_paper_layout::default_classes, class Input = imagenet_input>
+struct resnet50 final : resnet<bottleneck, stages<3, 4, 6, 3>, Classes, Input, original_paper_layout> {
+  using resnet50::resnet::resnet;
+};
+template <int Classes = original_paper_layout::default_classes, class Input = imagenet_input>
+struct resnet101 final : resnet<bottleneck, stages<3, 4, 23, 3>, Classes, Input, original_paper_layout> {
+  using resnet101::resnet::resnet;
+};
+template <int Classes = original_paper_layout::default_classes, class Input = imagenet_input>
+struct resnet152 final : resnet<bottleneck, stages<3, 8, 36, 3>, Classes, Input, original_paper_layout> {
+  using resnet152::resnet::resnet;
+};
+}  // namespace v1
+
+}  // namespace ctresnet

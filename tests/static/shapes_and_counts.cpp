@@ -1,0 +1,72 @@
+// Compile-time facts: if this file builds, they hold (mp-units' test/static style).
+#include <ctresnet/ctresnet.hpp>
+
+#include <type_traits>
+
+namespace {
+using namespace ctresnet;
+
+// Layer shape arithmetic, PyTorch's formula.
+static_assert(std::is_same_v<conv2d<3, 64, 7, 2, 3>::output_shape<shape<3, 224, 224>>, shape<64, 112, 112>>);
+static_assert(std::is_same_v<conv2d<64, 128, 3, 2>::output_shape<shape<64, 56, 56>>, shape<128, 28, 28>>);
+static_assert(std::is_same_v<conv2d<64, 256, 1, 1, 0>::output_shape<shape<64, 56, 56>>, shape<256, 56, 56>>);
+static_assert(std::is_same_v<conv2d<256, 512, 1, 2, 0>::output_shape<shape<256, 56, 56>>, shape<512, 28, 28>>);
+static_assert(std::is_same_v<max_pool2d<3, 2, 1>::output_shape<shape<64, 112, 112>>, shape<64, 56, 56>>);
+static_assert(std::is_same_v<avg_pool2d<7, 1>::output_shape<shape<2048, 7, 7>>, shape<2048, 1, 1>>);
+static_assert(std::is_same_v<avg_pool2d<7, 1>::output_shape<shape<2048, 8, 8>>, shape<2048, 2, 2>>);
+static_assert(std::is_same_v<linear<2048, 1000>::output_shape<shape<2048, 1, 1>>, shape<1000, 1, 1>>);
+static_assert(conv2d<3, 64, 7, 2, 3>::macs<shape<3, 224, 224>> == 118'013'952);
+static_assert(conv2d<64, 64, 1, 1, 0>::patch_floats<shape<64, 56, 56>> == 0);  // a 1x1 conv is a plain GEMM
+
+// The feature maps of torchvision's nets and of the reference example's (its torch.Size comments).
+static_assert(std::is_same_v<resnet18<>::features_shape, shape<512, 7, 7>>);
+static_assert(std::is_same_v<resnet50<>::features_shape, shape<2048, 7, 7>>);
+static_assert(std::is_same_v<resnet50<>::stem_type::output, shape<64, 56, 56>>);
+static_assert(std::is_same_v<std::tuple_element_t<0, resnet50<>::stage_types>::output, shape<256, 56, 56>>);
+static_assert(std::is_same_v<std::tuple_element_t<1, resnet50<>::stage_types>::output, shape<512, 28, 28>>);
+static_assert(std::is_same_v<std::tuple_element_t<2, resnet50<>::stage_types>::output, shape<1024, 14, 14>>);
+static_assert(std::is_same_v<reference::resnet152<>::features_shape, shape<2048, 7, 7>>);
+static_assert(std::is_same_v<resnet18<10, shape<3, 32, 32>>::features_shape, shape<512, 1, 1>>);
+static_assert(std::is_same_v<resnet50<1000, shape<3, 256, 320>>::features_shape, shape<2048, 8, 10>>);
+
+// torchvision's published parameter counts and GMACs (1000 classes, 224x224).
+constexpr double gmacs(index_t macs) { return static_cast<double>(macs) / 1e9; }
+constexpr bool published(double value, double expected) { return value >= expected - 0.0005 && value < expected + 0.0005; }
+static_assert(resnet18<>::num_params == 11'689'512);
+static_assert(resnet34<>::num_params == 21'797'672);
+static_assert(resnet50<>::num_params == 25'557'032);
+static_assert(resnet101<>::num_params == 44'549'160);
+static_assert(resnet152<>::num_params == 60'192'808);
+static_assert(published(gmacs(resnet18<>::num_macs), 1.814));
+static_assert(published(gmacs(resnet34<>::num_macs), 3.664));
+static_assert(published(gmacs(resnet50<>::num_macs), 4.089));
+static_assert(published(gmacs(resnet101<>::num_macs), 7.801));
+static_assert(published(gmacs(resnet152<>::num_macs), 11.514));
+
+// Input size and class count are part of the type and flow into the counts.
+static_assert(resnet50<10>::num_params == resnet50<>::num_params - 990 * 2049);
+static_assert(resnet50<1000, shape<3, 448, 448>>::num_params == resnet50<>::num_params);
+static_assert(resnet18<1000, shape<1, 224, 224>>::num_params == resnet18<>::num_params - 2 * 64 * 49);
+
+// The reference example: 5 classes; a 1x1 projection in every stage's first block, so its
+// ResNet-18 has an extra 64->64 conv + BN in layer1.0 and its ResNet-50 the same parameters as
+// torchvision's (whose layer1.0 already projects 64->256).
+static_assert(reference::resnet18<>::num_classes == 5);
+static_assert(reference::resnet18<1000>::num_params == resnet18<>::num_params + 64 * 64 + 2 * 64);
+static_assert(reference::resnet50<1000>::num_params == resnet50<>::num_params);
+static_assert(reference::resnet50<1000>::num_macs == resnet50<>::num_macs);
+
+// v1 moves the stride within the bottleneck: same parameters, fewer MACs (the 3x3 runs at the
+// lower resolution either way; the first 1x1 moves to it).
+static_assert(v1::resnet50<>::num_params == resnet50<>::num_params);
+static_assert(v1::resnet50<>::num_macs < resnet50<>::num_macs);
+static_assert(std::is_same_v<v1::resnet50<>::features_shape, resnet50<>::features_shape>);
+
+// State holds the BatchNorm running statistics beside the parameters.
+static_assert(resnet18<>::state_floats == resnet18<>::num_params + 2 * 4800);  // 4800 BatchNorm channels
+// The workspace: four activation buffers (the largest is 64x112x112 after the stem), the stem's
+// patch matrix (112*112 rows of 7*7*3), and a scale and shift per channel.
+static_assert(resnet18<>::max_activation_floats == 64 * 112 * 112);
+static_assert(resnet18<>::workspace_floats == 4 * 64 * 112 * 112 + 112 * 112 * 147 + 2 * 512);
+
+}  // namespace

@@ -1,0 +1,172 @@
+// The network type at run time: forward pass, input checks, initialisation, state-dict names,
+// summary.
+#include <ctresnet/ctresnet.hpp>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+using namespace ctresnet;
+using small_resnet18 = resnet18<10, shape<3, 64, 64>>;
+using small_resnet50 = resnet50<7, shape<3, 64, 64>>;
+
+template <class Net>
+typename Net::input_tensor random_input(index_t batch, std::uint64_t seed) {
+  typename Net::input_tensor x(batch, Net::input_shape::channels, Net::input_shape::height, Net::input_shape::width);
+  random_generator generator(seed);
+  for (index_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(generator.normal());
+  return x;
+}
+
+std::vector<std::string> names_of(const std::vector<tensor_info>& tensors) {
+  std::vector<std::string> names;
+  for (const auto& t : tensors) names.push_back(t.name);
+  return names;
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE("forward gives (N, classes) finite logits, each image independent of the batch", Net,
+                   small_resnet18, small_resnet50) {
+  const Net net(3);
+  const auto x = random_input<Net>(3, 11);
+  const auto logits = net.forward(x);
+  REQUIRE(logits.dimension(0) == 3);
+  REQUIRE(logits.dimension(1) == Net::num_classes);
+  for (index_t i = 0; i < logits.size(); ++i) REQUIRE(std::isfinite(logits.data()[i]));
+
+  typename Net::input_tensor second(1, Net::input_shape::channels, Net::input_shape::height, Net::input_shape::width);
+  std::copy(x.data() + Net::input_shape::size, x.data() + 2 * Net::input_shape::size, second.data());
+  const auto alone = net.forward(second);
+  for (int c = 0; c < Net::num_classes; ++c) CHECK(alone(0, c) == logits(1, c));
+  CHECK(logits(0, 0) != logits(1, 0));
+}
+
+TEST_CASE("forward with a caller's workspace gives the same logits") {
+  const small_resnet18 net(5);
+  const auto x = random_input<small_resnet18>(2, 12);
+  std::vector<float> workspace(static_cast<std::size_t>(small_resnet18::workspace_floats));
+  std::vector<float> logits(2 * 10);
+  net.forward(small_resnet18::input_map(x.data(), x.dimensions()), small_resnet18::output_map(logits.data(), 2, 10),
+              workspace.data());
+  const auto expected = net.forward(x);
+  for (int i = 0; i < 20; ++i) CHECK(logits[std::size_t(i)] == expected.data()[i]);
+}
+
+TEST_CASE("an input of the wrong shape is rejected with a message naming both shapes") {
+  const small_resnet18 net;
+  small_resnet18::input_tensor wrong(2, 3, 64, 65);
+  wrong.setZero();
+  CHECK_THROWS_WITH_AS(net.forward(wrong),
+                       "ctresnet::resnet::forward: the input has shape [2, 3, 64, 65], expected [N, 3, 64, 64] with N >= 1",
+                       std::invalid_argument);
+  small_resnet18::input_tensor empty(0, 3, 64, 64);
+  CHECK_THROWS_AS(net.forward(empty), std::invalid_argument);
+  small_resnet18::input_tensor one_channel(1, 1, 64, 64);
+  one_channel.setZero();
+  CHECK_THROWS_AS(net.forward(one_channel), std::invalid_argument);
+}
+
+TEST_CASE("initialisation follows PyTorch's recipes and the seed") {
+  const resnet18<> a(42), b(42), c(43);
+  const auto tensors = resnet18<>::tensors();
+  CHECK(std::equal(a.state_data(), a.state_data() + resnet18<>::state_floats, b.state_data()));
+  CHECK_FALSE(std::equal(a.state_data(), a.state_data() + resnet18<>::state_floats, c.state_data()));
+
+  for (const auto& t : tensors) {
+    const float* data = a.state_data() + t.offset;
+    const auto n = static_cast<std::size_t>(t.elements());
+    CAPTURE(t.name);
+    switch (t.role) {
+      case tensor_role::conv_weight: {
+        double sum = 0, squares = 0;
+        for (std::size_t i = 0; i < n; ++i) sum += data[i], squares += double{data[i]} * data[i];
+        const double expected_std = std::sqrt(2.0 / double(t.shape[0] * t.shape[2] * t.shape[3]));
+        CHECK(std::abs(sum / double(n)) < 0.1 * expected_std);
+        CHECK(std::sqrt(squares / double(n)) == doctest::Approx(expected_std).epsilon(0.1));
+        break;
+      }
+      case tensor_role::norm_weight:
+      case tensor_role::norm_running_var:
+        CHECK(std::all_of(data, data + n, [](float v) { return v == 1.0f; }));
+        break;
+      case tensor_role::norm_bias:
+      case tensor_role::norm_running_mean:
+        CHECK(std::all_of(data, data + n, [](float v) { return v == 0.0f; }));
+        break;
+      case tensor_role::linear_weight:
+      case tensor_role::linear_bias: {
+        const float bound = 1.0f / std::sqrt(512.0f);
+        CHECK(std::all_of(data, data + n, [&](float v) { return std::abs(v) <= bound; }));
+        CHECK(*std::max_element(data, data + n) > 0.9f * bound);
+        break;
+      }
+    }
+  }
+}
+
+TEST_CASE("state-dict names and shapes follow torchvision") {
+  const auto tensors = resnet18<>::tensors();
+  const auto names = names_of(tensors);
+  // torchvision's resnet18 state_dict has 122 entries, 20 of them num_batches_tracked.
+  CHECK(tensors.size() == 102);
+  CHECK(names.front() == "conv1.weight");
+  CHECK(names.back() == "fc.bias");
+  for (const char* name : {"bn1.running_var", "layer1.0.conv1.weight", "layer1.1.bn2.bias", "layer2.0.downsample.0.weight",
+                           "layer2.0.downsample.1.running_mean", "layer4.1.conv2.weight", "fc.weight"})
+    CHECK_MESSAGE(contains(names, name), name);
+  CHECK_FALSE(contains(names, "layer1.0.downsample.0.weight"));  // 64 -> 64 at stride 1 needs no projection
+  CHECK(tensors[0].shape_string() == "[64, 3, 7, 7]");
+
+  const auto r50 = names_of(resnet50<>::tensors());
+  CHECK(r50.size() == 320 - 53);  // 53 BatchNorms
+  CHECK(contains(r50, "layer1.0.downsample.0.weight"));
+  CHECK(contains(r50, "layer3.5.conv3.weight"));
+
+  // The state buffer is exactly covered, tensor after tensor.
+  index_t next = 0;
+  for (const auto& t : resnet50<>::tensors()) {
+    REQUIRE(t.offset == next);
+    next += t.elements();
+  }
+  CHECK(next == resnet50<>::state_floats);
+}
+
+TEST_CASE("state-dict names follow the reference example's nn.Sequential containers") {
+  const auto r18 = names_of(reference::resnet18<>::tensors());
+  for (const char* name : {"conv1.0.weight", "conv1.1.running_mean", "layer1.0.basicblock.0.weight",
+                           "layer1.0.basicblock.3.weight", "layer1.0.basicblock.4.running_var",
+                           "layer1.0.downsample.0.weight", "layer1.0.downsample.1.bias", "fc.weight", "fc.bias"})
+    CHECK_MESSAGE(contains(r18, name), name);
+  CHECK_FALSE(contains(r18, "layer1.1.downsample.0.weight"));
+  const auto r50 = names_of(reference::resnet50<>::tensors());
+  for (const char* name : {"layer2.0.bottleneck.4.bias", "layer2.0.bottleneck.6.weight", "layer4.2.bottleneck.7.running_var"})
+    CHECK_MESSAGE(contains(r50, name), name);
+  CHECK(reference::resnet50<>::tensors().back().shape_string() == "[5]");
+}
+
+TEST_CASE("the summary lists every layer with shape, parameters and MACs") {
+  std::ostringstream out;
+  print_summary<resnet50<>>(out);
+  const std::string text = out.str();
+  CHECK(text.find("layer4.2.conv3") != std::string::npos);
+  CHECK(text.find("[2048, 7, 7]") != std::string::npos);
+  CHECK(text.find("Total params: 25,557,032") != std::string::npos);
+  CHECK(text.find("Total MACs:   4,089,184,256") != std::string::npos);
+  // conv1: 64x3x7x7 weights, 118,013,952 MACs at 112x112.
+  CHECK(text.find("9,408      118,013,952") != std::string::npos);
+
+  std::ostringstream stages_only;
+  print_summary<resnet50<>>(stages_only, 1);
+  CHECK(stages_only.str().find("layer3.0") == std::string::npos);
+  CHECK(stages_only.str().find("layer3 ") != std::string::npos);
+}

@@ -1,0 +1,137 @@
+// The run-time kernels against direct, loop-by-loop definitions of the same operations.
+#include <ctresnet/ctresnet.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+namespace {
+using namespace ctresnet;
+
+std::vector<float> random_vector(std::size_t n, std::uint64_t seed) {
+  random_generator generator(seed);
+  std::vector<float> v(n);
+  for (float& x : v) x = static_cast<float>(generator.uniform(-1.0, 1.0));
+  return v;
+}
+
+/// PyTorch's Conv2d by its definition, on an HWC image with OIHW weights.
+std::vector<float> direct_conv(const ops::conv_geometry& g, const std::vector<float>& image,
+                               const std::vector<float>& oihw) {
+  std::vector<float> out(static_cast<std::size_t>(g.out_pixels() * g.out_channels), 0.0f);
+  for (int oy = 0; oy < g.out_height; ++oy)
+    for (int ox = 0; ox < g.out_width; ++ox)
+      for (int o = 0; o < g.out_channels; ++o) {
+        double sum = 0;
+        for (int i = 0; i < g.in_channels; ++i)
+          for (int ky = 0; ky < g.kernel; ++ky)
+            for (int kx = 0; kx < g.kernel; ++kx) {
+              const int iy = oy * g.stride - g.padding + ky, ix = ox * g.stride - g.padding + kx;
+              if (iy < 0 || ix < 0 || iy >= g.in_height || ix >= g.in_width) continue;
+              sum += double{image[std::size_t((iy * g.in_width + ix) * g.in_channels + i)]} *
+                     oihw[std::size_t(((o * g.in_channels + i) * g.kernel + ky) * g.kernel + kx)];
+            }
+        out[std::size_t((oy * g.out_width + ox) * g.out_channels + o)] = static_cast<float>(sum);
+      }
+  return out;
+}
+
+std::vector<float> to_hwio(const std::vector<float>& oihw, int o, int i, int k) {
+  std::vector<float> hwio(oihw.size());
+  for (int a = 0; a < o; ++a)
+    for (int b = 0; b < i; ++b)
+      for (int y = 0; y < k; ++y)
+        for (int x = 0; x < k; ++x)
+          hwio[std::size_t(((y * k + x) * i + b) * o + a)] = oihw[std::size_t(((a * i + b) * k + y) * k + x)];
+  return hwio;
+}
+
+}  // namespace
+
+TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definition") {
+  struct conv_case {
+    int height, width, in_channels, out_channels, kernel, stride, padding;
+  };
+  for (const conv_case c : {conv_case{9, 7, 3, 5, 3, 1, 1}, conv_case{9, 8, 4, 6, 3, 2, 1}, conv_case{11, 11, 3, 4, 7, 2, 3},
+                            conv_case{6, 6, 8, 16, 1, 1, 0}, conv_case{7, 5, 8, 16, 1, 2, 0}}) {
+    CAPTURE(c.kernel);
+    CAPTURE(c.stride);
+    const ops::conv_geometry g{c.height, c.width, c.in_channels,
+                               window_out(c.height, c.kernel, c.stride, c.padding),
+                               window_out(c.width, c.kernel, c.stride, c.padding),
+                               c.out_channels, c.kernel, c.stride, c.padding};
+    const auto image = random_vector(std::size_t(c.height * c.width * c.in_channels), 1);
+    const auto oihw = random_vector(std::size_t(c.out_channels * c.in_channels * c.kernel * c.kernel), 2);
+    const auto residual = random_vector(std::size_t(g.out_pixels() * c.out_channels), 3);
+    std::vector<float> bn = random_vector(std::size_t(4 * c.out_channels), 4);
+    for (int i = 0; i < c.out_channels; ++i) bn[std::size_t(3 * c.out_channels + i)] += 1.5f;  // variance > 0
+
+    std::vector<float> out(residual.size()), patches(std::size_t(g.out_pixels() * g.patch_length())),
+        scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
+    const auto weights = to_hwio(oihw, c.out_channels, c.in_channels, c.kernel);
+    ops::conv2d(g, image.data(), weights.data(), {bn.data(), residual.data(), true}, out.data(),
+                {patches.data(), scale.data(), shift.data()});
+
+    const auto expected = direct_conv(g, image, oihw);
+    for (std::size_t p = 0; p < out.size(); ++p) {
+      const std::size_t ch = p % std::size_t(c.out_channels);
+      const float w = bn[ch], b = bn[c.out_channels + ch], mean = bn[2 * c.out_channels + ch],
+                  var = bn[3 * c.out_channels + ch];
+      const float normalised = (expected[p] - mean) / std::sqrt(var + 1e-5f) * w + b;
+      REQUIRE(out[p] == doctest::Approx(std::max(normalised + residual[p], 0.0f)).epsilon(1e-5));
+    }
+  }
+}
+
+TEST_CASE("max pool ignores padding and takes the window maximum") {
+  // One channel, 4x4 image of negative values: padding (which never wins) must not turn into 0.
+  std::vector<float> image(16);
+  for (int i = 0; i < 16; ++i) image[std::size_t(i)] = -1.0f - float(i);
+  std::vector<float> out(4);
+  ops::max_pool(image.data(), 4, 4, 1, 3, 2, 1, 2, 2, out.data());
+  CHECK(out[0] == -1.0f);  // window rows -1..1, cols -1..1 -> pixels (0,0),(0,1),(1,0),(1,1)
+  CHECK(out[1] == -2.0f);  // cols 1..3
+  CHECK(out[2] == -5.0f);
+  CHECK(out[3] == -6.0f);
+}
+
+TEST_CASE("average pool writes channel-major features, as PyTorch flattens them") {
+  // 2 channels, 3x3 image; channel 1 is channel 0 plus 100.
+  std::vector<float> image(18);
+  for (int p = 0; p < 9; ++p) {
+    image[std::size_t(2 * p)] = float(p);
+    image[std::size_t(2 * p + 1)] = float(p) + 100.0f;
+  }
+  SUBCASE("global (adaptive to 1x1)") {
+    std::vector<float> out(2);
+    ops::avg_pool_to_chw(image.data(), 3, 2, 3, 3, 1, 1, 1, out.data());
+    CHECK(out[0] == doctest::Approx(4.0));
+    CHECK(out[1] == doctest::Approx(104.0));
+  }
+  SUBCASE("2x2 windows, stride 1") {
+    std::vector<float> out(8);
+    ops::avg_pool_to_chw(image.data(), 3, 2, 2, 2, 1, 2, 2, out.data());
+    CHECK(out[0] == doctest::Approx((0 + 1 + 3 + 4) / 4.0));
+    CHECK(out[3] == doctest::Approx((4 + 5 + 7 + 8) / 4.0));
+    CHECK(out[4] == doctest::Approx(100 + (0 + 1 + 3 + 4) / 4.0));
+  }
+}
+
+TEST_CASE("linear is weight times input plus bias") {
+  const auto x = random_vector(5, 7), w = random_vector(15, 8), b = random_vector(3, 9);
+  std::vector<float> y(3);
+  ops::linear(x.data(), w.data(), b.data(), 5, 3, y.data());
+  for (std::size_t o = 0; o < 3; ++o) {
+    double sum = b[o];
+    for (std::size_t i = 0; i < 5; ++i) sum += double{w[o * 5 + i]} * x[i];
+    CHECK(y[o] == doctest::Approx(sum).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("chw_to_hwc moves channels last") {
+  const std::vector<float> chw{1, 2, 3, 4, 5, 6};  // 2 channels of 1x3
+  std::vector<float> hwc(6);
+  ops::chw_to_hwc(chw.data(), 2, 1, 3, hwc.data());
+  CHECK(hwc == std::vector<float>{1, 4, 2, 5, 3, 6});
+}

@@ -1,0 +1,247 @@
+#!/usr/bin/python3
+"""Every ResNet variant ctresnet supports, built by (layout, depth).
+
+Layouts differ in module structure (hence state_dict keys) or stride placement:
+  torchvision  torchvision.models.resnetN, stride of a Bottleneck on its 3x3 conv.
+  reference    the model of the PyTorch tutorial "pytorch实现ResNet结构的实例代码"
+               (keys conv1.0.weight, layerX.Y.basicblock.K.*, a projection
+               shortcut in the first block of every stage, AvgPool2d(7)).
+  v1           torchvision's model with the Bottleneck stride on the first 1x1
+               conv, as in the original paper; same keys as torchvision.
+"""
+import math
+
+import torch
+import torchvision
+from torch import nn
+
+LAYOUTS = ("torchvision", "reference", "v1")
+DEPTHS = (18, 34, 50, 101, 152)
+DEFAULT_NUM_CLASSES = {"torchvision": 1000, "v1": 1000, "reference": 5}
+BLOCKS_PER_STAGE = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
+BOTTLENECK_DEPTHS = (50, 101, 152)
+
+# The reference model ends in AvgPool2d(7, stride=1) + Linear(512 or 2048), so
+# its last feature map must be 7x7: input sizes whose ceil(size / 32) == 7.
+REFERENCE_INPUT_SIZES = range(193, 225)
+
+# Side of the random image that calibrates conv scales; valid for every layout.
+CALIBRATION_SIZE = 224
+
+
+def _conv_bn(in_channels, out_channels, kernel_size, stride):
+    """Bias-free conv with "same" padding followed by BN, as in every ResNet."""
+    return [
+        nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=kernel_size // 2, bias=False),
+        nn.BatchNorm2d(out_channels),
+    ]
+
+
+def _projection(in_channels, out_channels, stride):
+    return nn.Sequential(*_conv_bn(in_channels, out_channels, 1, stride))
+
+
+def _add_shortcut(out, x, downsample, relu):
+    out += x if downsample is None else downsample(x)
+    return relu(out)
+
+
+class ReferenceBasicBlock(nn.Module):
+    """Two 3x3 convs; the branch lives in `basicblock` to reproduce the tutorial's keys."""
+
+    expansion = 1
+
+    def __init__(self, in_channels, width, stride=1, project_shortcut=False):
+        super().__init__()
+        self.basicblock = nn.Sequential(
+            *_conv_bn(in_channels, width, 3, stride),
+            nn.ReLU(inplace=True),
+            *_conv_bn(width, width, 3, 1),
+        )
+        self.downsample = _projection(in_channels, width, stride) if project_shortcut else None
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        return _add_shortcut(self.basicblock(x), x, self.downsample, self.relu)
+
+
+class ReferenceBottleneck(nn.Module):
+    """1x1 -> 3x3 (strided) -> 1x1 x4; the branch lives in `bottleneck` for the tutorial's keys."""
+
+    expansion = 4
+
+    def __init__(self, in_channels, width, stride=1, project_shortcut=False):
+        super().__init__()
+        out_channels = width * self.expansion
+        self.bottleneck = nn.Sequential(
+            *_conv_bn(in_channels, width, 1, 1),
+            nn.ReLU(inplace=True),
+            *_conv_bn(width, width, 3, stride),
+            nn.ReLU(inplace=True),
+            *_conv_bn(width, out_channels, 1, 1),
+        )
+        self.downsample = _projection(in_channels, out_channels, stride) if project_shortcut else None
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        return _add_shortcut(self.bottleneck(x), x, self.downsample, self.relu)
+
+
+class ReferenceResNet(nn.Module):
+    """The tutorial's ResNet: module registration order matches it, so state_dict order does too."""
+
+    def __init__(self, depth, num_classes=DEFAULT_NUM_CLASSES["reference"]):
+        super().__init__()
+        block = ReferenceBottleneck if depth in BOTTLENECK_DEPTHS else ReferenceBasicBlock
+        self.conv1 = nn.Sequential(
+            *_conv_bn(3, 64, 7, 2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+        )
+        in_channels = 64
+        for stage, (width, num_blocks) in enumerate(zip((64, 128, 256, 512), BLOCKS_PER_STAGE[depth]), start=1):
+            stride = 1 if stage == 1 else 2
+            # Unlike torchvision, the first block of EVERY stage has a projection
+            # shortcut, even when shapes already match (layer1 of ResNet-18/34).
+            blocks = [block(in_channels, width, stride, project_shortcut=True)]
+            in_channels = width * block.expansion
+            blocks += [block(in_channels, width) for _ in range(1, num_blocks)]
+            setattr(self, f"layer{stage}", nn.Sequential(*blocks))
+        self.fc = nn.Linear(in_channels, num_classes)
+        self.avgpool = nn.AvgPool2d(7, stride=1)
+
+        # The tutorial's own initialisation, kept so "PyTorch-like init" matches it.
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(module, nn.BatchNorm2d):
+                nn.init.constant_(module.weight, 1)
+                nn.init.constant_(module.bias, 0)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        x = self.avgpool(x)
+        return self.fc(torch.flatten(x, 1))
+
+
+def _move_bottleneck_strides_to_first_conv(model):
+    """Turn torchvision's ResNet (v1.5) into v1: strided 1x1 then unstrided 3x3."""
+    for module in model.modules():
+        if isinstance(module, torchvision.models.resnet.Bottleneck) and module.conv2.stride != (1, 1):
+            module.conv1.stride, module.conv2.stride = module.conv2.stride, (1, 1)
+    return model
+
+
+def build(layout, depth, num_classes=None):
+    """Return the (layout, depth) model in eval() mode with PyTorch's default initialisation."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
+    if depth not in DEPTHS:
+        raise ValueError(f"unsupported depth {depth!r}; expected one of {DEPTHS}")
+    if num_classes is None:
+        num_classes = DEFAULT_NUM_CLASSES[layout]
+    if layout == "reference":
+        model = ReferenceResNet(depth, num_classes)
+    else:
+        model = getattr(torchvision.models, f"resnet{depth}")(weights=None, num_classes=num_classes)
+        if layout == "v1":
+            _move_bottleneck_strides_to_first_conv(model)
+    return model.eval()
+
+
+@torch.no_grad()
+def randomize_(model, seed):
+    """Fill every parameter and buffer with seeded, distinguishable values; returns model in eval().
+
+    Non-trivial BN statistics and affine terms make any tensor that a loader
+    swaps, transposes or skips change the output.
+    """
+    generator = torch.Generator().manual_seed(seed)
+
+    def uniform_(tensor, low, high):
+        tensor.uniform_(low, high, generator=generator)
+
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            # Kaiming normal (fan_out, relu); the std is recalibrated below.
+            fan_out = module.out_channels * math.prod(module.kernel_size) // module.groups
+            module.weight.normal_(0.0, math.sqrt(2.0 / fan_out), generator=generator)
+            if module.bias is not None:
+                uniform_(module.bias, -0.2, 0.2)
+        elif isinstance(module, nn.BatchNorm2d):
+            uniform_(module.weight, 0.5, 1.5)
+            uniform_(module.bias, -0.2, 0.2)
+            uniform_(module.running_mean, -0.2, 0.2)
+            uniform_(module.running_var, 0.5, 2.0)
+            # Unused at inference; a distinct value still exercises I64 loading.
+            module.num_batches_tracked.random_(1, 100_000, generator=generator)
+        elif isinstance(module, nn.Linear):
+            bound = 1.0 / math.sqrt(module.in_features)  # nn.Linear's default range
+            uniform_(module.weight, -bound, bound)
+            uniform_(module.bias, -bound, bound)
+    _calibrate_conv_scales_(model.eval(), generator)
+    return model
+
+
+def _calibrate_conv_scales_(model, generator):
+    """Rescale every conv so that its output has about unit std on a random image.
+
+    Eval-mode BN with random running statistics does not normalise, so with any
+    single Kaiming factor the input's contribution either drowned under the BN
+    offsets (logits of two different images agreed to 2e-4) or grew to 1e7 in
+    ResNet-152. Scales are rounded to quarter octaves so that last-bit
+    differences between machines almost never change the weights.
+    """
+
+    def rescale(conv, inputs, output):
+        scale = 2.0 ** (round(4 * math.log2(output.std().item())) / 4)
+        conv.weight /= scale
+        return output / scale
+
+    hooks = [m.register_forward_hook(rescale) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    try:
+        model(torch.randn(1, 3, CALIBRATION_SIZE, CALIBRATION_SIZE, generator=generator))
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+def load_strict(model, state_dict):
+    """load_state_dict(strict=True), but a mismatch raises ValueError with a short summary.
+
+    Absent num_batches_tracked entries are filled with 0 first: they do not
+    affect inference, and old torchvision checkpoints and other writers omit them.
+    """
+    state_dict = dict(state_dict)
+    for name, module in model.named_modules():
+        if isinstance(module, nn.BatchNorm2d):
+            state_dict.setdefault(f"{name}.num_batches_tracked", torch.tensor(0))
+    mismatch = _describe_mismatch(model.state_dict(), state_dict)
+    if mismatch:
+        raise ValueError(mismatch)
+    model.load_state_dict(state_dict, strict=True)
+
+
+def _describe_mismatch(expected, actual, shown=8):
+    """Missing, unexpected and wrongly shaped tensors, a few of each (load_state_dict lists them all)."""
+
+    def listing(title, names):
+        names = sorted(names)
+        more = f", ... ({len(names) - shown} more)" if len(names) > shown else ""
+        return f"  {len(names)} {title}: {', '.join(names[:shown])}{more}\n" if names else ""
+
+    wrong_shapes = [
+        f"{name} {list(actual[name].shape)}!={list(tensor.shape)}"
+        for name, tensor in expected.items()
+        if name in actual and actual[name].shape != tensor.shape
+    ]
+    return (
+        listing("missing", expected.keys() - actual.keys())
+        + listing("unexpected", actual.keys() - expected.keys())
+        + listing("with wrong shape (file!=model)", wrong_shapes)
+    ).rstrip()
+
+
+def parameter_count(model):
+    return sum(parameter.numel() for parameter in model.parameters())
