@@ -24,6 +24,33 @@ struct image_buffers {
   ops::conv_scratch scratch;
 };
 
+namespace detail {
+
+/// The state-dict entries of a conv and its BatchNorm: conv weight, then the norm's four vectors.
+CTRESNET_KERNEL void conv_bn_tensors(tensor_visitor visit, const std::string& conv_name, const std::string& norm_name,
+                                     int out_channels, int in_channels, int kernel, index_t offset) {
+  visit(tensor_info{conv_name + ".weight", tensor_role::conv_weight, 4, {out_channels, in_channels, kernel, kernel},
+                    offset});
+  offset += index_t{out_channels} * in_channels * kernel * kernel;
+  const char* const suffixes[] = {".weight", ".bias", ".running_mean", ".running_var"};
+  const tensor_role roles[] = {tensor_role::norm_weight, tensor_role::norm_bias, tensor_role::norm_running_mean,
+                               tensor_role::norm_running_var};
+  for (int i = 0; i < 4; ++i)
+    visit(tensor_info{norm_name + suffixes[i], roles[i], 1, {out_channels, 0, 0, 0}, offset + i * index_t{out_channels}});
+}
+
+/// The summary rows of a conv and its BatchNorm.
+CTRESNET_KERNEL void conv_bn_layers(layer_visitor visit, const std::string& conv_name, const std::string& norm_name,
+                                    int depth, int kernel, int stride, std::array<int, 3> output, index_t conv_params,
+                                    index_t macs) {
+  const std::string k = std::to_string(kernel);
+  visit(layer_info{conv_name, "Conv2d " + k + "x" + k + "/" + std::to_string(stride), depth, output[0], output[1],
+                   output[2], conv_params, macs});
+  visit(layer_info{norm_name, "BatchNorm2d", depth, output[0], output[1], output[2], 2 * index_t{output[0]}, 0});
+}
+
+}  // namespace detail
+
 /// A convolution followed by its BatchNorm: the unit every ResNet is made of. Its state is the
 /// conv weights (HWIO) followed by the BatchNorm's four vectors.
 template <class In, int OutChannels, int Kernel, int Stride, int Padding>
@@ -46,26 +73,13 @@ struct conv_bn {
     ops::conv2d(geometry, in, state, ops::conv_epilogue{state + conv::num_params, residual, relu}, out, scratch);
   }
 
-  template <class Visitor>
-  static void visit_tensors(Visitor&& visit, const std::string& conv_name, const std::string& norm_name,
+  static void visit_tensors(tensor_visitor visit, const std::string& conv_name, const std::string& norm_name,
                             index_t offset) {
-    visit(tensor_info{conv_name + ".weight", tensor_role::conv_weight, 4, {OutChannels, In::channels, Kernel, Kernel},
-                      offset});
-    const char* const suffixes[] = {".weight", ".bias", ".running_mean", ".running_var"};
-    const tensor_role roles[] = {tensor_role::norm_weight, tensor_role::norm_bias, tensor_role::norm_running_mean,
-                                 tensor_role::norm_running_var};
-    for (int i = 0; i < 4; ++i)
-      visit(tensor_info{norm_name + suffixes[i], roles[i], 1, {OutChannels, 0, 0, 0},
-                        offset + conv::num_params + i * index_t{OutChannels}});
+    detail::conv_bn_tensors(visit, conv_name, norm_name, OutChannels, In::channels, Kernel, offset);
   }
-
-  template <class Visitor>
-  static void visit_layers(Visitor&& visit, const std::string& conv_name, const std::string& norm_name, int depth) {
-    const std::string k = std::to_string(Kernel);
-    visit(layer_info{conv_name, "Conv2d " + k + "x" + k + "/" + std::to_string(Stride), depth, output::channels,
-                     output::height, output::width, conv::num_params, num_macs});
-    visit(layer_info{norm_name, "BatchNorm2d", depth, output::channels, output::height, output::width,
-                     norm::num_params, 0});
+  static void visit_layers(layer_visitor visit, const std::string& conv_name, const std::string& norm_name, int depth) {
+    detail::conv_bn_layers(visit, conv_name, norm_name, depth, Kernel, Stride,
+                           {output::channels, output::height, output::width}, conv::num_params, num_macs);
   }
 };
 
@@ -77,10 +91,10 @@ struct shortcut {
   using output = In;
   static constexpr index_t state_floats = 0, num_params = 0, num_macs = 0, patch_floats = 0;
   static const float* forward(const float*, const float* in, float*, const ops::conv_scratch&) { return in; }
-  template <class Visitor, class Layout>
-  static void visit_tensors(Visitor&&, const std::string&, index_t, Layout*) {}
-  template <class Visitor, class Layout>
-  static void visit_layers(Visitor&&, const std::string&, int, Layout*) {}
+  template <class Layout>
+  static void visit_tensors(tensor_visitor, const std::string&, index_t, Layout*) {}
+  template <class Layout>
+  static void visit_layers(layer_visitor, const std::string&, int, Layout*) {}
 };
 
 template <class In, int OutChannels, int Stride>
@@ -93,13 +107,13 @@ struct shortcut<true, In, OutChannels, Stride> {
     projection::forward(state, in, nullptr, false, out, scratch);
     return out;
   }
-  template <class Visitor, class Layout>
-  static void visit_tensors(Visitor&& visit, const std::string& prefix, index_t offset, Layout*) {
+  template <class Layout>
+  static void visit_tensors(tensor_visitor visit, const std::string& prefix, index_t offset, Layout*) {
     projection::visit_tensors(visit, prefix + Layout::downsample_conv_name(), prefix + Layout::downsample_norm_name(),
                               offset);
   }
-  template <class Visitor, class Layout>
-  static void visit_layers(Visitor&& visit, const std::string& prefix, int depth, Layout*) {
+  template <class Layout>
+  static void visit_layers(layer_visitor visit, const std::string& prefix, int depth, Layout*) {
     projection::visit_layers(visit, prefix + Layout::downsample_conv_name(), prefix + Layout::downsample_norm_name(),
                              depth);
   }
@@ -142,8 +156,7 @@ struct block_parts {
   }();
   static constexpr index_t shortcut_offset = offsets[sizeof...(Convs)];
 
-  template <class Visitor>
-  static void visit_tensors(Visitor&& visit, const std::string& prefix, index_t offset) {
+  static void visit_tensors(tensor_visitor visit, const std::string& prefix, index_t offset) {
     int i = 0;
     ((Convs::visit_tensors(visit, prefix + Layout::block_conv_name(Kind::family, i),
                            prefix + Layout::block_norm_name(Kind::family, i), offset + offsets[std::size_t(i)]),
@@ -152,8 +165,7 @@ struct block_parts {
     Shortcut::visit_tensors(visit, prefix, offset + shortcut_offset, static_cast<Layout*>(nullptr));
   }
 
-  template <class Visitor>
-  static void visit_layers(Visitor&& visit, const std::string& prefix, int depth) {
+  static void visit_layers(layer_visitor visit, const std::string& prefix, int depth) {
     int i = 0;
     ((Convs::visit_layers(visit, prefix + Layout::block_conv_name(Kind::family, i),
                           prefix + Layout::block_norm_name(Kind::family, i), depth),

@@ -8,6 +8,17 @@
 
 #include <cstddef>
 
+// The run-time kernels take their sizes as arguments, so one copy serves every layer. Keeping the
+// compiler from inlining them into each layer type's code is what keeps deep networks quick to
+// compile (every inlined copy of Eigen's GEMM costs seconds).
+#if defined(__GNUC__) || defined(__clang__)
+#define CTRESNET_KERNEL __attribute__((noinline)) inline
+#elif defined(_MSC_VER)
+#define CTRESNET_KERNEL __declspec(noinline) inline
+#else
+#define CTRESNET_KERNEL inline
+#endif
+
 namespace ctresnet {
 
 /// Sizes and offsets into parameter and workspace buffers are counted in floats.

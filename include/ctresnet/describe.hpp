@@ -6,6 +6,7 @@
 
 #include <array>
 #include <string>
+#include <type_traits>
 
 namespace ctresnet {
 
@@ -46,5 +47,21 @@ struct layer_info {
   index_t params;
   index_t macs;
 };
+
+/// A non-owning reference to a callable taking `const T&`. Layer types take their visitor through
+/// it, so each layer type's visiting code is compiled once, not once per caller's lambda.
+template <class T>
+class visitor_ref {
+ public:
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, visitor_ref>>>
+  visitor_ref(F& f) : object_(&f), call_([](void* object, const T& value) { (*static_cast<F*>(object))(value); }) {}
+  void operator()(const T& value) const { call_(object_, value); }
+
+ private:
+  void* object_;
+  void (*call_)(void*, const T&);
+};
+using tensor_visitor = visitor_ref<tensor_info>;
+using layer_visitor = visitor_ref<layer_info>;
 
 }  // namespace ctresnet

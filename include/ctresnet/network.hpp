@@ -47,12 +47,10 @@ struct imagenet_stem {
     ops::max_pool(b.spare[0], c::height, c::width, c::channels, pool::kernel, pool::stride, pool::padding,
                   output::height, output::width, b.x);
   }
-  template <class Visitor>
-  static void visit_tensors(Visitor&& visit, index_t offset) {
+  static void visit_tensors(tensor_visitor visit, index_t offset) {
     conv::visit_tensors(visit, Layout::stem_conv_name(), Layout::stem_norm_name(), offset);
   }
-  template <class Visitor>
-  static void visit_layers(Visitor&& visit) {
+  static void visit_layers(layer_visitor visit) {
     conv::visit_layers(visit, Layout::stem_conv_name(), Layout::stem_norm_name(), 1);
     visit(layer_info{"maxpool", "MaxPool2d 3x3/2", 1, output::channels, output::height, output::width, 0, 0});
   }
@@ -88,8 +86,7 @@ struct stage {
     first::forward(state, b);
     for (int i = 1; i < Blocks; ++i) repeated::forward(state + block_offset(i), b);
   }
-  template <class Visitor>
-  static void visit_tensors(Visitor&& visit, index_t offset) {
+  static void visit_tensors(tensor_visitor visit, index_t offset) {
     for (int i = 0; i < Blocks; ++i) {
       const std::string prefix = Layout::stage_name(Index) + "." + std::to_string(i) + ".";
       if (i == 0)
@@ -98,8 +95,7 @@ struct stage {
         repeated::visit_tensors(visit, prefix, offset + block_offset(i));
     }
   }
-  template <class Visitor>
-  static void visit_layers(Visitor&& visit) {
+  static void visit_layers(layer_visitor visit) {
     visit(layer_info{Layout::stage_name(Index), "Sequential", 1, output::channels, output::height, output::width,
                      num_params, num_macs});
     for (int i = 0; i < Blocks; ++i) {
@@ -156,15 +152,13 @@ struct classifier_head {
                          pooled::width, features);
     ops::linear(features, state, state + index_t{Classes} * In::channels, In::channels, Classes, logits);
   }
-  template <class Visitor>
-  static void visit_tensors(Visitor&& visit, index_t offset) {
+  static void visit_tensors(tensor_visitor visit, index_t offset) {
     const std::string name = Layout::classifier_name();
     visit(tensor_info{name + ".weight", tensor_role::linear_weight, 2, {Classes, In::channels, 0, 0}, offset});
     visit(tensor_info{name + ".bias", tensor_role::linear_bias, 1, {Classes, 0, 0, 0},
                       offset + index_t{Classes} * In::channels});
   }
-  template <class Visitor>
-  static void visit_layers(Visitor&& visit) {
+  static void visit_layers(layer_visitor visit) {
     const std::string k = std::to_string(kernel_height) + "x" + std::to_string(kernel_width);
     visit(layer_info{"avgpool", adaptive ? "AdaptiveAvgPool2d 1x1" : "AvgPool2d " + k + "/1", 1, pooled::channels,
                      pooled::height, pooled::width, 0, 0});
@@ -256,9 +250,10 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   /// Every state-dict tensor, in order: visit(const tensor_info&).
   template <class Visitor>
   static void visit_tensors(Visitor&& visit) {
-    stem_type::visit_tensors(visit, 0);
-    visit_stage_tensors(visit, std::make_index_sequence<num_stages>{});
-    head_type::visit_tensors(visit, head_offset);
+    const tensor_visitor erased(visit);
+    stem_type::visit_tensors(erased, 0);
+    visit_stage_tensors(erased, std::make_index_sequence<num_stages>{});
+    head_type::visit_tensors(erased, head_offset);
   }
   static std::vector<tensor_info> tensors() {
     std::vector<tensor_info> all;
@@ -269,9 +264,10 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   /// Every layer, block and stage with its output shape, parameters and MACs: visit(const layer_info&).
   template <class Visitor>
   static void visit_layers(Visitor&& visit) {
-    stem_type::visit_layers(visit);
-    std::apply([&](auto... stage) { (decltype(stage)::visit_layers(visit), ...); }, stage_types{});
-    head_type::visit_layers(visit);
+    const layer_visitor erased(visit);
+    stem_type::visit_layers(erased);
+    visit_stage_layers(erased, std::make_index_sequence<num_stages>{});
+    head_type::visit_layers(erased);
   }
 
   /// A network initialised as torchvision and the reference example do (Kaiming-normal convs,
@@ -313,9 +309,13 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   }
 
  private:
-  template <class Visitor, std::size_t... I>
-  static void visit_stage_tensors(Visitor& visit, std::index_sequence<I...>) {
+  template <std::size_t... I>
+  static void visit_stage_tensors(tensor_visitor visit, std::index_sequence<I...>) {
     (std::tuple_element_t<I, stage_types>::visit_tensors(visit, sums.offsets[I + 1]), ...);
+  }
+  template <std::size_t... I>
+  static void visit_stage_layers(layer_visitor visit, std::index_sequence<I...>) {
+    (std::tuple_element_t<I, stage_types>::visit_layers(visit), ...);
   }
 
   static void check_input(index_t n, index_t c, index_t h, index_t w) {

@@ -268,23 +268,24 @@ inline std::string module_prefix(const std::string& name) { return name.substr(0
 /// must be present with its exact shape and a float dtype (F16 and BF16 are converted); BatchNorm
 /// `num_batches_tracked` may be present or not; any other tensor is an error. Every problem is
 /// found before any weight is written, so a rejected file leaves the network as it was.
-template <class Net>
-void load_safetensors(Net& net, const std::string& path) {
+namespace detail {
+
+/// The body of load_safetensors, once for every network type.
+CTRESNET_KERNEL void load_state(const std::vector<tensor_info>& expected, float* state, const std::string& path) {
   safetensors::reader file(path);
-  const std::vector<tensor_info> expected = Net::tensors();
 
   std::vector<std::string> problems;
   std::set<std::string> known;
   std::set<std::string> norm_modules;
   for (const tensor_info& t : expected) {
     known.insert(t.name);
-    if (t.role == tensor_role::norm_running_var) norm_modules.insert(detail::module_prefix(t.name));
+    if (t.role == tensor_role::norm_running_var) norm_modules.insert(module_prefix(t.name));
     if (!file.contains(t.name)) {
       problems.push_back("missing tensor '" + t.name + "' (expected shape " + t.shape_string() + ")");
       continue;
     }
     const safetensors::entry& e = file.at(t.name);
-    if (!detail::same_shape(t, e))
+    if (!same_shape(t, e))
       problems.push_back("tensor '" + t.name + "' has shape " + e.shape_string() + ", expected " + t.shape_string());
     else if (e.dtype != "F32" && e.dtype != "F16" && e.dtype != "BF16")
       problems.push_back("tensor '" + t.name + "' has dtype " + e.dtype + ", expected F32, F16 or BF16");
@@ -292,7 +293,7 @@ void load_safetensors(Net& net, const std::string& path) {
   for (const auto& [name, e] : file.entries()) {
     if (known.count(name)) continue;
     const bool batch_counter = name.size() > 19 && name.compare(name.size() - 19, 19, "num_batches_tracked") == 0 &&
-                               norm_modules.count(detail::module_prefix(name));
+                               norm_modules.count(module_prefix(name));
     if (!batch_counter) problems.push_back("unexpected tensor '" + name + "' with shape " + e.shape_string());
   }
   if (!problems.empty()) {
@@ -305,23 +306,19 @@ void load_safetensors(Net& net, const std::string& path) {
 
   std::vector<float> staging;
   for (const tensor_info& t : expected) {
-    float* destination = net.state_data() + t.offset;
+    float* destination = state + t.offset;
     if (!stored_as_hwio(t.role)) {
       file.read_floats(t.name, destination);
       continue;
     }
     staging.resize(static_cast<std::size_t>(t.elements()));
     file.read_floats(t.name, staging.data());
-    detail::oihw_to_hwio(staging.data(), t, destination);
+    oihw_to_hwio(staging.data(), t, destination);
   }
 }
 
-/// Saves Net's state as F32 tensors under PyTorch's state_dict keys, so that PyTorch (or
-/// load_safetensors) reads it back. `num_batches_tracked` is not written: ctresnet does not train,
-/// and PyTorch supplies it when a state dict lacks it.
-template <class Net>
-void save_safetensors(const Net& net, const std::string& path) {
-  const std::vector<tensor_info> tensors = Net::tensors();
+/// The body of save_safetensors, once for every network type.
+CTRESNET_KERNEL void save_state(const std::vector<tensor_info>& tensors, const float* state, const std::string& path) {
   nlohmann::json header = nlohmann::json::object();
   header["__metadata__"] = {{"format", "pt"}, {"producer", "ctresnet " CTRESNET_VERSION_STRING}};
   std::uint64_t offset = 0;
@@ -345,10 +342,10 @@ void save_safetensors(const Net& net, const std::string& path) {
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     std::vector<float> staging;
     for (const tensor_info& t : tensors) {
-      const float* source = net.state_data() + t.offset;
+      const float* source = state + t.offset;
       if (stored_as_hwio(t.role)) {
         staging.resize(static_cast<std::size_t>(t.elements()));
-        detail::hwio_to_oihw(source, t, staging.data());
+        hwio_to_oihw(source, t, staging.data());
         source = staging.data();
       }
       out.write(reinterpret_cast<const char*>(source), static_cast<std::streamsize>(t.elements() * sizeof(float)));
@@ -357,6 +354,21 @@ void save_safetensors(const Net& net, const std::string& path) {
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0)
     throw weights_error("ctresnet: " + path + ": cannot move the written file into place");
+}
+
+}  // namespace detail
+
+template <class Net>
+void load_safetensors(Net& net, const std::string& path) {
+  detail::load_state(Net::tensors(), net.state_data(), path);
+}
+
+/// Saves Net's state as F32 tensors under PyTorch's state_dict keys, so that PyTorch (or
+/// load_safetensors) reads it back. `num_batches_tracked` is not written: ctresnet does not train,
+/// and PyTorch supplies it when a state dict lacks it.
+template <class Net>
+void save_safetensors(const Net& net, const std::string& path) {
+  detail::save_state(Net::tensors(), net.state_data(), path);
 }
 
 }  // namespace ctresnet

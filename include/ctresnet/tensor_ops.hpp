@@ -32,7 +32,7 @@ struct conv_geometry {
 };
 
 /// c[m,n] = a[m,k] * b[k,n], all row-major, through Eigen's tensor contraction.
-inline void matmul(const float* a, const float* b, float* c, index_t m, index_t k, index_t n) {
+CTRESNET_KERNEL void matmul(const float* a, const float* b, float* c, index_t m, index_t k, index_t n) {
   using const_matrix = Eigen::TensorMap<const Eigen::Tensor<float, 2, Eigen::RowMajor>>;
   using matrix = Eigen::TensorMap<Eigen::Tensor<float, 2, Eigen::RowMajor>>;
   const Eigen::array<Eigen::IndexPair<Eigen::Index>, 1> inner{Eigen::IndexPair<Eigen::Index>(1, 0)};
@@ -41,7 +41,7 @@ inline void matmul(const float* a, const float* b, float* c, index_t m, index_t 
 
 /// Rows of the patch matrix: for each output pixel, its kernel window in (row, column, channel)
 /// order, zeros where the window hangs over the padding.
-inline void im2col(const conv_geometry& g, const float* image, float* patches) {
+CTRESNET_KERNEL void im2col(const conv_geometry& g, const float* image, float* patches) {
   const index_t channels = g.in_channels;
   float* row = patches;
   for (int oy = 0; oy < g.out_height; ++oy) {
@@ -91,7 +91,7 @@ struct conv_scratch {
 };
 
 /// out = epilogue(conv(in, weights)), with `weights` in HWIO order.
-inline void conv2d(const conv_geometry& g, const float* in, const float* weights, const conv_epilogue& epilogue,
+CTRESNET_KERNEL void conv2d(const conv_geometry& g, const float* in, const float* weights, const conv_epilogue& epilogue,
                    float* out, const conv_scratch& scratch) {
   const float* lhs = in;
   if (!g.is_pointwise()) {
@@ -114,7 +114,7 @@ inline void conv2d(const conv_geometry& g, const float* in, const float* weights
 }
 
 /// MaxPool2d on an HWC image; padding never wins, as in PyTorch.
-inline void max_pool(const float* in, int height, int width, int channels, int kernel, int stride, int padding,
+CTRESNET_KERNEL void max_pool(const float* in, int height, int width, int channels, int kernel, int stride, int padding,
                      int out_height, int out_width, float* out) {
   for (int oy = 0; oy < out_height; ++oy) {
     for (int ox = 0; ox < out_width; ++ox) {
@@ -136,7 +136,7 @@ inline void max_pool(const float* in, int height, int width, int channels, int k
 
 /// AvgPool2d (no padding) on an HWC image, written in CHW order: the order PyTorch's flatten
 /// feeds the classifier in. A window as large as the image is AdaptiveAvgPool2d(1).
-inline void avg_pool_to_chw(const float* in, int width, int channels, int kernel_height, int kernel_width,
+CTRESNET_KERNEL void avg_pool_to_chw(const float* in, int width, int channels, int kernel_height, int kernel_width,
                             int stride, int out_height, int out_width, float* out) {
   const float area = static_cast<float>(kernel_height * kernel_width);
   const index_t out_area = index_t{out_height} * out_width;
@@ -154,7 +154,7 @@ inline void avg_pool_to_chw(const float* in, int width, int channels, int kernel
 }
 
 /// y[out] = weight[out, in] * x[in] + bias[out]
-inline void linear(const float* x, const float* weight, const float* bias, int in_features, int out_features,
+CTRESNET_KERNEL void linear(const float* x, const float* weight, const float* bias, int in_features, int out_features,
                    float* y) {
   using const_matrix = Eigen::TensorMap<const Eigen::Tensor<float, 2, Eigen::RowMajor>>;
   using const_vector = Eigen::TensorMap<const Eigen::Tensor<float, 1, Eigen::RowMajor>>;
@@ -165,7 +165,7 @@ inline void linear(const float* x, const float* weight, const float* bias, int i
 }
 
 /// One CHW image (PyTorch's order) to HWC.
-inline void chw_to_hwc(const float* in, int channels, int height, int width, float* out) {
+CTRESNET_KERNEL void chw_to_hwc(const float* in, int channels, int height, int width, float* out) {
   const index_t area = index_t{height} * width;
   for (int c = 0; c < channels; ++c)
     for (index_t p = 0; p < area; ++p) out[p * channels + c] = in[c * area + p];
