@@ -156,13 +156,6 @@ class reader {
     }
   }
 
-  /// Element count of a tensor.
-  static std::uint64_t elements(const entry& e) {
-    std::uint64_t n = 1;
-    for (const auto d : e.shape) n *= static_cast<std::uint64_t>(d);
-    return n;
-  }
-
   [[noreturn]] void fail(const std::string& what) const {
     throw weights_error("ctresnet: " + path_ + ": " + what);
   }
@@ -261,14 +254,6 @@ inline bool same_shape(const tensor_info& expected, const safetensors::entry& ac
 /// "layer1.0.bn1.running_var" -> "layer1.0.bn1."
 inline std::string module_prefix(const std::string& name) { return name.substr(0, name.rfind('.') + 1); }
 
-}  // namespace detail
-
-/// Loads Net's state from a safetensors file of PyTorch state_dict keys (torchvision's names for
-/// torchvision-layout nets, the reference example's for reference_layout). Every expected tensor
-/// must be present with its exact shape and a float dtype (F16 and BF16 are converted); BatchNorm
-/// `num_batches_tracked` may be present or not; any other tensor is an error. Every problem is
-/// found before any weight is written, so a rejected file leaves the network as it was.
-namespace detail {
 
 /// The body of load_safetensors, once for every network type.
 CTRESNET_KERNEL void load_state(const std::vector<tensor_info>& expected, float* state, const std::string& path) {
@@ -358,6 +343,11 @@ CTRESNET_KERNEL void save_state(const std::vector<tensor_info>& tensors, const f
 
 }  // namespace detail
 
+/// Loads Net's state from a safetensors file of PyTorch state_dict keys (torchvision's names for
+/// torchvision-layout nets, the reference example's for reference_layout). Every expected tensor
+/// must be present with its exact shape and a float dtype (F16 and BF16 are converted); BatchNorm
+/// `num_batches_tracked` may be present or not; any other tensor is an error. Every problem is
+/// found before any weight is written, so a rejected file leaves the network as it was.
 template <class Net>
 void load_safetensors(Net& net, const std::string& path) {
   detail::load_state(Net::tensors(), net.state_data(), path);
