@@ -62,6 +62,9 @@ inline std::size_t dtype_size(const std::string& dtype) {
   return 0;
 }
 
+/// The dtypes read_floats converts to float.
+inline bool is_float_dtype(const std::string& dtype) { return dtype == "F32" || dtype == "F16" || dtype == "BF16"; }
+
 /// IEEE half to float, exactly (every half is a float).
 inline float half_to_float(std::uint16_t h) {
   const std::uint32_t sign = (h & 0x8000u) << 16;
@@ -137,7 +140,7 @@ class reader {
   void read_floats(const std::string& name, float* out) {
     const entry& e = at(name);
     const std::size_t element_size = dtype_size(e.dtype);
-    if (e.dtype != "F32" && e.dtype != "F16" && e.dtype != "BF16")
+    if (!safetensors::is_float_dtype(e.dtype))
       fail("tensor '" + name + "' has dtype " + e.dtype + "; only F32, F16 and BF16 can be read as float");
     const std::uint64_t bytes = e.end - e.begin;
     bytes_.resize(static_cast<std::size_t>(bytes));
@@ -254,7 +257,6 @@ inline bool same_shape(const tensor_info& expected, const safetensors::entry& ac
 /// "layer1.0.bn1.running_var" -> "layer1.0.bn1."
 inline std::string module_prefix(const std::string& name) { return name.substr(0, name.rfind('.') + 1); }
 
-
 /// The body of load_safetensors, once for every network type.
 CTRESNET_KERNEL void load_state(const std::vector<tensor_info>& expected, float* state, const std::string& path) {
   safetensors::reader file(path);
@@ -272,7 +274,7 @@ CTRESNET_KERNEL void load_state(const std::vector<tensor_info>& expected, float*
     const safetensors::entry& e = file.at(t.name);
     if (!same_shape(t, e))
       problems.push_back("tensor '" + t.name + "' has shape " + e.shape_string() + ", expected " + t.shape_string());
-    else if (e.dtype != "F32" && e.dtype != "F16" && e.dtype != "BF16")
+    else if (!safetensors::is_float_dtype(e.dtype))
       problems.push_back("tensor '" + t.name + "' has dtype " + e.dtype + ", expected F32, F16 or BF16");
   }
   for (const auto& [name, e] : file.entries()) {
