@@ -7,6 +7,7 @@
 #include <ctresnet/describe.hpp>
 #include <ctresnet/layers.hpp>
 #include <ctresnet/tensor_ops.hpp>
+#include <ctresnet/winograd.hpp>
 
 #include <algorithm>
 #include <array>
@@ -52,7 +53,8 @@ CTRESNET_KERNEL void conv_bn_layers(layer_visitor visit, const std::string& conv
 }  // namespace detail
 
 /// A convolution followed by its BatchNorm: the unit every ResNet is made of. Its state is the
-/// conv weights (HWIO) followed by the BatchNorm's four vectors.
+/// conv weights (in panels), the BatchNorm's four vectors and, for a conv that runs by Winograd's
+/// method, its transformed weights (derived from the others by `prepare`).
 template <class In, int OutChannels, int Kernel, int Stride, int Padding>
 struct conv_bn {
   using conv = conv2d<In::channels, OutChannels, Kernel, Stride, Padding>;
@@ -60,17 +62,31 @@ struct conv_bn {
   using input = In;
   using output = typename conv::template output_shape<In>;
 
-  static constexpr index_t state_floats = conv::num_params + norm::state_floats;
+  static constexpr bool uses_winograd = Kernel == 3 && Stride == 1 && Padding == 1;
+  static constexpr index_t derived_floats = uses_winograd ? ops::winograd::weight_floats(In::channels, OutChannels) : 0;
+  static constexpr index_t state_floats = conv::num_params + norm::state_floats + derived_floats;
   static constexpr index_t num_params = conv::num_params + norm::num_params;
   static constexpr index_t num_macs = conv::template macs<In>;
-  static constexpr index_t patch_floats = conv::template patch_floats<In>;
+  /// Scratch one thread needs while it works on this conv.
+  static constexpr index_t thread_scratch_floats = uses_winograd
+                                                       ? ops::winograd::thread_floats(In::channels, OutChannels)
+                                                       : ops::tile_rows * conv::patch_length;
   static constexpr ops::conv_geometry geometry{In::height,      In::width,     In::channels, output::height,
                                                output::width,   OutChannels,   Kernel,       Stride,
                                                Padding};
 
   static void forward(const float* state, const float* in, const float* residual, bool relu, float* out,
                       const ops::conv_scratch& scratch) {
-    ops::conv2d(geometry, in, state, ops::conv_epilogue{state + conv::num_params, residual, relu}, out, scratch);
+    const ops::conv_epilogue epilogue{state + conv::num_params, residual, relu};
+    if constexpr (uses_winograd)
+      ops::winograd_conv3x3(geometry, in, state + conv::num_params + norm::state_floats, epilogue, out, scratch);
+    else
+      ops::conv2d(geometry, in, state, epilogue, out, scratch);
+  }
+  /// Recomputes what is derived from the weights.
+  static void prepare(float* state) {
+    if constexpr (uses_winograd)
+      ops::winograd_weights(state, In::channels, OutChannels, state + conv::num_params + norm::state_floats);
   }
 
   static void visit_tensors(tensor_visitor visit, const std::string& conv_name, const std::string& norm_name,
@@ -89,8 +105,10 @@ namespace detail {
 template <bool Projection, class In, int OutChannels, int Stride>
 struct shortcut {
   using output = In;
-  static constexpr index_t state_floats = 0, num_params = 0, num_macs = 0, patch_floats = 0;
+  static constexpr index_t state_floats = 0, derived_floats = 0, num_params = 0, num_macs = 0,
+                           thread_scratch_floats = 0;
   static const float* forward(const float*, const float* in, float*, const ops::conv_scratch&) { return in; }
+  static void prepare(float*) {}
   template <class Layout>
   static void visit_tensors(tensor_visitor, const std::string&, index_t, Layout*) {}
   template <class Layout>
@@ -101,8 +119,11 @@ template <class In, int OutChannels, int Stride>
 struct shortcut<true, In, OutChannels, Stride> {
   using projection = conv_bn<In, OutChannels, 1, Stride, 0>;
   using output = typename projection::output;
-  static constexpr index_t state_floats = projection::state_floats, num_params = projection::num_params,
-                           num_macs = projection::num_macs, patch_floats = projection::patch_floats;
+  static constexpr index_t state_floats = projection::state_floats, derived_floats = projection::derived_floats,
+                           num_params = projection::num_params,
+                           num_macs = projection::num_macs,
+                           thread_scratch_floats = projection::thread_scratch_floats;
+  static void prepare(float* state) { projection::prepare(state); }
   static const float* forward(const float* state, const float* in, float* out, const ops::conv_scratch& scratch) {
     projection::forward(state, in, nullptr, false, out, scratch);
     return out;
@@ -141,9 +162,11 @@ struct block_parts {
   static_assert(detail::check_residual_shapes<output, typename Shortcut::output>::value);
 
   static constexpr index_t state_floats = (Convs::state_floats + ... + Shortcut::state_floats);
+  static constexpr index_t derived_floats = (Convs::derived_floats + ... + Shortcut::derived_floats);
   static constexpr index_t num_params = (Convs::num_params + ... + Shortcut::num_params);
   static constexpr index_t num_macs = (Convs::num_macs + ... + Shortcut::num_macs);
-  static constexpr index_t max_patch_floats = detail::max_of(Convs::patch_floats..., Shortcut::patch_floats);
+  static constexpr index_t thread_scratch_floats =
+      detail::max_of(Convs::thread_scratch_floats..., Shortcut::thread_scratch_floats);
   static constexpr index_t max_activation_floats = detail::max_of(Convs::input::size..., output::size);
   static constexpr int max_channels = static_cast<int>(detail::max_of(Convs::output::channels...));
 
@@ -155,6 +178,12 @@ struct block_parts {
     return o;
   }();
   static constexpr index_t shortcut_offset = offsets[sizeof...(Convs)];
+
+  static void prepare(float* state) {
+    std::size_t i = 0;
+    (Convs::prepare(state + offsets[i++]), ...);
+    Shortcut::prepare(state + shortcut_offset);
+  }
 
   static void visit_tensors(tensor_visitor visit, const std::string& prefix, index_t offset) {
     int i = 0;

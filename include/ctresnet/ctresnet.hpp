@@ -7,7 +7,9 @@
 #include <ctresnet/shape.hpp>
 #include <ctresnet/layers.hpp>
 #include <ctresnet/describe.hpp>
+#include <ctresnet/thread_pool.hpp>
 #include <ctresnet/tensor_ops.hpp>
+#include <ctresnet/winograd.hpp>
 #include <ctresnet/blocks.hpp>
 #include <ctresnet/layout.hpp>
 #include <ctresnet/init.hpp>

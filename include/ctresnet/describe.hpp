@@ -13,9 +13,27 @@ namespace ctresnet {
 /// What a state-dict tensor is for; it decides its initialisation and its storage order.
 enum class tensor_role { conv_weight, norm_weight, norm_bias, norm_running_mean, norm_running_var, linear_weight, linear_bias };
 
-/// Convolution weights are kept as [kH, kW, I, O] (the order a channels-last patch matrix multiplies
-/// with); everything else in PyTorch's own element order.
-constexpr bool stored_as_hwio(tensor_role role) { return role == tensor_role::conv_weight; }
+/// Convolution weights are kept in panels of output channels, the order the GEMM kernel reads them
+/// (see conv_weight_index); everything else in PyTorch's own element order.
+constexpr bool stored_in_panels(tensor_role role) { return role == tensor_role::conv_weight; }
+
+/// Output channels per weight panel: the largest power of two up to 32 that divides the count.
+/// It depends on the layer only (not on the CPU), so a state buffer means the same everywhere.
+constexpr index_t conv_panel_width(index_t out_channels) {
+  index_t width = 32;
+  while (out_channels % width != 0) width /= 2;
+  return width;
+}
+
+/// Where PyTorch's weight[o][i][y][x] of a conv with `in_channels` inputs and a `kernel` x `kernel`
+/// window is stored: [O / w][kH][kW][I][w]. Within a panel, a row of w output channels is contiguous
+/// for each (y, x, i), in the order a channels-last patch row runs.
+constexpr index_t conv_weight_index(index_t out_channels, index_t in_channels, index_t kernel, index_t o, index_t i,
+                                    index_t y, index_t x) {
+  const index_t width = conv_panel_width(out_channels);
+  const index_t panel_length = kernel * kernel * in_channels * width;
+  return (o / width) * panel_length + ((y * kernel + x) * in_channels + i) * width + o % width;
+}
 
 /// One entry of the state dict: PyTorch's name and shape, and where ctresnet keeps it.
 struct tensor_info {

@@ -8,8 +8,8 @@
 namespace ctresnet {
 
 /// A bias-free 2-D convolution, as every ResNet convolution is (BatchNorm supplies the shift).
-/// Weights are stored kernel-row, kernel-column, input channel, output channel ("HWIO"), the order
-/// a channels-last patch matrix multiplies with; loading and saving permute from and to PyTorch's OIHW.
+/// Weights are stored in panels of output channels (conv_weight_index in describe.hpp), the order
+/// the GEMM kernel reads them; loading and saving permute from and to PyTorch's OIHW.
 template <int InChannels, int OutChannels, int Kernel, int Stride = 1, int Padding = Kernel / 2>
 struct conv2d {
   static_assert(detail::check_positive_channels<InChannels>::value &&
@@ -37,12 +37,10 @@ struct conv2d {
   template <class In>
   static constexpr index_t macs = output_shape<In>::size * InChannels * Kernel * Kernel;
 
-  /// Floats of the patch matrix this convolution needs at input In (none for a plain 1x1, stride-1 GEMM).
-  template <class In>
-  static constexpr index_t patch_floats =
-      (Kernel == 1 && Stride == 1 && Padding == 0)
-          ? 0
-          : index_t{output_shape<In>::height} * output_shape<In>::width * Kernel * Kernel * InChannels;
+  /// Floats of one patch-matrix row (one output pixel's window) this convolution gathers; none for
+  /// a plain 1x1 stride-1 conv, which multiplies the image itself.
+  static constexpr index_t patch_length =
+      (Kernel == 1 && Stride == 1 && Padding == 0) ? 0 : index_t{Kernel} * Kernel * InChannels;
 };
 
 /// BatchNorm2d in eval mode: weight, bias, running_mean, running_var, stored in that order.

@@ -35,12 +35,14 @@ struct imagenet_stem {
   using output = typename pool::template output_shape<typename conv::output>;
 
   static constexpr index_t state_floats = conv::state_floats;
+  static constexpr index_t derived_floats = conv::derived_floats;
   static constexpr index_t num_params = conv::num_params;
   static constexpr index_t num_macs = conv::num_macs;
-  static constexpr index_t max_patch_floats = conv::patch_floats;
+  static constexpr index_t thread_scratch_floats = conv::thread_scratch_floats;
   static constexpr index_t max_activation_floats = max_of(In::size, conv::output::size, output::size);
   static constexpr int max_channels = Layout::stem_width;
 
+  static void prepare(float* state) { conv::prepare(state); }
   static void forward(const float* state, image_buffers& b) {
     using c = typename conv::output;
     conv::forward(state, b.x, nullptr, true, b.spare[0], b.scratch);
@@ -71,9 +73,11 @@ struct stage {
   using output = typename first::output;
 
   static constexpr index_t state_floats = first::state_floats + (Blocks - 1) * repeated::state_floats;
+  static constexpr index_t derived_floats = first::derived_floats + (Blocks - 1) * repeated::derived_floats;
   static constexpr index_t num_params = first::num_params + (Blocks - 1) * repeated::num_params;
   static constexpr index_t num_macs = first::num_macs + (Blocks - 1) * repeated::num_macs;
-  static constexpr index_t max_patch_floats = max_of(first::max_patch_floats, repeated::max_patch_floats);
+  static constexpr index_t thread_scratch_floats =
+      max_of(first::thread_scratch_floats, repeated::thread_scratch_floats);
   static constexpr index_t max_activation_floats =
       max_of(first::max_activation_floats, repeated::max_activation_floats);
   static constexpr int max_channels = static_cast<int>(max_of(first::max_channels, repeated::max_channels));
@@ -82,6 +86,10 @@ struct stage {
     return block == 0 ? 0 : first::state_floats + (block - 1) * repeated::state_floats;
   }
 
+  static void prepare(float* state) {
+    first::prepare(state);
+    for (int i = 1; i < Blocks; ++i) repeated::prepare(state + block_offset(i));
+  }
   static void forward(const float* state, image_buffers& b) {
     first::forward(state, b);
     for (int i = 1; i < Blocks; ++i) repeated::forward(state + block_offset(i), b);
@@ -142,6 +150,7 @@ struct classifier_head {
   using output = typename fc::template output_shape<pooled>;
 
   static constexpr index_t state_floats = fc::num_params;
+  static constexpr index_t derived_floats = 0;
   static constexpr index_t num_params = fc::num_params;
   static constexpr index_t num_macs = fc::macs;
   static constexpr index_t max_activation_floats = pooled::size;
@@ -213,12 +222,13 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
     using parts = std::tuple<std::tuple_element_t<I, stage_types>...>;
     struct sums {
       std::array<index_t, num_stages + 2> offsets;
-      index_t num_params, num_macs, max_patch_floats, max_activation_floats, max_channels;
+      index_t num_params, derived_floats, num_macs, thread_scratch_floats, max_activation_floats, max_channels;
     };
     return sums{detail::state_offsets<stem_type, std::tuple_element_t<I, parts>..., head_type>(),
                 (stem_type::num_params + ... + std::tuple_element_t<I, parts>::num_params) + head_type::num_params,
+                (stem_type::derived_floats + ... + std::tuple_element_t<I, parts>::derived_floats),
                 (stem_type::num_macs + ... + std::tuple_element_t<I, parts>::num_macs) + head_type::num_macs,
-                detail::max_of(stem_type::max_patch_floats, std::tuple_element_t<I, parts>::max_patch_floats...),
+                detail::max_of(stem_type::thread_scratch_floats, std::tuple_element_t<I, parts>::thread_scratch_floats...),
                 detail::max_of(Input::size, stem_type::max_activation_floats,
                                std::tuple_element_t<I, parts>::max_activation_floats...,
                                head_type::max_activation_floats),
@@ -232,15 +242,27 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   static constexpr index_t num_params = sums.num_params;
   /// Multiply-adds of conv and fc layers for one image.
   static constexpr index_t num_macs = sums.num_macs;
-  /// Floats in the state buffer: the parameters plus BatchNorm running mean and variance.
+  /// Floats in the state buffer: the state-dict tensors (parameters and BatchNorm running mean and
+  /// variance), and the Winograd-transformed copies of the 3x3 stride-1 conv weights.
   static constexpr index_t state_floats = head_offset + head_type::state_floats;
+  /// Of those, the floats derived from the tensors rather than loaded.
+  static constexpr index_t derived_floats = sums.derived_floats;
+  /// Of those, the floats of the state-dict tensors: what a weights file holds.
+  static constexpr index_t tensor_floats = state_floats - derived_floats;
   /// Largest activation of one image, in floats.
   static constexpr index_t max_activation_floats = sums.max_activation_floats;
-  /// Scratch for one forward call (any batch size): four activation buffers, the largest patch
-  /// matrix, and a per-channel scale and shift.
-  static constexpr index_t workspace_floats =
-      4 * sums.max_activation_floats + sums.max_patch_floats + 2 * sums.max_channels;
-  static constexpr std::size_t workspace_bytes = sizeof(float) * static_cast<std::size_t>(workspace_floats);
+  /// Scratch for one forward call (any batch size) on `threads` threads: four activation buffers,
+  /// a per-channel scale and shift, and for every thread its own scratch (patch rows or a block
+  /// of Winograd tiles).
+  static constexpr index_t workspace_floats_for(int threads) {
+    return 4 * sums.max_activation_floats + 2 * sums.max_channels + index_t{threads} * sums.thread_scratch_floats;
+  }
+  static constexpr std::size_t workspace_bytes_for(int threads) {
+    return sizeof(float) * static_cast<std::size_t>(workspace_floats_for(threads));
+  }
+  /// Scratch for one forward call on the calling thread alone.
+  static constexpr index_t workspace_floats = workspace_floats_for(1);
+  static constexpr std::size_t workspace_bytes = workspace_bytes_for(1);
 
   using input_tensor = Eigen::Tensor<float, 4, Eigen::RowMajor>;
   using output_tensor = Eigen::Tensor<float, 2, Eigen::RowMajor>;
@@ -278,11 +300,24 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   void initialize(std::uint64_t seed) {
     pytorch_initializer init(seed);
     visit_tensors([&](const tensor_info& t) { init(t, state_.data()); });
+    prepare();
   }
 
-  /// The state buffer, `state_floats` floats in the order `visit_tensors` describes.
-  float* state_data() { return state_.data(); }
+  /// The state buffer, `state_floats` floats; `visit_tensors` tells where each tensor is. Writing
+  /// through it is fine: the next forward pass first rederives what depends on the weights.
+  float* state_data() {
+    stale_ = true;
+    return state_.data();
+  }
   const float* state_data() const { return state_.data(); }
+
+  /// Rederives the Winograd-transformed weights from the state. A forward pass does it by itself
+  /// after `state_data()` was taken for writing; call it before handing the network to threads.
+  void prepare() {
+    stem_type::prepare(state_.data());
+    prepare_stages(std::make_index_sequence<num_stages>{});
+    stale_ = false;
+  }
 
   /// Logits (N, classes) for an NCHW batch (N, C, H, W); N >= 1 is chosen at run time.
   output_tensor forward(const input_map& images) const {
@@ -298,14 +333,12 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   /// The allocation-free form: logits go to `logits` (N, classes), scratch to `workspace`, which
   /// must hold `workspace_floats` floats and may be shared by calls that do not overlap in time.
   void forward(const input_map& images, output_map logits, float* workspace) const {
-    check_input(images.dimension(0), images.dimension(1), images.dimension(2), images.dimension(3));
-    if (logits.dimension(0) != images.dimension(0) || logits.dimension(1) != Classes)
-      throw std::invalid_argument("ctresnet::resnet::forward: the logits tensor has shape [" +
-                                  std::to_string(logits.dimension(0)) + ", " + std::to_string(logits.dimension(1)) +
-                                  "], expected [" + std::to_string(images.dimension(0)) + ", " +
-                                  std::to_string(Classes) + "]");
-    for (index_t n = 0; n < images.dimension(0); ++n)
-      forward_image(images.data() + n * Input::size, logits.data() + n * Classes, workspace);
+    forward_batch(images, logits, workspace, nullptr);
+  }
+  /// The same on the threads of `pool`; `workspace` must hold `workspace_floats_for(pool.size())`
+  /// floats. Nothing is allocated either.
+  void forward(const input_map& images, output_map logits, float* workspace, thread_pool& pool) const {
+    forward_batch(images, logits, workspace, &pool);
   }
 
  private:
@@ -327,16 +360,34 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
                                 "] with N >= 1");
   }
 
-  void forward_image(const float* image, float* logits, float* workspace) const {
+  void forward_batch(const input_map& images, output_map logits, float* workspace, thread_pool* pool) const {
+    // Only the non-const state_data() sets stale_, so this network is not a const object.
+    if (stale_) const_cast<resnet*>(this)->prepare();
+    check_input(images.dimension(0), images.dimension(1), images.dimension(2), images.dimension(3));
+    if (logits.dimension(0) != images.dimension(0) || logits.dimension(1) != Classes)
+      throw std::invalid_argument("ctresnet::resnet::forward: the logits tensor has shape [" +
+                                  std::to_string(logits.dimension(0)) + ", " + std::to_string(logits.dimension(1)) +
+                                  "], expected [" + std::to_string(images.dimension(0)) + ", " +
+                                  std::to_string(Classes) + "]");
     const index_t act = max_activation_floats;
-    float* scratch = workspace + 4 * act;
+    float* per_channel = workspace + 4 * act;
     image_buffers b{workspace,
                     {workspace + act, workspace + 2 * act, workspace + 3 * act},
-                    {scratch + 2 * sums.max_channels, scratch, scratch + sums.max_channels}};
+                    {per_channel + 2 * sums.max_channels, sums.thread_scratch_floats, per_channel,
+                     per_channel + sums.max_channels, pool}};
+    for (index_t n = 0; n < images.dimension(0); ++n)
+      forward_image(images.data() + n * Input::size, logits.data() + n * Classes, b);
+  }
+
+  void forward_image(const float* image, float* logits, image_buffers b) const {
     ops::chw_to_hwc(image, Input::channels, Input::height, Input::width, b.x);
     stem_type::forward(state_.data(), b);
     run_stages(b, std::make_index_sequence<num_stages>{});
     head_type::forward(state_.data() + head_offset, b, logits);
+  }
+  template <std::size_t... I>
+  void prepare_stages(std::index_sequence<I...>) {
+    (std::tuple_element_t<I, stage_types>::prepare(state_.data() + sums.offsets[I + 1]), ...);
   }
   template <std::size_t... I>
   void run_stages(image_buffers& b, std::index_sequence<I...>) const {
@@ -344,6 +395,7 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   }
 
   std::vector<float> state_;
+  bool stale_ = false;  // the state was handed out for writing since the last prepare()
 };
 
 // ---- torchvision's ResNets -------------------------------------------------------------------

@@ -231,20 +231,20 @@ class reader {
 
 namespace detail {
 
-/// PyTorch's conv weight [O, I, kH, kW] to ctresnet's [kH, kW, I, O], and back.
-inline void oihw_to_hwio(const float* from, const tensor_info& t, float* to) {
-  const index_t o = t.shape[0], i = t.shape[1], kh = t.shape[2], kw = t.shape[3];
+/// PyTorch's conv weight [O, I, kH, kW] to ctresnet's panels (conv_weight_index), and back.
+inline void oihw_to_panels(const float* from, const tensor_info& t, float* to) {
+  const index_t o = t.shape[0], i = t.shape[1], k = t.shape[2];
   for (index_t a = 0; a < o; ++a)
     for (index_t b = 0; b < i; ++b)
-      for (index_t y = 0; y < kh; ++y)
-        for (index_t x = 0; x < kw; ++x) to[((y * kw + x) * i + b) * o + a] = from[((a * i + b) * kh + y) * kw + x];
+      for (index_t y = 0; y < k; ++y)
+        for (index_t x = 0; x < k; ++x) to[conv_weight_index(o, i, k, a, b, y, x)] = from[((a * i + b) * k + y) * k + x];
 }
-inline void hwio_to_oihw(const float* from, const tensor_info& t, float* to) {
-  const index_t o = t.shape[0], i = t.shape[1], kh = t.shape[2], kw = t.shape[3];
+inline void panels_to_oihw(const float* from, const tensor_info& t, float* to) {
+  const index_t o = t.shape[0], i = t.shape[1], k = t.shape[2];
   for (index_t a = 0; a < o; ++a)
     for (index_t b = 0; b < i; ++b)
-      for (index_t y = 0; y < kh; ++y)
-        for (index_t x = 0; x < kw; ++x) to[((a * i + b) * kh + y) * kw + x] = from[((y * kw + x) * i + b) * o + a];
+      for (index_t y = 0; y < k; ++y)
+        for (index_t x = 0; x < k; ++x) to[((a * i + b) * k + y) * k + x] = from[conv_weight_index(o, i, k, a, b, y, x)];
 }
 
 inline bool same_shape(const tensor_info& expected, const safetensors::entry& actual) {
@@ -294,13 +294,13 @@ CTRESNET_KERNEL void load_state(const std::vector<tensor_info>& expected, float*
   std::vector<float> staging;
   for (const tensor_info& t : expected) {
     float* destination = state + t.offset;
-    if (!stored_as_hwio(t.role)) {
+    if (!stored_in_panels(t.role)) {
       file.read_floats(t.name, destination);
       continue;
     }
     staging.resize(static_cast<std::size_t>(t.elements()));
     file.read_floats(t.name, staging.data());
-    oihw_to_hwio(staging.data(), t, destination);
+    oihw_to_panels(staging.data(), t, destination);
   }
 }
 
@@ -330,9 +330,9 @@ CTRESNET_KERNEL void save_state(const std::vector<tensor_info>& tensors, const f
     std::vector<float> staging;
     for (const tensor_info& t : tensors) {
       const float* source = state + t.offset;
-      if (stored_as_hwio(t.role)) {
+      if (stored_in_panels(t.role)) {
         staging.resize(static_cast<std::size_t>(t.elements()));
-        hwio_to_oihw(source, t, staging.data());
+        panels_to_oihw(source, t, staging.data());
         source = staging.data();
       }
       out.write(reinterpret_cast<const char*>(source), static_cast<std::streamsize>(t.elements() * sizeof(float)));
@@ -353,6 +353,7 @@ CTRESNET_KERNEL void save_state(const std::vector<tensor_info>& tensors, const f
 template <class Net>
 void load_safetensors(Net& net, const std::string& path) {
   detail::load_state(Net::tensors(), net.state_data(), path);
+  net.prepare();
 }
 
 /// Saves Net's state as F32 tensors under PyTorch's state_dict keys, so that PyTorch (or

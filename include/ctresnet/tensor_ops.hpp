@@ -5,14 +5,17 @@
 // IWYU pragma: private, include <ctresnet/ctresnet.hpp>
 
 #include <ctresnet/config.hpp>
+#include <ctresnet/describe.hpp>
+#include <ctresnet/thread_pool.hpp>
 
-// g++ 12 warns of an uninitialised variable inside its own AVX-512 intrinsics once Eigen's GEMM
-// kernel is inlined here (GCC bug 105593); the warning cannot be silenced at the system header.
+// g++ 12 warns of an uninitialised variable inside its own AVX-512 intrinsics once they are
+// inlined into a kernel (GCC bug 105593); the warning cannot be silenced at the system header.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #include <unsupported/Eigen/CXX11/Tensor>
+#include <ctresnet/detail/gemm_kernel.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -31,33 +34,27 @@ struct conv_geometry {
   constexpr index_t out_pixels() const { return index_t{out_height} * out_width; }
 };
 
-/// c[m,n] = a[m,k] * b[k,n], all row-major, through Eigen's tensor contraction.
-CTRESNET_KERNEL void matmul(const float* a, const float* b, float* c, index_t m, index_t k, index_t n) {
-  using const_matrix = Eigen::TensorMap<const Eigen::Tensor<float, 2, Eigen::RowMajor>>;
-  using matrix = Eigen::TensorMap<Eigen::Tensor<float, 2, Eigen::RowMajor>>;
-  const Eigen::array<Eigen::IndexPair<Eigen::Index>, 1> inner{Eigen::IndexPair<Eigen::Index>(1, 0)};
-  matrix(c, m, n) = const_matrix(a, m, k).contract(const_matrix(b, k, n), inner);
-}
-
-/// Rows of the patch matrix: for each output pixel, its kernel window in (row, column, channel)
-/// order, zeros where the window hangs over the padding.
-CTRESNET_KERNEL void im2col(const conv_geometry& g, const float* image, float* patches) {
+/// Copies the patch rows of output pixels [first, first + rows) (im2col for those rows): each row
+/// is the pixel's kernel window in (row, column, channel) order, zeros where it overhangs the padding.
+/// Channels-last makes each kernel row of the window one contiguous run of the image.
+inline void gather_patches(const conv_geometry& g, const float* image, index_t first, int rows, float* patches) {
   const index_t channels = g.in_channels;
+  const index_t window_row = g.kernel * channels;
   float* row = patches;
-  for (int oy = 0; oy < g.out_height; ++oy) {
-    for (int ox = 0; ox < g.out_width; ++ox) {
-      for (int ky = 0; ky < g.kernel; ++ky) {
-        const int iy = oy * g.stride - g.padding + ky;
-        for (int kx = 0; kx < g.kernel; ++kx, row += channels) {
-          const int ix = ox * g.stride - g.padding + kx;
-          if (iy < 0 || iy >= g.in_height || ix < 0 || ix >= g.in_width) {
-            std::fill(row, row + channels, 0.0f);
-          } else {
-            const float* pixel = image + (index_t{iy} * g.in_width + ix) * channels;
-            std::copy(pixel, pixel + channels, row);
-          }
-        }
+  for (index_t p = first; p < first + rows; ++p) {
+    const int oy = static_cast<int>(p / g.out_width), ox = static_cast<int>(p % g.out_width);
+    const int ix = ox * g.stride - g.padding;
+    const int left = std::max(0, -ix), right = std::max(0, ix + g.kernel - g.in_width);  // columns in the padding
+    for (int ky = 0; ky < g.kernel; ++ky, row += window_row) {
+      const int iy = oy * g.stride - g.padding + ky;
+      if (iy < 0 || iy >= g.in_height || left + right >= g.kernel) {
+        std::fill(row, row + window_row, 0.0f);
+        continue;
       }
+      const float* pixel = image + (index_t{iy} * g.in_width + ix + left) * channels;
+      std::fill(row, row + left * channels, 0.0f);
+      std::copy(pixel, pixel + (g.kernel - left - right) * channels, row + left * channels);
+      std::fill(row + (g.kernel - right) * channels, row + window_row, 0.0f);
     }
   }
 }
@@ -83,34 +80,75 @@ struct conv_epilogue {
   bool relu;
 };
 
-/// Scratch memory a convolution may use: the patch matrix and two per-channel vectors.
+/// Rows of output pixels computed together; a thread gathers that many patch rows at a time.
+inline constexpr int tile_rows = detail::tile_rows;
+
+/// Scratch memory a convolution may use: per thread, room for tile_rows patch rows; and a
+/// per-channel scale and shift. With a pool of several threads the convolution is split among them.
 struct conv_scratch {
-  float* patches;
+  float* patches;             // thread t's rows start at patches + t * patch_floats
+  index_t patch_floats;       // tile_rows * the longest patch row of the network
   float* scale;
   float* shift;
+  thread_pool* pool;          // nullptr: the calling thread does all the work
 };
 
-/// out = epilogue(conv(in, weights)), with `weights` in HWIO order.
-CTRESNET_KERNEL void conv2d(const conv_geometry& g, const float* in, const float* weights, const conv_epilogue& epilogue,
-                   float* out, const conv_scratch& scratch) {
-  const float* lhs = in;
-  if (!g.is_pointwise()) {
-    im2col(g, in, scratch.patches);
-    lhs = scratch.patches;
-  }
-  matmul(lhs, weights, out, g.out_pixels(), g.patch_length(), g.out_channels);
+/// Thread `thread` of `threads`' share of out = epilogue(conv(in, weights)): a range of tiles of
+/// output pixels, or of output channels where there are too few pixel tiles to go round.
+CTRESNET_KERNEL void conv2d_part(const conv_geometry& g, const float* in, const float* weights,
+                                 const conv_epilogue& epilogue, float* out, const conv_scratch& scratch, int thread,
+                                 int threads) {
+  const index_t pixels = g.out_pixels(), channels = g.out_channels, depth = g.patch_length();
+  const index_t panel = conv_panel_width(channels);
+  const index_t step = std::min<index_t>(panel, detail::tile_columns);  // output channels per tile
+  const index_t pixel_tiles = (pixels + tile_rows - 1) / tile_rows, channel_tiles = channels / step;
 
-  fold_batch_norm(epilogue.batch_norm, g.out_channels, scratch.scale, scratch.shift);
-  const index_t channels = g.out_channels;
-  for (index_t p = 0; p < g.out_pixels(); ++p) {
-    float* y = out + p * channels;
-    const float* r = epilogue.residual ? epilogue.residual + p * channels : nullptr;
-    for (index_t c = 0; c < channels; ++c) {
-      float v = y[c] * scratch.scale[c] + scratch.shift[c];
-      if (r) v += r[c];
-      y[c] = epilogue.relu ? std::max(v, 0.0f) : v;
+  const bool split_pixels = pixel_tiles >= 4 * index_t{threads} || channel_tiles < threads;
+  const index_t units = split_pixels ? pixel_tiles : channel_tiles;
+  const index_t first = units * thread / threads, last = units * (thread + 1) / threads;
+  const index_t pixel_tile_begin = split_pixels ? first : 0, pixel_tile_end = split_pixels ? last : pixel_tiles;
+  const index_t channel_tile_begin = split_pixels ? 0 : first, channel_tile_end = split_pixels ? channel_tiles : last;
+
+  const int vectors = static_cast<int>(step / detail::packet_floats);
+  const bool narrow = step % detail::packet_floats != 0;
+  const detail::gemm_tile_function* kernels = detail::gemm_tiles<1>.data();
+  if (vectors == 2) kernels = detail::gemm_tiles<2>.data();
+  if constexpr (detail::tile_vectors == 4)
+    if (vectors == 4) kernels = detail::gemm_tiles<detail::tile_vectors>.data();
+
+  float* patches = scratch.patches + thread * scratch.patch_floats;
+  for (index_t tile = pixel_tile_begin; tile < pixel_tile_end; ++tile) {
+    const index_t row = tile * tile_rows;
+    const int rows = static_cast<int>(std::min<index_t>(tile_rows, pixels - row));
+    const float* a = in + row * g.in_channels;  // a 1x1 stride-1 conv multiplies the image itself
+    if (!g.is_pointwise()) {
+      gather_patches(g, in, row, rows, patches);
+      a = patches;
+    }
+    for (index_t t = channel_tile_begin; t < channel_tile_end; ++t) {
+      const index_t column = t * step;
+      const float* b = weights + (column / panel) * panel * depth + column % panel;
+      const detail::tile_epilogue e{scratch.scale + column, scratch.shift + column,
+                                    epilogue.residual ? epilogue.residual + row * channels + column : nullptr,
+                                    channels, epilogue.relu};
+      float* c = out + row * channels + column;
+      if (narrow)
+        detail::gemm_tile_narrow(rows, static_cast<int>(step), depth, a, depth, b, panel, c, channels, e);
+      else
+        kernels[rows - 1](depth, a, depth, b, panel, c, channels, e);
     }
   }
+}
+
+/// out = epilogue(conv(in, weights)), with `weights` in panels (conv_weight_index).
+CTRESNET_KERNEL void conv2d(const conv_geometry& g, const float* in, const float* weights, const conv_epilogue& epilogue,
+                            float* out, const conv_scratch& scratch) {
+  fold_batch_norm(epilogue.batch_norm, g.out_channels, scratch.scale, scratch.shift);
+  if (scratch.pool == nullptr || scratch.pool->size() == 1) {
+    conv2d_part(g, in, weights, epilogue, out, scratch, 0, 1);
+    return;
+  }
+  scratch.pool->run([&](int thread, int threads) { conv2d_part(g, in, weights, epilogue, out, scratch, thread, threads); });
 }
 
 /// MaxPool2d on an HWC image; padding never wins, as in PyTorch.
@@ -155,13 +193,12 @@ CTRESNET_KERNEL void avg_pool_to_chw(const float* in, int width, int channels, i
 
 /// y[out] = weight[out, in] * x[in] + bias[out]
 CTRESNET_KERNEL void linear(const float* x, const float* weight, const float* bias, int in_features, int out_features,
-                   float* y) {
-  using const_matrix = Eigen::TensorMap<const Eigen::Tensor<float, 2, Eigen::RowMajor>>;
-  using const_vector = Eigen::TensorMap<const Eigen::Tensor<float, 1, Eigen::RowMajor>>;
-  using vector = Eigen::TensorMap<Eigen::Tensor<float, 1, Eigen::RowMajor>>;
-  const Eigen::array<Eigen::IndexPair<Eigen::Index>, 1> inner{Eigen::IndexPair<Eigen::Index>(1, 0)};
-  vector(y, out_features) = const_matrix(weight, out_features, in_features).contract(const_vector(x, in_features), inner) +
-                            const_vector(bias, out_features);
+                            float* y) {
+  using matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Eigen::Map<Eigen::VectorXf> result(y, out_features);
+  result = Eigen::Map<const Eigen::VectorXf>(bias, out_features);
+  result.noalias() += Eigen::Map<const matrix>(weight, out_features, in_features) *
+                      Eigen::Map<const Eigen::VectorXf>(x, in_features);
 }
 
 /// One CHW image (PyTorch's order) to HWC.

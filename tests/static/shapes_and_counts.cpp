@@ -16,7 +16,8 @@ static_assert(std::is_same_v<avg_pool2d<7, 1>::output_shape<shape<2048, 7, 7>>, 
 static_assert(std::is_same_v<avg_pool2d<7, 1>::output_shape<shape<2048, 8, 8>>, shape<2048, 2, 2>>);
 static_assert(std::is_same_v<linear<2048, 1000>::output_shape<shape<2048, 1, 1>>, shape<1000, 1, 1>>);
 static_assert(conv2d<3, 64, 7, 2, 3>::macs<shape<3, 224, 224>> == 118'013'952);
-static_assert(conv2d<64, 64, 1, 1, 0>::patch_floats<shape<64, 56, 56>> == 0);  // a 1x1 conv is a plain GEMM
+static_assert(conv2d<64, 64, 1, 1, 0>::patch_length == 0);  // a 1x1 conv is a plain GEMM
+static_assert(conv2d<64, 64, 3, 1, 1>::patch_length == 576);
 
 // The feature maps of torchvision's nets and of the reference example's (its torch.Size comments).
 static_assert(std::is_same_v<resnet18<>::features_shape, shape<512, 7, 7>>);
@@ -62,11 +63,17 @@ static_assert(v1::resnet50<>::num_params == resnet50<>::num_params);
 static_assert(v1::resnet50<>::num_macs < resnet50<>::num_macs);
 static_assert(std::is_same_v<v1::resnet50<>::features_shape, resnet50<>::features_shape>);
 
-// State holds the BatchNorm running statistics beside the parameters.
-static_assert(resnet18<>::state_floats == resnet18<>::num_params + 2 * 4800);  // 4800 BatchNorm channels
-// The workspace: four activation buffers (the largest is 64x112x112 after the stem), the stem's
-// patch matrix (112*112 rows of 7*7*3), and a scale and shift per channel.
+// State holds the BatchNorm running statistics beside the parameters, and 16 transformed weights
+// per channel pair of each 3x3 stride-1 conv (Winograd F(2x2, 3x3)): ResNet-18 has 4 of them at
+// 64 channels and 3 each at 128, 256 and 512.
+static_assert(resnet18<>::state_floats ==
+              resnet18<>::num_params + 2 * 4800 + 16 * (4 * 64 * 64 + 3 * 128 * 128 + 3 * 256 * 256 + 3 * 512 * 512));
+// The workspace: four activation buffers (the largest is 64x112x112 after the stem), a scale and
+// shift per channel, and one thread's scratch. The largest scratch is a block of Winograd tiles
+// (28 with AVX-512) of the 512 -> 512 convs: 16 positions x tiles x (512 inputs + 512 products).
+constexpr index_t winograd_block_512 = 16 * ops::winograd::block_tiles * (512 + 512);
 static_assert(resnet18<>::max_activation_floats == 64 * 112 * 112);
-static_assert(resnet18<>::workspace_floats == 4 * 64 * 112 * 112 + 112 * 112 * 147 + 2 * 512);
+static_assert(resnet18<>::workspace_floats == 4 * 64 * 112 * 112 + 2 * 512 + winograd_block_512);
+static_assert(resnet18<>::workspace_floats_for(2) == resnet18<>::workspace_floats + winograd_block_512);
 
 }  // namespace

@@ -37,14 +37,14 @@ std::vector<float> direct_conv(const ops::conv_geometry& g, const std::vector<fl
   return out;
 }
 
-std::vector<float> to_hwio(const std::vector<float>& oihw, int o, int i, int k) {
-  std::vector<float> hwio(oihw.size());
+std::vector<float> to_panels(const std::vector<float>& oihw, int o, int i, int k) {
+  std::vector<float> panels(oihw.size());
   for (int a = 0; a < o; ++a)
     for (int b = 0; b < i; ++b)
       for (int y = 0; y < k; ++y)
         for (int x = 0; x < k; ++x)
-          hwio[std::size_t(((y * k + x) * i + b) * o + a)] = oihw[std::size_t(((a * i + b) * k + y) * k + x)];
-  return hwio;
+          panels[std::size_t(conv_weight_index(o, i, k, a, b, y, x))] = oihw[std::size_t(((a * i + b) * k + y) * k + x)];
+  return panels;
 }
 
 }  // namespace
@@ -53,10 +53,16 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
   struct conv_case {
     int height, width, in_channels, out_channels, kernel, stride, padding;
   };
-  for (const conv_case c : {conv_case{9, 7, 3, 5, 3, 1, 1}, conv_case{9, 8, 4, 6, 3, 2, 1}, conv_case{11, 11, 3, 4, 7, 2, 3},
-                            conv_case{6, 6, 8, 16, 1, 1, 0}, conv_case{7, 5, 8, 16, 1, 2, 0}}) {
+  // Output channel counts reach every kernel path: panels narrower than a vector (5, 6), one
+  // vector (16), full tiles (32, 64, 96); pixel counts leave partial tiles; few pixels with many
+  // channels make threads split the channels instead of the pixels.
+  const conv_case cases[] = {{9, 7, 3, 5, 3, 1, 1},   {9, 8, 4, 6, 3, 2, 1},   {11, 11, 3, 16, 7, 2, 3},
+                             {6, 6, 8, 16, 1, 1, 0},  {7, 5, 8, 32, 1, 2, 0},  {15, 13, 5, 64, 3, 1, 1},
+                             {3, 3, 16, 96, 3, 1, 1}, {29, 29, 4, 32, 1, 1, 0}};
+  for (const conv_case c : cases) {
     CAPTURE(c.kernel);
     CAPTURE(c.stride);
+    CAPTURE(c.out_channels);
     const ops::conv_geometry g{c.height, c.width, c.in_channels,
                                window_out(c.height, c.kernel, c.stride, c.padding),
                                window_out(c.width, c.kernel, c.stride, c.padding),
@@ -66,20 +72,64 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
     const auto residual = random_vector(std::size_t(g.out_pixels() * c.out_channels), 3);
     std::vector<float> bn = random_vector(std::size_t(4 * c.out_channels), 4);
     for (int i = 0; i < c.out_channels; ++i) bn[std::size_t(3 * c.out_channels + i)] += 1.5f;  // variance > 0
-
-    std::vector<float> out(residual.size()), patches(std::size_t(g.out_pixels() * g.patch_length())),
-        scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
-    const auto weights = to_hwio(oihw, c.out_channels, c.in_channels, c.kernel);
-    ops::conv2d(g, image.data(), weights.data(), {bn.data(), residual.data(), true}, out.data(),
-                {patches.data(), scale.data(), shift.data()});
-
+    const auto weights = to_panels(oihw, c.out_channels, c.in_channels, c.kernel);
     const auto expected = direct_conv(g, image, oihw);
-    for (std::size_t p = 0; p < out.size(); ++p) {
-      const std::size_t ch = p % std::size_t(c.out_channels);
-      const float w = bn[ch], b = bn[c.out_channels + ch], mean = bn[2 * c.out_channels + ch],
-                  var = bn[3 * c.out_channels + ch];
-      const float normalised = (expected[p] - mean) / std::sqrt(var + 1e-5f) * w + b;
-      REQUIRE(out[p] == doctest::Approx(std::max(normalised + residual[p], 0.0f)).epsilon(1e-5));
+
+    for (int threads : {1, 2, 3}) {
+      CAPTURE(threads);
+      thread_pool pool(threads);
+      const index_t patch_floats = ops::tile_rows * g.patch_length();
+      std::vector<float> out(residual.size()), patches(std::size_t(threads * patch_floats)),
+          scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
+      ops::conv2d(g, image.data(), weights.data(), {bn.data(), residual.data(), true}, out.data(),
+                  {patches.data(), patch_floats, scale.data(), shift.data(), &pool});
+
+      for (std::size_t p = 0; p < out.size(); ++p) {
+        const std::size_t ch = p % std::size_t(c.out_channels);
+        const float w = bn[ch], b = bn[c.out_channels + ch], mean = bn[2 * c.out_channels + ch],
+                    var = bn[3 * c.out_channels + ch];
+        const float normalised = (expected[p] - mean) / std::sqrt(var + 1e-5f) * w + b;
+        REQUIRE(out[p] == doctest::Approx(std::max(normalised + residual[p], 0.0f)).epsilon(1e-5));
+      }
+    }
+  }
+}
+
+TEST_CASE("Winograd F(2x2, 3x3) convolution matches the direct definition") {
+  struct conv_case {
+    int height, width, in_channels, out_channels;
+  };
+  // Odd sizes leave half tiles at the edges; 7x7 with many channels splits channels among threads.
+  const conv_case cases[] = {{9, 7, 3, 5}, {8, 8, 16, 32}, {7, 7, 32, 64}, {13, 11, 6, 16}, {30, 30, 4, 32}};
+  for (const conv_case c : cases) {
+    CAPTURE(c.height);
+    CAPTURE(c.out_channels);
+    const ops::conv_geometry g{c.height, c.width, c.in_channels, c.height, c.width, c.out_channels, 3, 1, 1};
+    const auto image = random_vector(std::size_t(c.height * c.width * c.in_channels), 5);
+    const auto oihw = random_vector(std::size_t(c.out_channels * c.in_channels * 9), 6);
+    const auto residual = random_vector(std::size_t(g.out_pixels() * c.out_channels), 7);
+    std::vector<float> bn = random_vector(std::size_t(4 * c.out_channels), 8);
+    for (int i = 0; i < c.out_channels; ++i) bn[std::size_t(3 * c.out_channels + i)] += 1.5f;
+    const auto weights = to_panels(oihw, c.out_channels, c.in_channels, 3);
+    std::vector<float> transformed(std::size_t(ops::winograd::weight_floats(c.in_channels, c.out_channels)));
+    ops::winograd_weights(weights.data(), c.in_channels, c.out_channels, transformed.data());
+    const auto expected = direct_conv(g, image, oihw);
+
+    for (int threads : {1, 2, 3}) {
+      CAPTURE(threads);
+      thread_pool pool(threads);
+      const index_t scratch_floats = ops::winograd::thread_floats(c.in_channels, c.out_channels);
+      std::vector<float> out(residual.size()), scratch(std::size_t(threads * scratch_floats)),
+          scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
+      ops::winograd_conv3x3(g, image.data(), transformed.data(), {bn.data(), residual.data(), true}, out.data(),
+                            {scratch.data(), scratch_floats, scale.data(), shift.data(), &pool});
+      for (std::size_t p = 0; p < out.size(); ++p) {
+        const std::size_t ch = p % std::size_t(c.out_channels);
+        const float w = bn[ch], b = bn[c.out_channels + ch], mean = bn[2 * c.out_channels + ch],
+                    var = bn[3 * c.out_channels + ch];
+        const float normalised = (expected[p] - mean) / std::sqrt(var + 1e-5f) * w + b;
+        REQUIRE(out[p] == doctest::Approx(std::max(normalised + residual[p], 0.0f)).epsilon(1e-5));
+      }
     }
   }
 }

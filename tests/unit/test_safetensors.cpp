@@ -86,10 +86,12 @@ TEST_CASE("save then load restores every float exactly") {
     CHECK(file.at("conv1.weight").shape == std::vector<std::int64_t>{64, 3, 7, 7});
     CHECK(file.at("fc.weight").shape == std::vector<std::int64_t>{10, 512});
     CHECK(file.metadata().at("format") == "pt");
-    // conv1.weight[0, 1, 2, 3] in PyTorch's order is ctresnet's HWIO element [2, 3, 1, 0].
+    // conv1.weight[33, 1, 2, 3] in PyTorch's order is in ctresnet's second panel of 32 output
+    // channels ([2][7][7][3][32] for 64 channels), at [1][2][3][1][1].
     std::vector<float> conv1(64 * 3 * 7 * 7);
     file.read_floats("conv1.weight", conv1.data());
-    CHECK(conv1[((0 * 3 + 1) * 7 + 2) * 7 + 3] == original.state_data()[((2 * 7 + 3) * 3 + 1) * 64 + 0]);
+    CHECK(conv1[((33 * 3 + 1) * 7 + 2) * 7 + 3] ==
+          original.state_data()[1 * (7 * 7 * 3 * 32) + ((2 * 7 + 3) * 3 + 1) * 32 + 1]);
   }
   std::remove(path.c_str());
 }

@@ -1,0 +1,127 @@
+// A fixed set of worker threads that run one job at a time, each thread taking its own share.
+// The pool is made once at set-up; running a job allocates nothing, so a forward pass with a pool
+// stays allocation-free. Workers spin briefly between jobs (a forward pass posts one job per
+// convolution, microseconds apart) and then sleep until the next job.
+#pragma once
+// IWYU pragma: private, include <ctresnet/ctresnet.hpp>
+
+#include <ctresnet/config.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace ctresnet {
+
+namespace detail {
+
+/// Tells the CPU that this thread is waiting, so that a spinning worker does not starve its sibling.
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+/// A non-owning reference to a callable `void(int thread, int threads)`.
+class job_ref {
+ public:
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, job_ref>>>
+  job_ref(F& f) : object_(&f), call_([](void* object, int thread, int threads) { (*static_cast<F*>(object))(thread, threads); }) {}
+  void operator()(int thread, int threads) const { call_(object_, thread, threads); }
+
+ private:
+  void* object_;
+  void (*call_)(void*, int, int);
+};
+
+}  // namespace detail
+
+/// Threads for one forward pass at a time: `thread_pool pool(2); net.forward(x, y, workspace, pool);`.
+/// The calling thread is thread 0 and works too, so a pool of N starts N - 1 threads. One pool
+/// serves one caller at a time; give each concurrent caller its own pool.
+class thread_pool {
+ public:
+  explicit thread_pool(int threads = 1) : threads_(threads) {
+    if (threads < 1)
+      throw std::invalid_argument("ctresnet::thread_pool: the thread count is " + std::to_string(threads) +
+                                  "; it must be at least 1");
+    workers_.reserve(static_cast<std::size_t>(threads - 1));
+    for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { work(t); });
+  }
+  thread_pool(const thread_pool&) = delete;
+  thread_pool& operator=(const thread_pool&) = delete;
+  ~thread_pool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_.store(true, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    wake_.notify_all();
+    for (std::thread& worker : workers_) worker.join();
+  }
+
+  /// Threads that take part in a job, the caller included.
+  int size() const { return threads_; }
+
+  /// Calls job(thread, size()) once on every thread and returns when all calls have returned.
+  template <class Job>
+  void run(Job&& job) {
+    if (threads_ == 1) {
+      job(0, 1);
+      return;
+    }
+    job_ = detail::job_ref(job);
+    pending_.store(threads_ - 1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    wake_.notify_all();
+    job(0, threads_);
+    while (pending_.load(std::memory_order_acquire) != 0) detail::cpu_relax();
+  }
+
+ private:
+  void work(int thread) {
+    std::uint64_t seen = 0;
+    for (;;) {
+      std::uint64_t now = generation_.load(std::memory_order_acquire);
+      // About a millisecond of spinning covers the gap between two layers' jobs.
+      for (int spin = 0; now == seen && spin < spin_limit; ++spin) {
+        detail::cpu_relax();
+        now = generation_.load(std::memory_order_acquire);
+      }
+      if (now == seen) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+        now = generation_.load(std::memory_order_acquire);
+      }
+      if (stopping_.load(std::memory_order_relaxed)) return;
+      seen = now;
+      job_(thread, threads_);
+      pending_.fetch_sub(1, std::memory_order_release);
+    }
+  }
+
+  static constexpr int spin_limit = 20000;
+
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stopping_{false};
+  static inline void (*no_job_)(int, int) = [](int, int) {};
+  detail::job_ref job_{no_job_};  // the job of the current run()
+};
+
+}  // namespace ctresnet
