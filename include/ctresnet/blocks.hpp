@@ -70,7 +70,7 @@ struct conv_bn {
   /// Scratch one thread needs while it works on this conv.
   static constexpr index_t thread_scratch_floats = uses_winograd
                                                        ? ops::winograd::thread_floats(In::channels, OutChannels)
-                                                       : ops::tile_rows * conv::patch_length;
+                                                       : ops::conv_thread_floats(conv::patch_length);
   static constexpr ops::conv_geometry geometry{In::height,      In::width,     In::channels, output::height,
                                                output::width,   OutChannels,   Kernel,       Stride,
                                                Padding};

@@ -37,10 +37,8 @@ struct conv2d {
   template <class In>
   static constexpr index_t macs = output_shape<In>::size * InChannels * Kernel * Kernel;
 
-  /// Floats of one patch-matrix row (one output pixel's window) this convolution gathers; none for
-  /// a plain 1x1 stride-1 conv, which multiplies the image itself.
-  static constexpr index_t patch_length =
-      (Kernel == 1 && Stride == 1 && Padding == 0) ? 0 : index_t{Kernel} * Kernel * InChannels;
+  /// Floats of one patch-matrix row: one output pixel's window (for a 1x1 conv, the pixel itself).
+  static constexpr index_t patch_length = index_t{Kernel} * Kernel * InChannels;
 };
 
 /// BatchNorm2d in eval mode: weight, bias, running_mean, running_var, stored in that order.

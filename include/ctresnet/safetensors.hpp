@@ -143,14 +143,15 @@ class reader {
     if (!safetensors::is_float_dtype(e.dtype))
       fail("tensor '" + name + "' has dtype " + e.dtype + "; only F32, F16 and BF16 can be read as float");
     const std::uint64_t bytes = e.end - e.begin;
-    bytes_.resize(static_cast<std::size_t>(bytes));
     file_.seekg(static_cast<std::streamoff>(data_start_ + e.begin));
-    file_.read(reinterpret_cast<char*>(bytes_.data()), static_cast<std::streamsize>(bytes));
-    if (!file_) fail("cannot read the data of tensor '" + name + "'");
-    const std::size_t count = static_cast<std::size_t>(bytes) / element_size;
-    if (e.dtype == "F32") {
-      std::memcpy(out, bytes_.data(), static_cast<std::size_t>(bytes));
+    if (e.dtype == "F32") {  // straight into place: no second copy of the tensor in memory
+      file_.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(bytes));
+      if (!file_) fail("cannot read the data of tensor '" + name + "'");
     } else {
+      bytes_.resize(static_cast<std::size_t>(bytes));
+      file_.read(reinterpret_cast<char*>(bytes_.data()), static_cast<std::streamsize>(bytes));
+      if (!file_) fail("cannot read the data of tensor '" + name + "'");
+      const std::size_t count = static_cast<std::size_t>(bytes) / element_size;
       const bool half = e.dtype == "F16";
       for (std::size_t i = 0; i < count; ++i) {
         const auto bits = static_cast<std::uint16_t>(bytes_[2 * i] | (bytes_[2 * i + 1] << 8));

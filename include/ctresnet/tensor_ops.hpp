@@ -80,11 +80,16 @@ struct conv_epilogue {
   bool relu;
 };
 
-/// Rows of output pixels computed together; a thread gathers that many patch rows at a time.
+/// Rows of output pixels computed together; a thread packs that many patch rows at a time.
 inline constexpr int tile_rows = detail::tile_rows;
 
-/// Scratch memory a convolution may use: per thread, room for tile_rows patch rows; and a
-/// per-channel scale and shift. With a pool of several threads the convolution is split among them.
+/// Scratch one thread needs for a conv with patch rows of `patch_length` floats: the gathered rows
+/// and the same packed for the GEMM kernel.
+constexpr index_t conv_thread_floats(index_t patch_length) {
+  return 2 * tile_rows * patch_length + detail::pack_slack;
+}
+
+/// Scratch memory a convolution may use: per thread, conv_thread_floats; and a per-channel scale and shift. With a pool of several threads the convolution is split among them.
 struct conv_scratch {
   float* patches;             // thread t's rows start at patches + t * patch_floats
   index_t patch_floats;       // tile_rows * the longest patch row of the network
@@ -109,34 +114,23 @@ CTRESNET_KERNEL void conv2d_part(const conv_geometry& g, const float* in, const 
   const index_t pixel_tile_begin = split_pixels ? first : 0, pixel_tile_end = split_pixels ? last : pixel_tiles;
   const index_t channel_tile_begin = split_pixels ? 0 : first, channel_tile_end = split_pixels ? channel_tiles : last;
 
-  const int vectors = static_cast<int>(step / detail::packet_floats);
-  const bool narrow = step % detail::packet_floats != 0;
-  const detail::gemm_tile_function* kernels = detail::gemm_tiles<1>.data();
-  if (vectors == 2) kernels = detail::gemm_tiles<2>.data();
-  if constexpr (detail::tile_vectors == 4)
-    if (vectors == 4) kernels = detail::gemm_tiles<detail::tile_vectors>.data();
-
   float* patches = scratch.patches + thread * scratch.patch_floats;
+  float* packed = patches + tile_rows * depth;
+  const detail::tile_epilogue epilogue_tile{scratch.scale, scratch.shift, epilogue.residual, channels, epilogue.relu};
   for (index_t tile = pixel_tile_begin; tile < pixel_tile_end; ++tile) {
-    const index_t row = tile * tile_rows;
-    const int rows = static_cast<int>(std::min<index_t>(tile_rows, pixels - row));
-    const float* a = in + row * g.in_channels;  // a 1x1 stride-1 conv multiplies the image itself
-    if (!g.is_pointwise()) {
+    // Tiles of equal height (49 pixels: 12, 12, 12, 13 rather than 14, 14, 14, 7).
+    const index_t row = pixels * tile / pixel_tiles;
+    const int rows = static_cast<int>(pixels * (tile + 1) / pixel_tiles - row);
+    if (g.is_pointwise()) {  // a 1x1 stride-1 conv multiplies the image itself
+      detail::pack_rows(in + row * g.in_channels, g.in_channels, rows, depth, packed);
+    } else {
       gather_patches(g, in, row, rows, patches);
-      a = patches;
+      detail::pack_rows(patches, depth, rows, depth, packed);
     }
-    for (index_t t = channel_tile_begin; t < channel_tile_end; ++t) {
-      const index_t column = t * step;
-      const float* b = weights + (column / panel) * panel * depth + column % panel;
-      const detail::tile_epilogue e{scratch.scale + column, scratch.shift + column,
-                                    epilogue.residual ? epilogue.residual + row * channels + column : nullptr,
-                                    channels, epilogue.relu};
-      float* c = out + row * channels + column;
-      if (narrow)
-        detail::gemm_tile_narrow(rows, static_cast<int>(step), depth, a, depth, b, panel, c, channels, e);
-      else
-        kernels[rows - 1](depth, a, depth, b, panel, c, channels, e);
-    }
+    detail::tile_epilogue e = epilogue_tile;
+    if (e.residual) e.residual += row * channels;
+    detail::gemm_rows(rows, depth, packed, weights, panel, step, channel_tile_begin * step, channel_tile_end * step,
+                      out + row * channels, channels, e);
   }
 }
 

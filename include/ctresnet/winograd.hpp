@@ -22,8 +22,11 @@ struct winograd {
 
   /// Floats of transformed weights for a conv of `in` -> `out` channels.
   static constexpr index_t weight_floats(index_t in, index_t out) { return positions * in * out; }
-  /// Per-thread scratch: one block's transformed inputs and its products.
-  static constexpr index_t thread_floats(index_t in, index_t out) { return positions * block_tiles * (in + out); }
+  /// Per-thread scratch: one block's transformed inputs and its products, a pixel of zeros, and
+  /// one tile of transformed inputs packed for the GEMM kernel.
+  static constexpr index_t thread_floats(index_t in, index_t out) {
+    return positions * block_tiles * (in + out) + in + tile_rows * in + detail::pack_slack;
+  }
 };
 
 /// U = G g G^T for every channel pair, from weights in panels (conv_weight_index) to 16 matrices
@@ -55,37 +58,75 @@ CTRESNET_KERNEL void winograd_weights(const float* weights, int in_channels, int
 
 namespace detail {
 
+/// B^T d B for one tile, channels [c, c + size of Packet): `d` holds the 16 window pixels (a
+/// pixel in the padding points at zeros), `v` the first of 16 matrices `matrix` floats apart.
+template <class Packet>
+inline void winograd_input_tile(const float* const (&d)[16], index_t c, float* v, index_t matrix) {
+  using namespace Eigen::internal;
+  Packet r[4][4];  // B^T d
+  for (int x = 0; x < 4; ++x) {
+    const Packet d0 = ploadu<Packet>(d[x] + c), d1 = ploadu<Packet>(d[4 + x] + c), d2 = ploadu<Packet>(d[8 + x] + c),
+                 d3 = ploadu<Packet>(d[12 + x] + c);
+    r[0][x] = psub(d0, d2);
+    r[1][x] = padd(d1, d2);
+    r[2][x] = psub(d2, d1);
+    r[3][x] = psub(d1, d3);
+  }
+  for (int y = 0; y < 4; ++y) {  // (B^T d) B
+    pstoreu(v + (y * 4 + 0) * matrix + c, psub(r[y][0], r[y][2]));
+    pstoreu(v + (y * 4 + 1) * matrix + c, padd(r[y][1], r[y][2]));
+    pstoreu(v + (y * 4 + 2) * matrix + c, psub(r[y][2], r[y][1]));
+    pstoreu(v + (y * 4 + 3) * matrix + c, psub(r[y][1], r[y][3]));
+  }
+}
+
 /// V = B^T d B for tiles [first, first + count) of the image, written as 16 matrices [count, channels].
-inline void winograd_inputs(const conv_geometry& g, const float* image, index_t first, int count, float* v) {
+/// `zeros` holds in_channels zeros: the padding.
+inline void winograd_inputs(const conv_geometry& g, const float* image, index_t first, int count, const float* zeros,
+                            float* v) {
   const index_t channels = g.in_channels, tiles_wide = (g.out_width + 1) / 2;
   const index_t matrix = index_t{count} * channels;
+  const index_t vector_end = channels - channels % packet_floats;
   for (int t = 0; t < count; ++t) {
     const int ty = static_cast<int>((first + t) / tiles_wide), tx = static_cast<int>((first + t) % tiles_wide);
-    const float* d[4][4];
+    const float* d[16];
     for (int y = 0; y < 4; ++y)
       for (int x = 0; x < 4; ++x) {
         const int iy = 2 * ty - 1 + y, ix = 2 * tx - 1 + x;
         const bool inside = iy >= 0 && iy < g.in_height && ix >= 0 && ix < g.in_width;
-        d[y][x] = inside ? image + (index_t{iy} * g.in_width + ix) * channels : nullptr;
+        d[y * 4 + x] = inside ? image + (index_t{iy} * g.in_width + ix) * channels : zeros;
       }
-    float* out = v + t * channels;
-    for (index_t c = 0; c < channels; ++c) {
-      float w[4][4];
-      for (int y = 0; y < 4; ++y)
-        for (int x = 0; x < 4; ++x) w[y][x] = d[y][x] ? d[y][x][c] : 0.0f;
-      float r[4][4];  // B^T d
-      for (int x = 0; x < 4; ++x) {
-        r[0][x] = w[0][x] - w[2][x];
-        r[1][x] = w[1][x] + w[2][x];
-        r[2][x] = w[2][x] - w[1][x];
-        r[3][x] = w[1][x] - w[3][x];
-      }
-      for (int y = 0; y < 4; ++y) {  // (B^T d) B
-        out[(y * 4 + 0) * matrix + c] = r[y][0] - r[y][2];
-        out[(y * 4 + 1) * matrix + c] = r[y][1] + r[y][2];
-        out[(y * 4 + 2) * matrix + c] = r[y][2] - r[y][1];
-        out[(y * 4 + 3) * matrix + c] = r[y][1] - r[y][3];
-      }
+    float* tile = v + t * channels;
+    index_t c = 0;
+    for (; c < vector_end; c += packet_floats) winograd_input_tile<packet>(d, c, tile, matrix);
+    for (; c < channels; ++c) winograd_input_tile<float>(d, c, tile, matrix);
+  }
+}
+
+/// A^T M A for one tile, channels [c, c + size of Packet), then the epilogue; `valid` says which
+/// of the 2x2 outputs lie inside the image and `at` where they go.
+template <class Packet>
+inline void winograd_output_tile(const float* m, index_t matrix, index_t c, const bool (&valid)[4],
+                                 const index_t (&at)[4], const conv_epilogue& epilogue, const conv_scratch& scratch,
+                                 float* out) {
+  using namespace Eigen::internal;
+  Packet r[2][4];  // A^T M
+  for (int x = 0; x < 4; ++x) {
+    const Packet m0 = ploadu<Packet>(m + x * matrix + c), m1 = ploadu<Packet>(m + (4 + x) * matrix + c),
+                 m2 = ploadu<Packet>(m + (8 + x) * matrix + c), m3 = ploadu<Packet>(m + (12 + x) * matrix + c);
+    r[0][x] = padd(padd(m0, m1), m2);
+    r[1][x] = psub(psub(m1, m2), m3);
+  }
+  const Packet scale = ploadu<Packet>(scratch.scale + c), shift = ploadu<Packet>(scratch.shift + c);
+  for (int y = 0; y < 2; ++y) {
+    const Packet result[2] = {padd(padd(r[y][0], r[y][1]), r[y][2]), psub(psub(r[y][1], r[y][2]), r[y][3])};  // (A^T M) A
+    for (int x = 0; x < 2; ++x) {
+      const int i = y * 2 + x;
+      if (!valid[i]) continue;
+      Packet value = pmadd(result[x], scale, shift);
+      if (epilogue.residual) value = padd(value, ploadu<Packet>(epilogue.residual + at[i] + c));
+      if (epilogue.relu) value = pmax(value, pset1<Packet>(0.0f));
+      pstoreu(out + at[i] + c, value);
     }
   }
 }
@@ -95,30 +136,21 @@ inline void winograd_outputs(const conv_geometry& g, const float* m, index_t fir
                              index_t end, const conv_epilogue& epilogue, const conv_scratch& scratch, float* out) {
   const index_t channels = g.out_channels, tiles_wide = (g.out_width + 1) / 2;
   const index_t matrix = index_t{count} * channels;
+  const index_t vector_end = end - (end - begin) % packet_floats;
   for (int t = 0; t < count; ++t) {
     const int ty = static_cast<int>((first + t) / tiles_wide), tx = static_cast<int>((first + t) % tiles_wide);
-    const bool has_row[2] = {true, 2 * ty + 1 < g.out_height}, has_column[2] = {true, 2 * tx + 1 < g.out_width};
-    const float* product = m + t * channels;
-    for (index_t c = begin; c < end; ++c) {
-      float a[4][4];
-      for (int p = 0; p < 16; ++p) a[p / 4][p % 4] = product[p * matrix + c];
-      float r[2][4];  // A^T M
-      for (int x = 0; x < 4; ++x) {
-        r[0][x] = a[0][x] + a[1][x] + a[2][x];
-        r[1][x] = a[1][x] - a[2][x] - a[3][x];
-      }
-      for (int y = 0; y < 2; ++y) {
-        if (!has_row[y]) continue;
-        const float result[2] = {r[y][0] + r[y][1] + r[y][2], r[y][1] - r[y][2] - r[y][3]};  // (A^T M) A
-        for (int x = 0; x < 2; ++x) {
-          if (!has_column[x]) continue;
-          const index_t at = ((2 * index_t{ty} + y) * g.out_width + 2 * tx + x) * channels + c;
-          float value = result[x] * scratch.scale[c] + scratch.shift[c];
-          if (epilogue.residual) value += epilogue.residual[at];
-          out[at] = epilogue.relu ? std::max(value, 0.0f) : value;
-        }
-      }
+    bool valid[4];
+    index_t at[4];
+    for (int i = 0; i < 4; ++i) {
+      const int oy = 2 * ty + i / 2, ox = 2 * tx + i % 2;
+      valid[i] = oy < g.out_height && ox < g.out_width;
+      at[i] = (index_t{oy} * g.out_width + ox) * channels;
     }
+    const float* tile = m + t * channels;
+    index_t c = begin;
+    for (; c < vector_end; c += packet_floats)
+      winograd_output_tile<packet>(tile, matrix, c, valid, at, epilogue, scratch, out);
+    for (; c < end; ++c) winograd_output_tile<float>(tile, matrix, c, valid, at, epilogue, scratch, out);
   }
 }
 
@@ -142,35 +174,26 @@ CTRESNET_KERNEL void winograd_conv3x3_part(const conv_geometry& g, const float* 
   const index_t block_begin = split_blocks ? first : 0, block_end = split_blocks ? last : blocks;
   const index_t column_begin = split_blocks ? 0 : first * step, column_end = split_blocks ? channels : last * step;
 
-  const int vectors = static_cast<int>(step / detail::packet_floats);
-  const bool narrow = step % detail::packet_floats != 0;
-  const detail::gemm_tile_function* kernels = detail::gemm_tiles<1>.data();
-  if (vectors == 2) kernels = detail::gemm_tiles<2>.data();
-  if constexpr (detail::tile_vectors == 4)
-    if (vectors == 4) kernels = detail::gemm_tiles<detail::tile_vectors>.data();
-
   float* v = scratch.patches + thread * scratch.patch_floats;
   float* m = v + winograd::positions * winograd::block_tiles * depth;
+  float* zeros = m + winograd::positions * winograd::block_tiles * channels;
+  float* packed = zeros + depth;
+  std::fill(zeros, zeros + depth, 0.0f);
   const detail::tile_epilogue plain{nullptr, nullptr, nullptr, 0, false};
   for (index_t block = block_begin; block < block_end; ++block) {
-    const index_t tile = block * winograd::block_tiles;
-    const int count = static_cast<int>(std::min<index_t>(winograd::block_tiles, tiles - tile));
-    detail::winograd_inputs(g, in, tile, count, v);
+    const index_t tile = tiles * block / blocks;  // blocks of equal size
+    const int count = static_cast<int>(tiles * (block + 1) / blocks - tile);
+    const int row_tiles = (count + tile_rows - 1) / tile_rows;
+    detail::winograd_inputs(g, in, tile, count, zeros, v);
     for (int p = 0; p < winograd::positions; ++p) {
-      const float* a_matrix = v + p * count * depth;
-      const float* b_matrix = transformed + p * depth * channels;
-      float* c_matrix = m + p * count * channels;
-      for (int row = 0; row < count; row += tile_rows) {
-        const int rows = std::min(tile_rows, count - row);
-        for (index_t column = column_begin; column < column_end; column += step) {
-          const float* a = a_matrix + row * depth;
-          const float* b = b_matrix + (column / panel) * panel * depth + column % panel;
-          float* c = c_matrix + row * channels + column;
-          if (narrow)
-            detail::gemm_tile_narrow(rows, static_cast<int>(step), depth, a, depth, b, panel, c, channels, plain);
-          else
-            kernels[rows - 1](depth, a, depth, b, panel, c, channels, plain);
-        }
+      const float* transformed_inputs = v + p * count * depth;
+      const float* position_weights = transformed + p * depth * channels;
+      float* products = m + p * count * channels;
+      for (int r = 0; r < row_tiles; ++r) {
+        const int row = count * r / row_tiles, rows = count * (r + 1) / row_tiles - row;
+        detail::pack_rows(transformed_inputs + row * depth, depth, rows, depth, packed);
+        detail::gemm_rows(rows, depth, packed, position_weights, panel, step, column_begin, column_end,
+                          products + row * channels, channels, plain);
       }
     }
     detail::winograd_outputs(g, m, tile, count, column_begin, column_end, epilogue, scratch, out);

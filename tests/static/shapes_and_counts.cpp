@@ -16,7 +16,7 @@ static_assert(std::is_same_v<avg_pool2d<7, 1>::output_shape<shape<2048, 7, 7>>, 
 static_assert(std::is_same_v<avg_pool2d<7, 1>::output_shape<shape<2048, 8, 8>>, shape<2048, 2, 2>>);
 static_assert(std::is_same_v<linear<2048, 1000>::output_shape<shape<2048, 1, 1>>, shape<1000, 1, 1>>);
 static_assert(conv2d<3, 64, 7, 2, 3>::macs<shape<3, 224, 224>> == 118'013'952);
-static_assert(conv2d<64, 64, 1, 1, 0>::patch_length == 0);  // a 1x1 conv is a plain GEMM
+static_assert(conv2d<64, 256, 1, 1, 0>::patch_length == 64);  // a 1x1 conv's patch is the pixel
 static_assert(conv2d<64, 64, 3, 1, 1>::patch_length == 576);
 
 // The feature maps of torchvision's nets and of the reference example's (its torch.Size comments).
@@ -70,8 +70,10 @@ static_assert(resnet18<>::state_floats ==
               resnet18<>::num_params + 2 * 4800 + 16 * (4 * 64 * 64 + 3 * 128 * 128 + 3 * 256 * 256 + 3 * 512 * 512));
 // The workspace: four activation buffers (the largest is 64x112x112 after the stem), a scale and
 // shift per channel, and one thread's scratch. The largest scratch is a block of Winograd tiles
-// (28 with AVX-512) of the 512 -> 512 convs: 16 positions x tiles x (512 inputs + 512 products).
-constexpr index_t winograd_block_512 = 16 * ops::winograd::block_tiles * (512 + 512);
+// (28 with AVX-512) of the 512 -> 512 convs: 16 positions x tiles x (512 inputs + 512 products),
+// one pixel of zeros for the padding, and one tile of inputs packed for the GEMM kernel.
+constexpr index_t winograd_block_512 =
+    16 * ops::winograd::block_tiles * (512 + 512) + 512 + ops::tile_rows * 512 + ops::detail::pack_slack;
 static_assert(resnet18<>::max_activation_floats == 64 * 112 * 112);
 static_assert(resnet18<>::workspace_floats == 4 * 64 * 112 * 112 + 2 * 512 + winograd_block_512);
 static_assert(resnet18<>::workspace_floats_for(2) == resnet18<>::workspace_floats + winograd_block_512);

@@ -78,7 +78,7 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
     for (int threads : {1, 2, 3}) {
       CAPTURE(threads);
       thread_pool pool(threads);
-      const index_t patch_floats = ops::tile_rows * g.patch_length();
+      const index_t patch_floats = ops::conv_thread_floats(g.patch_length());
       std::vector<float> out(residual.size()), patches(std::size_t(threads * patch_floats)),
           scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
       ops::conv2d(g, image.data(), weights.data(), {bn.data(), residual.data(), true}, out.data(),
