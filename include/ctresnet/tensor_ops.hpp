@@ -13,6 +13,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include <unsupported/Eigen/CXX11/Tensor>
 #include <ctresnet/detail/gemm_kernel.hpp>
@@ -83,10 +84,10 @@ struct conv_epilogue {
 /// Rows of output pixels computed together; a thread packs that many patch rows at a time.
 inline constexpr int tile_rows = detail::tile_rows;
 
-/// Scratch one thread needs for a conv with patch rows of `patch_length` floats: the gathered rows
-/// and the same packed for the GEMM kernel.
+/// Scratch one thread needs for a conv with patch rows of `patch_length` floats: one tile of
+/// gathered rows, and a group of tiles packed for the GEMM kernel.
 constexpr index_t conv_thread_floats(index_t patch_length) {
-  return 2 * tile_rows * patch_length + detail::pack_slack;
+  return (1 + detail::tile_group) * tile_rows * patch_length + detail::pack_slack;
 }
 
 /// Scratch memory a convolution may use: per thread, conv_thread_floats; and a per-channel scale and shift. With a pool of several threads the convolution is split among them.
@@ -116,21 +117,26 @@ CTRESNET_KERNEL void conv2d_part(const conv_geometry& g, const float* in, const 
 
   float* patches = scratch.patches + thread * scratch.patch_floats;
   float* packed = patches + tile_rows * depth;
-  const detail::tile_epilogue epilogue_tile{scratch.scale, scratch.shift, epilogue.residual, channels, epilogue.relu};
-  for (index_t tile = pixel_tile_begin; tile < pixel_tile_end; ++tile) {
-    // Tiles of equal height (49 pixels: 12, 12, 12, 13 rather than 14, 14, 14, 7).
-    const index_t row = pixels * tile / pixel_tiles;
-    const int rows = static_cast<int>(pixels * (tile + 1) / pixel_tiles - row);
-    if (g.is_pointwise()) {  // a 1x1 stride-1 conv multiplies the image itself
-      detail::pack_rows(in + row * g.in_channels, g.in_channels, rows, depth, packed);
-    } else {
-      gather_patches(g, in, row, rows, patches);
-      detail::pack_rows(patches, depth, rows, depth, packed);
+  const detail::tile_epilogue e{scratch.scale, scratch.shift, nullptr, channels, epilogue.relu};
+  for (index_t group = pixel_tile_begin; group < pixel_tile_end; group += detail::tile_group) {
+    detail::row_tile tiles[detail::tile_group];
+    const int count = static_cast<int>(std::min<index_t>(detail::tile_group, pixel_tile_end - group));
+    for (int t = 0; t < count; ++t) {
+      // Tiles of equal height (49 pixels: 12, 12, 12, 13 rather than 14, 14, 14, 7).
+      const index_t row = pixels * (group + t) / pixel_tiles;
+      const int rows = static_cast<int>(pixels * (group + t + 1) / pixel_tiles - row);
+      float* tile_packed = packed + t * tile_rows * depth;
+      if (g.is_pointwise()) {  // a 1x1 stride-1 conv multiplies the image itself
+        detail::pack_rows(in + row * g.in_channels, g.in_channels, rows, depth, tile_packed);
+      } else {
+        gather_patches(g, in, row, rows, patches);
+        detail::pack_rows(patches, depth, rows, depth, tile_packed);
+      }
+      tiles[t] = {rows, tile_packed, out + row * channels,
+                  epilogue.residual ? epilogue.residual + row * channels : nullptr};
     }
-    detail::tile_epilogue e = epilogue_tile;
-    if (e.residual) e.residual += row * channels;
-    detail::gemm_rows(rows, depth, packed, weights, panel, step, channel_tile_begin * step, channel_tile_end * step,
-                      out + row * channels, channels, e);
+    detail::gemm_row_tiles(tiles, count, depth, weights, panel, step, channel_tile_begin * step,
+                           channel_tile_end * step, channels, e);
   }
 }
 

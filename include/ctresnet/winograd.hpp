@@ -10,7 +10,9 @@
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, as in tensor_ops.hpp
+// GCC bug 105593, as in tensor_ops.hpp.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 namespace ctresnet::ops {
@@ -23,9 +25,9 @@ struct winograd {
   /// Floats of transformed weights for a conv of `in` -> `out` channels.
   static constexpr index_t weight_floats(index_t in, index_t out) { return positions * in * out; }
   /// Per-thread scratch: one block's transformed inputs and its products, a pixel of zeros, and
-  /// one tile of transformed inputs packed for the GEMM kernel.
+  /// one position's transformed inputs packed for the GEMM kernel.
   static constexpr index_t thread_floats(index_t in, index_t out) {
-    return positions * block_tiles * (in + out) + in + tile_rows * in + detail::pack_slack;
+    return positions * block_tiles * (in + out) + in + block_tiles * in + detail::pack_slack;
   }
 };
 
@@ -183,18 +185,20 @@ CTRESNET_KERNEL void winograd_conv3x3_part(const conv_geometry& g, const float* 
   for (index_t block = block_begin; block < block_end; ++block) {
     const index_t tile = tiles * block / blocks;  // blocks of equal size
     const int count = static_cast<int>(tiles * (block + 1) / blocks - tile);
-    const int row_tiles = (count + tile_rows - 1) / tile_rows;
+    const int tiles_in_block = (count + tile_rows - 1) / tile_rows;
     detail::winograd_inputs(g, in, tile, count, zeros, v);
     for (int p = 0; p < winograd::positions; ++p) {
       const float* transformed_inputs = v + p * count * depth;
       const float* position_weights = transformed + p * depth * channels;
       float* products = m + p * count * channels;
-      for (int r = 0; r < row_tiles; ++r) {
-        const int row = count * r / row_tiles, rows = count * (r + 1) / row_tiles - row;
-        detail::pack_rows(transformed_inputs + row * depth, depth, rows, depth, packed);
-        detail::gemm_rows(rows, depth, packed, position_weights, panel, step, column_begin, column_end,
-                          products + row * channels, channels, plain);
+      detail::row_tile row_tiles[winograd::block_tiles / tile_rows];
+      for (int r = 0; r < tiles_in_block; ++r) {
+        const int row = count * r / tiles_in_block, rows = count * (r + 1) / tiles_in_block - row;
+        detail::pack_rows(transformed_inputs + row * depth, depth, rows, depth, packed + row * depth);
+        row_tiles[r] = {rows, packed + row * depth, products + row * channels, nullptr};
       }
+      detail::gemm_row_tiles(row_tiles, tiles_in_block, depth, position_weights, panel, step, column_begin,
+                             column_end, channels, plain);
     }
     detail::winograd_outputs(g, m, tile, count, column_begin, column_end, epilogue, scratch, out);
   }

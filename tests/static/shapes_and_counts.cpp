@@ -71,9 +71,9 @@ static_assert(resnet18<>::state_floats ==
 // The workspace: four activation buffers (the largest is 64x112x112 after the stem), a scale and
 // shift per channel, and one thread's scratch. The largest scratch is a block of Winograd tiles
 // (28 with AVX-512) of the 512 -> 512 convs: 16 positions x tiles x (512 inputs + 512 products),
-// one pixel of zeros for the padding, and one tile of inputs packed for the GEMM kernel.
+// one pixel of zeros for the padding, and one position's inputs packed for the GEMM kernel.
 constexpr index_t winograd_block_512 =
-    16 * ops::winograd::block_tiles * (512 + 512) + 512 + ops::tile_rows * 512 + ops::detail::pack_slack;
+    16 * ops::winograd::block_tiles * (512 + 512) + 512 + ops::winograd::block_tiles * 512 + ops::detail::pack_slack;
 static_assert(resnet18<>::max_activation_floats == 64 * 112 * 112);
 static_assert(resnet18<>::workspace_floats == 4 * 64 * 112 * 112 + 2 * 512 + winograd_block_512);
 static_assert(resnet18<>::workspace_floats_for(2) == resnet18<>::workspace_floats + winograd_block_512);

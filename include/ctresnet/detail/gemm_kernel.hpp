@@ -71,8 +71,11 @@ inline void pack_rows(const float* a, index_t lda, int rows, index_t depth, floa
       }
     }
   }
-  for (; k < depth; ++k)
-    for (int i = 0; i < rows; ++i) packed[k * rows + i] = a[i * lda + k];
+  for (int i = 0; i < rows; ++i) {  // the columns left over
+    const float* source = a + i * lda + k;
+    float* target = packed + k * rows + i;
+    for (index_t n = depth - k; n > 0; --n, ++source, target += rows) *target = *source;
+  }
 }
 
 /// Hints the cache to fetch what the kernel reads a few steps ahead: the hardware prefetchers
@@ -171,25 +174,39 @@ inline const gemm_tile_function* gemm_tiles_for(index_t columns) {
   return nullptr;
 }
 
-/// C[rows, columns [begin, end)] = epilogue(A * B) for packed rows `a` and weights in panels of `panel`
-/// output channels, `step` channels per tile.
-inline void gemm_rows(int rows, index_t depth, const float* a, const float* weights, index_t panel, index_t step,
-                      index_t begin, index_t end, float* c, index_t ldc, tile_epilogue e) {
+/// Up to this many row tiles share each weight panel while it is in cache.
+inline constexpr int tile_group = 4;
+
+/// One tile of rows: its packed A, where its outputs go, and its residual (or nullptr).
+struct row_tile {
+  int rows;
+  const float* packed;
+  float* c;
+  const float* residual;
+};
+
+/// For each tile: C[rows, columns [begin, end)] = epilogue(A * B), with weights in panels of
+/// `panel` output channels and `step` channels per kernel call. Columns run outermost, so a
+/// stretch of weights is read from memory once for all the tiles.
+inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, const float* weights, index_t panel,
+                           index_t step, index_t begin, index_t end, index_t ldc, tile_epilogue e) {
   const gemm_tile_function* kernels = gemm_tiles_for(step);
   const float* scale = e.scale;
   const float* shift = e.shift;
-  const float* residual = e.residual;
   for (index_t column = begin; column < end; column += step) {
     const float* b = weights + (column / panel) * panel * depth + column % panel;
     if (scale) {
       e.scale = scale + column;
       e.shift = shift + column;
     }
-    e.residual = residual ? residual + column : nullptr;
-    if (kernels)
-      kernels[rows - 1](depth, a, b, panel, c + column, ldc, e);
-    else
-      gemm_tile_narrow(rows, static_cast<int>(step), depth, a, b, panel, c + column, ldc, e);
+    for (int t = 0; t < count; ++t) {
+      const row_tile& tile = tiles[t];
+      e.residual = tile.residual ? tile.residual + column : nullptr;
+      if (kernels)
+        kernels[tile.rows - 1](depth, tile.packed, b, panel, tile.c + column, ldc, e);
+      else
+        gemm_tile_narrow(tile.rows, static_cast<int>(step), depth, tile.packed, b, panel, tile.c + column, ldc, e);
+    }
   }
 }
 
