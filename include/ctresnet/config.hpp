@@ -19,6 +19,20 @@
 #define CTRESNET_KERNEL inline
 #endif
 
+// g++ 12 warns of an uninitialised variable inside its own AVX-512 intrinsics once they are
+// inlined into a kernel (GCC bug 105593); the warning cannot be silenced at the system header, so
+// the kernel headers silence it around their code.
+#if defined(__GNUC__) && !defined(__clang__)
+#define CTRESNET_KERNELS_BEGIN                                  \
+  _Pragma("GCC diagnostic push")                                \
+  _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"") \
+  _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")
+#define CTRESNET_KERNELS_END _Pragma("GCC diagnostic pop")
+#else
+#define CTRESNET_KERNELS_BEGIN
+#define CTRESNET_KERNELS_END
+#endif
+
 namespace ctresnet {
 
 /// Sizes and offsets into parameter and workspace buffers are counted in floats.

@@ -8,13 +8,7 @@
 #include <ctresnet/describe.hpp>
 #include <ctresnet/thread_pool.hpp>
 
-// g++ 12 warns of an uninitialised variable inside its own AVX-512 intrinsics once they are
-// inlined into a kernel (GCC bug 105593); the warning cannot be silenced at the system header.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+CTRESNET_KERNELS_BEGIN
 #include <unsupported/Eigen/CXX11/Tensor>
 #include <ctresnet/detail/gemm_kernel.hpp>
 
@@ -210,6 +204,4 @@ CTRESNET_KERNEL void chw_to_hwc(const float* in, int channels, int height, int w
 
 }  // namespace ctresnet::ops
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+CTRESNET_KERNELS_END

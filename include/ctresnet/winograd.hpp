@@ -8,12 +8,7 @@
 
 #include <ctresnet/tensor_ops.hpp>
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-// GCC bug 105593, as in tensor_ops.hpp.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+CTRESNET_KERNELS_BEGIN
 
 namespace ctresnet::ops {
 
@@ -218,6 +213,4 @@ CTRESNET_KERNEL void winograd_conv3x3(const conv_geometry& g, const float* in, c
 
 }  // namespace ctresnet::ops
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+CTRESNET_KERNELS_END

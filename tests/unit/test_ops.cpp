@@ -47,6 +47,18 @@ std::vector<float> to_panels(const std::vector<float>& oihw, int o, int i, int k
   return panels;
 }
 
+/// out == relu(batch_norm(conv) + residual), with `conv` the direct definition's output and `bn`
+/// the norm's weight, bias, mean and variance.
+void check_epilogue(const std::vector<float>& out, const std::vector<float>& conv, const std::vector<float>& bn,
+                    const std::vector<float>& residual, int channels) {
+  for (std::size_t p = 0; p < out.size(); ++p) {
+    const std::size_t ch = p % std::size_t(channels);
+    const float w = bn[ch], b = bn[channels + ch], mean = bn[2 * channels + ch], var = bn[3 * channels + ch];
+    const float normalised = (conv[p] - mean) / std::sqrt(var + 1e-5f) * w + b;
+    REQUIRE(out[p] == doctest::Approx(std::max(normalised + residual[p], 0.0f)).epsilon(1e-5));
+  }
+}
+
 }  // namespace
 
 TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definition") {
@@ -84,13 +96,7 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
       ops::conv2d(g, image.data(), weights.data(), {bn.data(), residual.data(), true}, out.data(),
                   {patches.data(), patch_floats, scale.data(), shift.data(), &pool});
 
-      for (std::size_t p = 0; p < out.size(); ++p) {
-        const std::size_t ch = p % std::size_t(c.out_channels);
-        const float w = bn[ch], b = bn[c.out_channels + ch], mean = bn[2 * c.out_channels + ch],
-                    var = bn[3 * c.out_channels + ch];
-        const float normalised = (expected[p] - mean) / std::sqrt(var + 1e-5f) * w + b;
-        REQUIRE(out[p] == doctest::Approx(std::max(normalised + residual[p], 0.0f)).epsilon(1e-5));
-      }
+      check_epilogue(out, expected, bn, residual, c.out_channels);
     }
   }
 }
@@ -123,13 +129,7 @@ TEST_CASE("Winograd F(2x2, 3x3) convolution matches the direct definition") {
           scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
       ops::winograd_conv3x3(g, image.data(), transformed.data(), {bn.data(), residual.data(), true}, out.data(),
                             {scratch.data(), scratch_floats, scale.data(), shift.data(), &pool});
-      for (std::size_t p = 0; p < out.size(); ++p) {
-        const std::size_t ch = p % std::size_t(c.out_channels);
-        const float w = bn[ch], b = bn[c.out_channels + ch], mean = bn[2 * c.out_channels + ch],
-                    var = bn[3 * c.out_channels + ch];
-        const float normalised = (expected[p] - mean) / std::sqrt(var + 1e-5f) * w + b;
-        REQUIRE(out[p] == doctest::Approx(std::max(normalised + residual[p], 0.0f)).epsilon(1e-5));
-      }
+      check_epilogue(out, expected, bn, residual, c.out_channels);
     }
   }
 }
