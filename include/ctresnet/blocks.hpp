@@ -62,7 +62,10 @@ struct conv_bn {
   using input = In;
   using output = typename conv::template output_shape<In>;
 
-  static constexpr bool uses_winograd = Kernel == 3 && Stride == 1 && Padding == 1;
+  // Winograd's 2x2 tiles pay where the image is at least 8x8. Below that they pad too much, and
+  // the transformed weights (16/9 the size) cost more memory traffic than the multiplications they save.
+  static constexpr bool uses_winograd =
+      Kernel == 3 && Stride == 1 && Padding == 1 && output::height >= 8 && output::width >= 8;
   static constexpr index_t derived_floats = uses_winograd ? ops::winograd::weight_floats(In::channels, OutChannels) : 0;
   static constexpr index_t state_floats = conv::num_params + norm::state_floats + derived_floats;
   static constexpr index_t num_params = conv::num_params + norm::num_params;

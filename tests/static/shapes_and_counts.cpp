@@ -64,18 +64,16 @@ static_assert(v1::resnet50<>::num_macs < resnet50<>::num_macs);
 static_assert(std::is_same_v<v1::resnet50<>::features_shape, resnet50<>::features_shape>);
 
 // State holds the BatchNorm running statistics beside the parameters, and 16 transformed weights
-// per channel pair of each 3x3 stride-1 conv (Winograd F(2x2, 3x3)): ResNet-18 has 4 of them at
-// 64 channels and 3 each at 128, 256 and 512.
+// per channel pair of each 3x3 stride-1 conv on an image of at least 8x8 (Winograd F(2x2, 3x3)):
+// ResNet-18 has 4 of them at 64 channels and 3 each at 128 and 256; its 7x7 stage runs directly.
 static_assert(resnet18<>::state_floats ==
-              resnet18<>::num_params + 2 * 4800 + 16 * (4 * 64 * 64 + 3 * 128 * 128 + 3 * 256 * 256 + 3 * 512 * 512));
+              resnet18<>::num_params + 2 * 4800 + 16 * (4 * 64 * 64 + 3 * 128 * 128 + 3 * 256 * 256));
 // The workspace: four activation buffers (the largest is 64x112x112 after the stem), a scale and
-// shift per channel, and one thread's scratch. The largest scratch is a block of Winograd tiles
-// (28 with AVX-512) of the 512 -> 512 convs: 16 positions x tiles x (512 inputs + 512 products),
-// one pixel of zeros for the padding, and one position's inputs packed for the GEMM kernel.
-constexpr index_t winograd_block_512 =
-    16 * ops::winograd::block_tiles * (512 + 512) + 512 + ops::winograd::block_tiles * 512 + ops::detail::pack_slack;
+// shift per channel, and one thread's scratch. The largest scratch is that of the 512 -> 512
+// 3x3 convs at 7x7: a tile of gathered patch rows (9 x 512 floats each) and a group of packed tiles.
 static_assert(resnet18<>::max_activation_floats == 64 * 112 * 112);
-static_assert(resnet18<>::workspace_floats == 4 * 64 * 112 * 112 + 2 * 512 + winograd_block_512);
-static_assert(resnet18<>::workspace_floats_for(2) == resnet18<>::workspace_floats + winograd_block_512);
+static_assert(ops::conv_thread_floats(9 * 512) > ops::winograd::thread_floats(256, 256));
+static_assert(resnet18<>::workspace_floats == 4 * 64 * 112 * 112 + 2 * 512 + ops::conv_thread_floats(9 * 512));
+static_assert(resnet18<>::workspace_floats_for(2) == resnet18<>::workspace_floats + ops::conv_thread_floats(9 * 512));
 
 }  // namespace
