@@ -78,7 +78,7 @@ inline void pack_rows(const float* a, index_t lda, int rows, index_t depth, floa
   }
 }
 
-/// Hints the cache to fetch what the kernel reads a few steps ahead: the hardware prefetchers
+/// Hints the cache to fetch what the kernel reads some steps ahead: the hardware prefetchers
 /// alone leave the kernel waiting for B's panel (measured: 65% of the FMA peak without, 90% with).
 inline void prefetch(const float* address) {
 #if defined(__GNUC__) || defined(__clang__)
@@ -94,7 +94,9 @@ template <int Rows, int Vectors>
 void gemm_tile(index_t depth, const float* a, const float* b, index_t ldb, float* c, index_t ldc,
                const tile_epilogue& e) {
   using namespace Eigen::internal;
-  constexpr int ahead = 4;  // steps of k to prefetch ahead
+  // Steps of k to prefetch ahead: far enough for weights that come from memory rather than cache
+  // (4 steps gave the best kernel with hot caches, 16 the best network: about 10% faster).
+  constexpr int ahead = 16;
   packet acc[Rows][Vectors];
   for (int i = 0; i < Rows; ++i)
     for (int v = 0; v < Vectors; ++v) acc[i][v] = pset1<packet>(0.0f);
