@@ -243,7 +243,7 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   /// Multiply-adds of conv and fc layers for one image.
   static constexpr index_t num_macs = sums.num_macs;
   /// Floats in the state buffer: the state-dict tensors (parameters and BatchNorm running mean and
-  /// variance), and the Winograd-transformed copies of the 3x3 stride-1 conv weights.
+  /// variance), and the transformed weights of the convs that run by Winograd's method.
   static constexpr index_t state_floats = head_offset + head_type::state_floats;
   /// Of those, the floats derived from the tensors rather than loaded.
   static constexpr index_t derived_floats = sums.derived_floats;
