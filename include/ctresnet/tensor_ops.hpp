@@ -84,10 +84,12 @@ constexpr index_t conv_thread_floats(index_t patch_length) {
   return (1 + detail::tile_group) * tile_rows * patch_length + detail::pack_slack;
 }
 
-/// Scratch memory a convolution may use: per thread, conv_thread_floats; and a per-channel scale and shift. With a pool of several threads the convolution is split among them.
+/// Scratch memory a convolution may use: each thread's own (conv_thread_floats or
+/// winograd::thread_floats), and a per-channel scale and shift. With a pool of several threads
+/// the convolution is split among them.
 struct conv_scratch {
-  float* patches;             // thread t's rows start at patches + t * patch_floats
-  index_t patch_floats;       // tile_rows * the longest patch row of the network
+  float* per_thread;          // thread t's scratch starts at per_thread + t * per_thread_floats
+  index_t per_thread_floats;  // the most that any layer of the network needs
   float* scale;
   float* shift;
   thread_pool* pool;          // nullptr: the calling thread does all the work
@@ -109,7 +111,7 @@ CTRESNET_KERNEL void conv2d_part(const conv_geometry& g, const float* in, const 
   const index_t pixel_tile_begin = split_pixels ? first : 0, pixel_tile_end = split_pixels ? last : pixel_tiles;
   const index_t channel_tile_begin = split_pixels ? 0 : first, channel_tile_end = split_pixels ? channel_tiles : last;
 
-  float* patches = scratch.patches + thread * scratch.patch_floats;
+  float* patches = scratch.per_thread + thread * scratch.per_thread_floats;
   float* packed = patches + tile_rows * depth;
   const detail::tile_epilogue e{scratch.scale, scratch.shift, nullptr, channels, epilogue.relu};
   for (index_t group = pixel_tile_begin; group < pixel_tile_end; group += detail::tile_group) {

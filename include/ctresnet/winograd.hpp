@@ -171,7 +171,7 @@ CTRESNET_KERNEL void winograd_conv3x3_part(const conv_geometry& g, const float* 
   const index_t block_begin = split_blocks ? first : 0, block_end = split_blocks ? last : blocks;
   const index_t column_begin = split_blocks ? 0 : first * step, column_end = split_blocks ? channels : last * step;
 
-  float* v = scratch.patches + thread * scratch.patch_floats;
+  float* v = scratch.per_thread + thread * scratch.per_thread_floats;
   float* m = v + winograd::positions * winograd::block_tiles * depth;
   float* zeros = m + winograd::positions * winograd::block_tiles * channels;
   float* packed = zeros + depth;
