@@ -7,6 +7,8 @@
 #include <ctresnet/init.hpp>
 #include <ctresnet/layout.hpp>
 
+#include <unsupported/Eigen/CXX11/Tensor>
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -191,9 +193,11 @@ class resnet;
 /// A ResNet as a type. Block is basic_block or bottleneck, Stages the blocks per stage, Input the
 /// shape of one image, Layout an architecture policy (torchvision_layout, reference_layout, ...).
 ///
-/// Parameters and BatchNorm running statistics live in one buffer ("state"), in state-dict order;
-/// `visit_tensors` names every tensor in it. A forward pass needs `workspace_floats` of scratch per
-/// call; it is allocated for you unless you pass your own.
+/// Parameters, BatchNorm running statistics and the weights derived from them (Winograd's
+/// transformed weights, after each such conv's BatchNorm) live in one buffer ("state"), tensor
+/// after tensor in state-dict order, conv weights in panels (conv_weight_index); `visit_tensors`
+/// names every tensor in it. A forward pass needs `workspace_floats` of scratch per call; it is
+/// allocated for you unless you pass your own.
 template <class Block, int... BlockCounts, int Classes, class Input, class Layout>
 class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   static_assert(detail::check_positive_classes<Classes>::value);
@@ -303,16 +307,18 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
     prepare();
   }
 
-  /// The state buffer, `state_floats` floats; `visit_tensors` tells where each tensor is. Writing
-  /// through it is fine: the next forward pass first rederives what depends on the weights.
+  /// The state buffer, `state_floats` floats; `visit_tensors` tells where each tensor is. After
+  /// writing through it, call prepare(): until then a forward pass throws std::logic_error rather
+  /// than run on outdated derived weights. (A pointer kept and written after prepare() escapes
+  /// this check; take it anew.)
   float* state_data() {
     stale_ = true;
     return state_.data();
   }
   const float* state_data() const { return state_.data(); }
 
-  /// Rederives the Winograd-transformed weights from the state. A forward pass does it by itself
-  /// after `state_data()` was taken for writing; call it before handing the network to threads.
+  /// Rederives the Winograd-transformed weights from the state. The constructor, initialize() and
+  /// load_safetensors() call it; call it yourself after writing through state_data().
   void prepare() {
     stem_type::prepare(state_.data());
     prepare_stages(std::make_index_sequence<num_stages>{});
@@ -361,8 +367,9 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   }
 
   void forward_batch(const input_map& images, output_map logits, float* workspace, thread_pool* pool) const {
-    // Only the non-const state_data() sets stale_, so this network is not a const object.
-    if (stale_) const_cast<resnet*>(this)->prepare();
+    if (stale_)
+      throw std::logic_error("ctresnet::resnet::forward: the state was taken for writing through state_data(); "
+                             "call prepare() before the next forward pass");
     check_input(images.dimension(0), images.dimension(1), images.dimension(2), images.dimension(3));
     if (logits.dimension(0) != images.dimension(0) || logits.dimension(1) != Classes)
       throw std::invalid_argument("ctresnet::resnet::forward: the logits tensor has shape [" +

@@ -9,7 +9,7 @@
 #include <ctresnet/thread_pool.hpp>
 
 CTRESNET_KERNELS_BEGIN
-#include <unsupported/Eigen/CXX11/Tensor>
+#include <Eigen/Core>
 #include <ctresnet/detail/gemm_kernel.hpp>
 
 #include <algorithm>

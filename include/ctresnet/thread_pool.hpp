@@ -34,7 +34,9 @@ inline void cpu_relax() {
 class job_ref {
  public:
   template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, job_ref>>>
-  job_ref(F& f) : object_(&f), call_([](void* object, int thread, int threads) { (*static_cast<F*>(object))(thread, threads); }) {}
+  job_ref(F& f)
+      : object_(const_cast<void*>(static_cast<const void*>(&f))),
+        call_([](void* object, int thread, int threads) { (*static_cast<F*>(object))(thread, threads); }) {}
   void operator()(int thread, int threads) const { call_(object_, thread, threads); }
 
  private:
@@ -54,24 +56,23 @@ class thread_pool {
       throw std::invalid_argument("ctresnet::thread_pool: the thread count is " + std::to_string(threads) +
                                   "; it must be at least 1");
     workers_.reserve(static_cast<std::size_t>(threads - 1));
-    for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { work(t); });
+    try {
+      for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { work(t); });
+    } catch (...) {  // the system refused a thread: stop the ones that started
+      stop();
+      throw;
+    }
   }
   thread_pool(const thread_pool&) = delete;
   thread_pool& operator=(const thread_pool&) = delete;
-  ~thread_pool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_.store(true, std::memory_order_relaxed);
-      generation_.fetch_add(1, std::memory_order_release);
-    }
-    wake_.notify_all();
-    for (std::thread& worker : workers_) worker.join();
-  }
+  ~thread_pool() { stop(); }
 
   /// Threads that take part in a job, the caller included.
   int size() const { return threads_; }
 
   /// Calls job(thread, size()) once on every thread and returns when all calls have returned.
+  /// An exception from the caller's share is rethrown once the workers are done; one on a worker
+  /// thread ends the program, as from any std::thread.
   template <class Job>
   void run(Job&& job) {
     if (threads_ == 1) {
@@ -85,11 +86,30 @@ class thread_pool {
       generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
-    job(0, threads_);
-    while (pending_.load(std::memory_order_acquire) != 0) detail::cpu_relax();
+    try {
+      job(0, threads_);
+    } catch (...) {
+      wait_for_workers();  // they still use `job`
+      throw;
+    }
+    wait_for_workers();
   }
 
  private:
+  void wait_for_workers() const {
+    while (pending_.load(std::memory_order_acquire) != 0) detail::cpu_relax();
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_.store(true, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    wake_.notify_all();
+    for (std::thread& worker : workers_) worker.join();
+  }
+
   void work(int thread) {
     std::uint64_t seen = 0;
     for (;;) {

@@ -76,6 +76,33 @@ TEST_CASE("an input of the wrong shape is rejected with a message naming both sh
   CHECK_THROWS_AS(net.forward(one_channel), std::invalid_argument);
 }
 
+TEST_CASE("after writing the state, a forward pass waits for prepare()") {
+  using small = resnet18<10, shape<3, 32, 32>>;
+  small net(1);
+  small::input_tensor x(1, 3, 32, 32);
+  x.setConstant(0.5f);
+  const small::output_tensor before = net.forward(x);
+
+  // Scale a Winograd conv's weights (layer1.0.conv1): its transformed copy must follow.
+  index_t offset = -1, elements = 0;
+  small::visit_tensors([&](const tensor_info& t) {
+    if (t.name == "layer1.0.conv1.weight") {
+      offset = t.offset;
+      elements = t.elements();
+    }
+  });
+  REQUIRE(offset >= 0);
+  float* state = net.state_data();
+  for (index_t i = 0; i < elements; ++i) state[offset + i] *= 2.0f;
+  CHECK_THROWS_AS(net.forward(x), std::logic_error);
+
+  net.prepare();
+  const small::output_tensor after = net.forward(x);
+  bool changed = false;
+  for (int c = 0; c < 10; ++c) changed = changed || after(0, c) != before(0, c);
+  CHECK(changed);
+}
+
 TEST_CASE("initialisation follows PyTorch's recipes and the seed") {
   const resnet18<> a(42), b(42), c(43);
   const auto tensors = resnet18<>::tensors();

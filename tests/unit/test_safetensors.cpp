@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,11 @@ namespace {
 using namespace ctresnet;
 using small_net = resnet18<10, shape<3, 32, 32>>;
 
-std::string temp_path(const std::string& name) { return "ctresnet_test_" + name + ".safetensors"; }
+/// A file name of this process's own: ctest runs the test cases as parallel processes.
+std::string temp_path(const std::string& name) {
+  static const std::string run = std::to_string(std::random_device{}());
+  return "ctresnet_test_" + name + "_" + run + ".safetensors";
+}
 
 /// A tensor to write as it is, however wrong: the tests build malformed files from these.
 struct raw_tensor {
