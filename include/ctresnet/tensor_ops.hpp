@@ -95,28 +95,49 @@ struct conv_scratch {
   thread_pool* pool;          // nullptr: the calling thread does all the work
 };
 
+/// One thread's share of a conv's outputs: a range of row units (tiles of pixels, blocks of
+/// Winograd tiles) across all output channels, or, where there are too few row units to go round,
+/// all rows for a range of output channels.
+struct output_share {
+  index_t row_begin, row_end, column_begin, column_end;
+};
+
+/// Thread `thread` of `threads`' share, splitting the rows if there are at least
+/// `rows_per_thread` row units per thread.
+inline output_share share_of_outputs(index_t row_units, index_t rows_per_thread, index_t channels, int thread,
+                                     int threads) {
+  const index_t step = detail::tile_width(channels), column_units = channels / step;
+  const bool split_rows = row_units >= rows_per_thread * threads || column_units < threads;
+  const index_t units = split_rows ? row_units : column_units;
+  const index_t first = units * thread / threads, last = units * (thread + 1) / threads;
+  if (split_rows) return {first, last, 0, channels};
+  return {0, row_units, first * step, last * step};
+}
+
+/// Calls part(thread, threads) on the pool's threads, or once on this one if there is no pool.
+template <class Part>
+void run_parts(thread_pool* pool, Part&& part) {
+  if (pool == nullptr)
+    part(0, 1);
+  else
+    pool->run(part);
+}
+
 /// Thread `thread` of `threads`' share of out = epilogue(conv(in, weights)): a range of tiles of
 /// output pixels, or of output channels where there are too few pixel tiles to go round.
 CTRESNET_KERNEL void conv2d_part(const conv_geometry& g, const float* in, const float* weights,
                                  const conv_epilogue& epilogue, float* out, const conv_scratch& scratch, int thread,
                                  int threads) {
   const index_t pixels = g.out_pixels(), channels = g.out_channels, depth = g.patch_length();
-  const index_t panel = conv_panel_width(channels);
-  const index_t step = std::min<index_t>(panel, detail::tile_columns);  // output channels per tile
-  const index_t pixel_tiles = (pixels + tile_rows - 1) / tile_rows, channel_tiles = channels / step;
-
-  const bool split_pixels = pixel_tiles >= 4 * index_t{threads} || channel_tiles < threads;
-  const index_t units = split_pixels ? pixel_tiles : channel_tiles;
-  const index_t first = units * thread / threads, last = units * (thread + 1) / threads;
-  const index_t pixel_tile_begin = split_pixels ? first : 0, pixel_tile_end = split_pixels ? last : pixel_tiles;
-  const index_t channel_tile_begin = split_pixels ? 0 : first, channel_tile_end = split_pixels ? channel_tiles : last;
+  const index_t pixel_tiles = (pixels + tile_rows - 1) / tile_rows;
+  const output_share share = share_of_outputs(pixel_tiles, 4, channels, thread, threads);
 
   float* patches = scratch.per_thread + thread * scratch.per_thread_floats;
   float* packed = patches + tile_rows * depth;
   const detail::tile_epilogue e{scratch.scale, scratch.shift, nullptr, channels, epilogue.relu};
-  for (index_t group = pixel_tile_begin; group < pixel_tile_end; group += detail::tile_group) {
+  for (index_t group = share.row_begin; group < share.row_end; group += detail::tile_group) {
     detail::row_tile tiles[detail::tile_group];
-    const int count = static_cast<int>(std::min<index_t>(detail::tile_group, pixel_tile_end - group));
+    const int count = static_cast<int>(std::min<index_t>(detail::tile_group, share.row_end - group));
     for (int t = 0; t < count; ++t) {
       // Tiles of equal height (49 pixels: 12, 12, 12, 13 rather than 14, 14, 14, 7).
       const index_t row = pixels * (group + t) / pixel_tiles;
@@ -131,8 +152,7 @@ CTRESNET_KERNEL void conv2d_part(const conv_geometry& g, const float* in, const 
       tiles[t] = {rows, tile_packed, out + row * channels,
                   epilogue.residual ? epilogue.residual + row * channels : nullptr};
     }
-    detail::gemm_row_tiles(tiles, count, depth, weights, panel, step, channel_tile_begin * step,
-                           channel_tile_end * step, channels, e);
+    detail::gemm_row_tiles(tiles, count, depth, weights, channels, share.column_begin, share.column_end, e);
   }
 }
 
@@ -140,11 +160,8 @@ CTRESNET_KERNEL void conv2d_part(const conv_geometry& g, const float* in, const 
 CTRESNET_KERNEL void conv2d(const conv_geometry& g, const float* in, const float* weights, const conv_epilogue& epilogue,
                             float* out, const conv_scratch& scratch) {
   fold_batch_norm(epilogue.batch_norm, g.out_channels, scratch.scale, scratch.shift);
-  if (scratch.pool == nullptr || scratch.pool->size() == 1) {
-    conv2d_part(g, in, weights, epilogue, out, scratch, 0, 1);
-    return;
-  }
-  scratch.pool->run([&](int thread, int threads) { conv2d_part(g, in, weights, epilogue, out, scratch, thread, threads); });
+  run_parts(scratch.pool,
+            [&](int thread, int threads) { conv2d_part(g, in, weights, epilogue, out, scratch, thread, threads); });
 }
 
 /// MaxPool2d on an HWC image; padding never wins, as in PyTorch.

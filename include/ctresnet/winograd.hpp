@@ -161,15 +161,7 @@ CTRESNET_KERNEL void winograd_conv3x3_part(const conv_geometry& g, const float* 
   const index_t tiles = index_t{(g.out_height + 1) / 2} * ((g.out_width + 1) / 2);
   const index_t blocks = (tiles + winograd::block_tiles - 1) / winograd::block_tiles;
   const index_t channels = g.out_channels, depth = g.in_channels;
-  const index_t panel = conv_panel_width(channels);
-  const index_t step = std::min<index_t>(panel, detail::tile_columns);
-  const index_t channel_tiles = channels / step;
-
-  const bool split_blocks = blocks >= 2 * index_t{threads} || channel_tiles < threads;
-  const index_t units = split_blocks ? blocks : channel_tiles;
-  const index_t first = units * thread / threads, last = units * (thread + 1) / threads;
-  const index_t block_begin = split_blocks ? first : 0, block_end = split_blocks ? last : blocks;
-  const index_t column_begin = split_blocks ? 0 : first * step, column_end = split_blocks ? channels : last * step;
+  const output_share share = share_of_outputs(blocks, 2, channels, thread, threads);
 
   float* v = scratch.per_thread + thread * scratch.per_thread_floats;
   float* m = v + winograd::positions * winograd::block_tiles * depth;
@@ -177,7 +169,7 @@ CTRESNET_KERNEL void winograd_conv3x3_part(const conv_geometry& g, const float* 
   float* packed = zeros + depth;
   std::fill(zeros, zeros + depth, 0.0f);
   const detail::tile_epilogue plain{nullptr, nullptr, nullptr, 0, false};
-  for (index_t block = block_begin; block < block_end; ++block) {
+  for (index_t block = share.row_begin; block < share.row_end; ++block) {
     const index_t tile = tiles * block / blocks;  // blocks of equal size
     const int count = static_cast<int>(tiles * (block + 1) / blocks - tile);
     const int tiles_in_block = (count + tile_rows - 1) / tile_rows;
@@ -192,10 +184,10 @@ CTRESNET_KERNEL void winograd_conv3x3_part(const conv_geometry& g, const float* 
         detail::pack_rows(transformed_inputs + row * depth, depth, rows, depth, packed + row * depth);
         row_tiles[r] = {rows, packed + row * depth, products + row * channels, nullptr};
       }
-      detail::gemm_row_tiles(row_tiles, tiles_in_block, depth, position_weights, panel, step, column_begin,
-                             column_end, channels, plain);
+      detail::gemm_row_tiles(row_tiles, tiles_in_block, depth, position_weights, channels, share.column_begin,
+                             share.column_end, plain);
     }
-    detail::winograd_outputs(g, m, tile, count, column_begin, column_end, epilogue, scratch, out);
+    detail::winograd_outputs(g, m, tile, count, share.column_begin, share.column_end, epilogue, scratch, out);
   }
 }
 
@@ -203,12 +195,9 @@ CTRESNET_KERNEL void winograd_conv3x3_part(const conv_geometry& g, const float* 
 CTRESNET_KERNEL void winograd_conv3x3(const conv_geometry& g, const float* in, const float* transformed,
                                       const conv_epilogue& epilogue, float* out, const conv_scratch& scratch) {
   fold_batch_norm(epilogue.batch_norm, g.out_channels, scratch.scale, scratch.shift);
-  if (scratch.pool == nullptr || scratch.pool->size() == 1) {
-    winograd_conv3x3_part(g, in, transformed, epilogue, out, scratch, 0, 1);
-    return;
-  }
-  scratch.pool->run(
-      [&](int thread, int threads) { winograd_conv3x3_part(g, in, transformed, epilogue, out, scratch, thread, threads); });
+  run_parts(scratch.pool, [&](int thread, int threads) {
+    winograd_conv3x3_part(g, in, transformed, epilogue, out, scratch, thread, threads);
+  });
 }
 
 }  // namespace ctresnet::ops

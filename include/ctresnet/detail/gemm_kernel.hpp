@@ -8,6 +8,7 @@
 // IWYU pragma: private, include <ctresnet/ctresnet.hpp>
 
 #include <ctresnet/config.hpp>
+#include <ctresnet/describe.hpp>
 
 #include <Eigen/Core>
 
@@ -188,11 +189,17 @@ struct row_tile {
   const float* residual;
 };
 
-/// For each tile: C[rows, columns [begin, end)] = epilogue(A * B), with weights in panels of
-/// `panel` output channels and `step` channels per kernel call. Columns run outermost, so a
-/// stretch of weights is read from memory once for all the tiles.
-inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, const float* weights, index_t panel,
-                           index_t step, index_t begin, index_t end, index_t ldc, tile_epilogue e) {
+/// Output channels one kernel call computes, for a layer of `channels` output channels: a whole
+/// tile's width, or the weight panel's if that is narrower.
+inline index_t tile_width(index_t channels) { return std::min<index_t>(conv_panel_width(channels), tile_columns); }
+
+/// For each tile: C[rows, columns [begin, end)] = epilogue(A * B), with weights [depth, channels]
+/// in panels (conv_weight_index) and C's rows `channels` floats apart; begin and end are multiples
+/// of tile_width(channels). Columns run outermost, so a stretch of weights is read from memory
+/// once for all the tiles.
+inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, const float* weights, index_t channels,
+                           index_t begin, index_t end, tile_epilogue e) {
+  const index_t panel = conv_panel_width(channels), step = tile_width(channels);
   const gemm_tile_function* kernels = gemm_tiles_for(step);
   const float* scale = e.scale;
   const float* shift = e.shift;
@@ -206,9 +213,10 @@ inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, cons
       const row_tile& tile = tiles[t];
       e.residual = tile.residual ? tile.residual + column : nullptr;
       if (kernels)
-        kernels[tile.rows - 1](depth, tile.packed, b, panel, tile.c + column, ldc, e);
+        kernels[tile.rows - 1](depth, tile.packed, b, panel, tile.c + column, channels, e);
       else
-        gemm_tile_narrow(tile.rows, static_cast<int>(step), depth, tile.packed, b, panel, tile.c + column, ldc, e);
+        gemm_tile_narrow(tile.rows, static_cast<int>(step), depth, tile.packed, b, panel, tile.c + column, channels,
+                         e);
     }
   }
 }
