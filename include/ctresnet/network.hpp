@@ -4,6 +4,7 @@
 // IWYU pragma: private, include <ctresnet/ctresnet.hpp>
 
 #include <ctresnet/blocks.hpp>
+#include <ctresnet/detail/cache_lines.hpp>
 #include <ctresnet/init.hpp>
 #include <ctresnet/layout.hpp>
 
@@ -240,6 +241,10 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   }
   static constexpr auto sums = totals(std::make_index_sequence<num_stages>{});
   static constexpr index_t head_offset = sums.offsets[num_stages + 1];
+  // Distances between the workspace's buffers.
+  static constexpr index_t activation_stride = whole_cache_lines(sums.max_activation_floats);
+  static constexpr index_t channels_stride = whole_cache_lines(sums.max_channels);
+  static constexpr index_t thread_stride = whole_cache_lines(sums.thread_scratch_floats);
 
  public:
   /// Learnable parameters (conv and fc weights, BatchNorm affine), as torchvision counts them.
@@ -257,9 +262,10 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   static constexpr index_t max_activation_floats = sums.max_activation_floats;
   /// Scratch for one forward call (any batch size) on `threads` threads: four activation buffers,
   /// a per-channel scale and shift, and for every thread its own scratch (patch rows or a block
-  /// of Winograd tiles).
+  /// of Winograd tiles), each starting on a cache line, and room to move the start of a buffer
+  /// that is not on one.
   static constexpr index_t workspace_floats_for(int threads) {
-    return 4 * sums.max_activation_floats + 2 * sums.max_channels + index_t{threads} * sums.thread_scratch_floats;
+    return cache_line_floats - 1 + 4 * activation_stride + 2 * channels_stride + index_t{threads} * thread_stride;
   }
   static constexpr std::size_t workspace_bytes_for(int threads) {
     return sizeof(float) * static_cast<std::size_t>(workspace_floats_for(threads));
@@ -376,12 +382,12 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
                                   std::to_string(logits.dimension(0)) + ", " + std::to_string(logits.dimension(1)) +
                                   "], expected [" + std::to_string(images.dimension(0)) + ", " +
                                   std::to_string(Classes) + "]");
-    const index_t act = max_activation_floats;
-    float* per_channel = workspace + 4 * act;
-    image_buffers b{workspace,
-                    {workspace + act, workspace + 2 * act, workspace + 3 * act},
-                    {per_channel + 2 * sums.max_channels, sums.thread_scratch_floats, per_channel,
-                     per_channel + sums.max_channels, pool}};
+    float* const start = align_to_cache_line(workspace);
+    const index_t act = activation_stride;
+    float* per_channel = start + 4 * act;
+    image_buffers b{start,
+                    {start + act, start + 2 * act, start + 3 * act},
+                    {per_channel + 2 * channels_stride, thread_stride, per_channel, per_channel + channels_stride, pool}};
     for (index_t n = 0; n < images.dimension(0); ++n)
       forward_image(images.data() + n * Input::size, logits.data() + n * Classes, b);
   }
@@ -401,7 +407,7 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
     (std::tuple_element_t<I, stage_types>::forward(state_.data() + sums.offsets[I + 1], b), ...);
   }
 
-  std::vector<float> state_;
+  std::vector<float, detail::cache_aligned_allocator<float>> state_;
   bool stale_ = false;  // the state was handed out for writing since the last prepare()
 };
 

@@ -69,11 +69,15 @@ static_assert(std::is_same_v<v1::resnet50<>::features_shape, resnet50<>::feature
 static_assert(resnet18<>::state_floats ==
               resnet18<>::num_params + 2 * 4800 + 16 * (4 * 64 * 64 + 3 * 128 * 128 + 3 * 256 * 256));
 // The workspace: four activation buffers (the largest is 64x112x112 after the stem), a scale and
-// shift per channel, and one thread's scratch. The largest scratch is that of the 512 -> 512
-// 3x3 convs at 7x7: a tile of gathered patch rows (9 x 512 floats each) and a group of packed tiles.
+// shift per channel, and one thread's scratch, each rounded up to whole cache lines, and up to 15
+// floats to move an unaligned start to a line. The largest scratch is that of the 512 -> 512 3x3
+// convs at 7x7: a tile of gathered patch rows (9 x 512 floats each) and a group of packed tiles.
 static_assert(resnet18<>::max_activation_floats == 64 * 112 * 112);
 static_assert(ops::conv_thread_floats(9 * 512) > ops::winograd::thread_floats(256, 256));
-static_assert(resnet18<>::workspace_floats == 4 * 64 * 112 * 112 + 2 * 512 + ops::conv_thread_floats(9 * 512));
-static_assert(resnet18<>::workspace_floats_for(2) == resnet18<>::workspace_floats + ops::conv_thread_floats(9 * 512));
+static_assert(whole_cache_lines(1) == 16 && whole_cache_lines(16) == 16 && whole_cache_lines(17) == 32);
+static_assert(resnet18<>::workspace_floats ==
+              15 + 4 * 64 * 112 * 112 + 2 * 512 + whole_cache_lines(ops::conv_thread_floats(9 * 512)));
+static_assert(resnet18<>::workspace_floats_for(2) ==
+              resnet18<>::workspace_floats + whole_cache_lines(ops::conv_thread_floats(9 * 512)));
 
 }  // namespace

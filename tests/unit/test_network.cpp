@@ -62,6 +62,24 @@ TEST_CASE("forward with a caller's workspace gives the same logits") {
   for (int i = 0; i < 20; ++i) CHECK(logits[std::size_t(i)] == expected.data()[i]);
 }
 
+TEST_CASE("a workspace that does not start on a cache line works, and nothing is written past its end") {
+  const small_resnet18 net(5);
+  const auto x = random_input<small_resnet18>(1, 13);
+  const auto expected = net.forward(x);
+  constexpr std::size_t size = small_resnet18::workspace_floats;
+  constexpr float sentinel = 12345.0f;
+  for (std::size_t shift = 0; shift < 16; shift += 3) {
+    CAPTURE(shift);
+    std::vector<float> buffer(shift + size + 32, sentinel);
+    std::vector<float> logits(10);
+    net.forward(small_resnet18::input_map(x.data(), x.dimensions()), small_resnet18::output_map(logits.data(), 1, 10),
+                buffer.data() + shift);
+    for (int i = 0; i < 10; ++i) CHECK(logits[std::size_t(i)] == expected.data()[i]);
+    CHECK(std::all_of(buffer.begin(), buffer.begin() + long(shift), [](float v) { return v == sentinel; }));
+    CHECK(std::all_of(buffer.begin() + long(shift + size), buffer.end(), [](float v) { return v == sentinel; }));
+  }
+}
+
 TEST_CASE("an input of the wrong shape is rejected with a message naming both shapes") {
   const small_resnet18 net;
   small_resnet18::input_tensor wrong(2, 3, 64, 65);
