@@ -62,18 +62,17 @@ struct conv_bn {
   using input = In;
   using output = typename conv::template output_shape<In>;
 
-  // Winograd's 2x2 tiles pay where the image is at least 8x8. Below that they pad too much, and
-  // the transformed weights (16/9 the size) cost more memory traffic than the multiplications they save.
-  static constexpr bool uses_winograd =
-      Kernel == 3 && Stride == 1 && Padding == 1 && output::height >= 8 && output::width >= 8;
-  static constexpr index_t derived_floats = uses_winograd ? ops::winograd::weight_floats(In::channels, OutChannels) : 0;
+  static constexpr int winograd_tile =
+      ops::winograd_tile_for(Kernel, Stride, Padding, output::height, output::width);
+  static constexpr bool uses_winograd = winograd_tile != 0;
+  using winograd = ops::winograd<uses_winograd ? winograd_tile : 2>;  // unused by a direct conv
+  static constexpr index_t derived_floats = uses_winograd ? winograd::weight_floats(In::channels, OutChannels) : 0;
   static constexpr index_t state_floats = conv::num_params + norm::state_floats + derived_floats;
   static constexpr index_t num_params = conv::num_params + norm::num_params;
   static constexpr index_t num_macs = conv::template macs<In>;
   /// Scratch one thread needs while it works on this conv.
-  static constexpr index_t thread_scratch_floats = uses_winograd
-                                                       ? ops::winograd::thread_floats(In::channels, OutChannels)
-                                                       : ops::conv_thread_floats(conv::patch_length);
+  static constexpr index_t thread_scratch_floats =
+      uses_winograd ? winograd::thread_floats(In::channels, OutChannels) : ops::conv_thread_floats(conv::patch_length);
   static constexpr ops::conv_geometry geometry{In::height,      In::width,     In::channels, output::height,
                                                output::width,   OutChannels,   Kernel,       Stride,
                                                Padding};
@@ -82,14 +81,14 @@ struct conv_bn {
                       const ops::conv_scratch& scratch) {
     const ops::conv_epilogue epilogue{state + conv::num_params, residual, relu};
     if constexpr (uses_winograd)
-      ops::winograd_conv3x3(geometry, in, state + conv::num_params + norm::state_floats, epilogue, out, scratch);
+      ops::winograd_conv3x3<winograd_tile>(geometry, in, state + conv::num_params + norm::state_floats, epilogue, out, scratch);
     else
       ops::conv2d(geometry, in, state, epilogue, out, scratch);
   }
   /// Recomputes what is derived from the weights.
   static void prepare(float* state) {
     if constexpr (uses_winograd)
-      ops::winograd_weights(state, In::channels, OutChannels, state + conv::num_params + norm::state_floats);
+      ops::winograd_weights<winograd_tile>(state, In::channels, OutChannels, state + conv::num_params + norm::state_floats);
   }
 
   static void visit_tensors(tensor_visitor visit, const std::string& conv_name, const std::string& norm_name,

@@ -1,8 +1,11 @@
-// 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, 2015):
-// each 2x2 block of outputs costs 16 multiplies per input/output channel pair instead of 36. The
-// image is cut into tiles; each tile's 4x4 input window is transformed (adds only), multiplied by
-// the transformed weights as 16 independent GEMMs (one per window position), and transformed back
-// (adds only) into the 2x2 outputs, followed by the layer's epilogue.
+// 3x3 stride-1 convolutions by Winograd's minimal filtering F(m x m, 3x3) (Lavin and Gray, 2015),
+// for tiles of m = 2 or 4 outputs a side. Each tile's (m+2) x (m+2) input window is transformed
+// (adds and multiplies by constants), multiplied by the transformed weights as (m+2)^2 independent
+// GEMMs (one per window position), and transformed back into the m x m outputs, followed by the
+// layer's epilogue. Per channel pair, a 2x2 tile costs 16 multiplies instead of 36, a 4x4 tile 36
+// instead of 144. The larger tile's transforms multiply by up to 8 and lose about one decimal digit
+// more (errors of a few 1e-5 of the sum in the unit tests; whole networks still agree with PyTorch
+// to about 1e-6), and its transformed weights are 4x the weights instead of 16/9.
 #pragma once
 // IWYU pragma: private, include <ctresnet/ctresnet.hpp>
 
@@ -12,9 +15,13 @@ CTRESNET_KERNELS_BEGIN
 
 namespace ctresnet::ops {
 
-/// The Winograd scheme's constants.
+/// The constants of F(Tile x Tile, 3x3).
+template <int Tile>
 struct winograd {
-  static constexpr int positions = 16;          // of the 4x4 transformed window: one GEMM each
+  static_assert(Tile == 2 || Tile == 4, "ctresnet implements Winograd's F(2x2, 3x3) and F(4x4, 3x3) only");
+  static constexpr int tile = Tile;                  // outputs per tile side
+  static constexpr int window = Tile + 2;            // inputs per tile side
+  static constexpr int positions = window * window;  // of the transformed window: one GEMM each
   static constexpr int block_tiles = 2 * tile_rows;  // tiles a thread transforms and multiplies at once
 
   /// Floats of transformed weights for a conv of `in` -> `out` channels.
@@ -26,28 +33,109 @@ struct winograd {
   }
 };
 
-/// U = G g G^T for every channel pair, from weights in panels (conv_weight_index) to 16 matrices
-/// [in, out], each in panels of output channels like an ordinary 1x1 conv's weights.
+/// The Winograd tile side a 3x3 stride-1 conv with padding 1 runs with, by the side of its output
+/// (0: the direct method). Measured layer by layer with AVX-512 (F4/F2 and direct/F2 time):
+/// 4x4 tiles take 0.73-0.92 of 2x2 tiles' time at 56x56 and 28x28, but 1.03-1.27 at 14x14 and
+/// below, where their padding and 4x larger weights cost more than they save; 2x2 tiles beat the
+/// direct conv down to 8x8 (direct/F2 1.2-1.7) but not at 7x7 (0.96), where the weights dominate.
+constexpr int winograd_tile_for(int kernel, int stride, int padding, int out_height, int out_width) {
+  if (kernel != 3 || stride != 1 || padding != 1) return 0;
+  const int side = out_height < out_width ? out_height : out_width;
+  return side >= 28 ? 4 : side >= 8 ? 2 : 0;
+}
+
+namespace detail {
+
+/// The one-dimensional transforms of F(Tile, 3): G (weights), B^T (inputs) and A^T (outputs).
+/// The two-dimensional ones apply them to the columns, then to the rows. `P` is a packet of
+/// channels or a single float.
+template <int Tile>
+struct winograd_1d;
+
+template <>
+struct winograd_1d<2> {
+  static void weights(const double (&g)[3], double (&u)[4]) {
+    u[0] = g[0];
+    u[1] = 0.5 * (g[0] + g[1] + g[2]);
+    u[2] = 0.5 * (g[0] - g[1] + g[2]);
+    u[3] = g[2];
+  }
+  template <class P>
+  static void inputs(const P (&d)[4], P (&r)[4]) {
+    using namespace Eigen::internal;
+    r[0] = psub(d[0], d[2]);
+    r[1] = padd(d[1], d[2]);
+    r[2] = psub(d[2], d[1]);
+    r[3] = psub(d[1], d[3]);
+  }
+  template <class P>
+  static void outputs(const P (&m)[4], P (&y)[2]) {
+    using namespace Eigen::internal;
+    y[0] = padd(padd(m[0], m[1]), m[2]);
+    y[1] = psub(psub(m[1], m[2]), m[3]);
+  }
+};
+
+template <>
+struct winograd_1d<4> {  // interpolation points 0, 1, -1, 2, -2 and infinity
+  static void weights(const double (&g)[3], double (&u)[6]) {
+    u[0] = g[0] / 4;
+    u[1] = -(g[0] + g[1] + g[2]) / 6;
+    u[2] = -(g[0] - g[1] + g[2]) / 6;
+    u[3] = g[0] / 24 + g[1] / 12 + g[2] / 6;
+    u[4] = g[0] / 24 - g[1] / 12 + g[2] / 6;
+    u[5] = g[2];
+  }
+  template <class P>
+  static void inputs(const P (&d)[6], P (&r)[6]) {
+    using namespace Eigen::internal;
+    const P four = pset1<P>(4.0f), minus_four = pset1<P>(-4.0f), minus_five = pset1<P>(-5.0f),
+            two = pset1<P>(2.0f), minus_two = pset1<P>(-2.0f);
+    r[0] = pmadd(four, d[0], pmadd(minus_five, d[2], d[4]));
+    r[1] = pmadd(minus_four, padd(d[1], d[2]), padd(d[3], d[4]));
+    r[2] = pmadd(four, psub(d[1], d[2]), psub(d[4], d[3]));
+    r[3] = pmadd(minus_two, psub(d[1], d[3]), psub(d[4], d[2]));
+    r[4] = pmadd(two, psub(d[1], d[3]), psub(d[4], d[2]));
+    r[5] = pmadd(four, d[1], pmadd(minus_five, d[3], d[5]));
+  }
+  template <class P>
+  static void outputs(const P (&m)[6], P (&y)[4]) {
+    using namespace Eigen::internal;
+    const P sum12 = padd(m[1], m[2]), difference12 = psub(m[1], m[2]);
+    const P sum34 = padd(m[3], m[4]), difference34 = psub(m[3], m[4]);
+    y[0] = padd(padd(m[0], sum12), sum34);
+    y[1] = pmadd(pset1<P>(2.0f), difference34, difference12);
+    y[2] = pmadd(pset1<P>(4.0f), sum34, sum12);
+    y[3] = padd(pmadd(pset1<P>(8.0f), difference34, difference12), m[5]);
+  }
+};
+
+}  // namespace detail
+
+/// U = G g G^T for every channel pair, from weights in panels (conv_weight_index) to `positions`
+/// matrices [in, out], each in panels of output channels like an ordinary 1x1 conv's weights.
+/// Computed in double, so the transformed weights are the exact ones rounded once.
+template <int Tile>
 CTRESNET_KERNEL void winograd_weights(const float* weights, int in_channels, int out_channels, float* transformed) {
+  constexpr int window = winograd<Tile>::window;
   const index_t width = conv_panel_width(out_channels);
   const index_t matrix = index_t{in_channels} * out_channels;
   for (int o = 0; o < out_channels; ++o) {
     for (int i = 0; i < in_channels; ++i) {
-      float g[3][3];
-      for (int y = 0; y < 3; ++y)
-        for (int x = 0; x < 3; ++x) g[y][x] = weights[conv_weight_index(out_channels, in_channels, 3, o, i, y, x)];
-      float gg[4][3];  // G g
+      double gg[window][3];  // G g, column by column
       for (int x = 0; x < 3; ++x) {
-        gg[0][x] = g[0][x];
-        gg[1][x] = 0.5f * (g[0][x] + g[1][x] + g[2][x]);
-        gg[2][x] = 0.5f * (g[0][x] - g[1][x] + g[2][x]);
-        gg[3][x] = g[2][x];
+        const double column[3] = {weights[conv_weight_index(out_channels, in_channels, 3, o, i, 0, x)],
+                                  weights[conv_weight_index(out_channels, in_channels, 3, o, i, 1, x)],
+                                  weights[conv_weight_index(out_channels, in_channels, 3, o, i, 2, x)]};
+        double u[window];
+        detail::winograd_1d<Tile>::weights(column, u);
+        for (int y = 0; y < window; ++y) gg[y][x] = u[y];
       }
       const index_t at = (o / width) * width * in_channels + index_t{i} * width + o % width;
-      for (int y = 0; y < 4; ++y) {  // (G g) G^T
-        const float u[4] = {gg[y][0], 0.5f * (gg[y][0] + gg[y][1] + gg[y][2]), 0.5f * (gg[y][0] - gg[y][1] + gg[y][2]),
-                            gg[y][2]};
-        for (int x = 0; x < 4; ++x) transformed[(y * 4 + x) * matrix + at] = u[x];
+      for (int y = 0; y < window; ++y) {  // (G g) G^T, row by row
+        double u[window];
+        detail::winograd_1d<Tile>::weights(gg[y], u);
+        for (int x = 0; x < window; ++x) transformed[(y * window + x) * matrix + at] = static_cast<float>(u[x]);
       }
     }
   }
@@ -55,70 +143,74 @@ CTRESNET_KERNEL void winograd_weights(const float* weights, int in_channels, int
 
 namespace detail {
 
-/// B^T d B for one tile, channels [c, c + size of Packet): `d` holds the 16 window pixels (a
-/// pixel in the padding points at zeros), `v` the first of 16 matrices `matrix` floats apart.
-template <class Packet>
-inline void winograd_input_tile(const float* const (&d)[16], index_t c, float* v, index_t matrix) {
+/// B^T d B for one tile, channels [c, c + size of Packet): `d` holds the window's pixels row by
+/// row (a pixel in the padding points at zeros), `v` the first of `positions` matrices `matrix`
+/// floats apart.
+template <int Tile, class Packet>
+inline void winograd_input_tile(const float* const (&d)[winograd<Tile>::positions], index_t c, float* v,
+                                index_t matrix) {
   using namespace Eigen::internal;
-  Packet r[4][4];  // B^T d
-  for (int x = 0; x < 4; ++x) {
-    const Packet d0 = ploadu<Packet>(d[x] + c), d1 = ploadu<Packet>(d[4 + x] + c), d2 = ploadu<Packet>(d[8 + x] + c),
-                 d3 = ploadu<Packet>(d[12 + x] + c);
-    r[0][x] = psub(d0, d2);
-    r[1][x] = padd(d1, d2);
-    r[2][x] = psub(d2, d1);
-    r[3][x] = psub(d1, d3);
+  constexpr int window = winograd<Tile>::window;
+  Packet t[window][window];  // B^T d
+  for (int x = 0; x < window; ++x) {
+    Packet column[window], transformed[window];
+    for (int y = 0; y < window; ++y) column[y] = ploadu<Packet>(d[y * window + x] + c);
+    winograd_1d<Tile>::inputs(column, transformed);
+    for (int y = 0; y < window; ++y) t[y][x] = transformed[y];
   }
-  for (int y = 0; y < 4; ++y) {  // (B^T d) B
-    pstoreu(v + (y * 4 + 0) * matrix + c, psub(r[y][0], r[y][2]));
-    pstoreu(v + (y * 4 + 1) * matrix + c, padd(r[y][1], r[y][2]));
-    pstoreu(v + (y * 4 + 2) * matrix + c, psub(r[y][2], r[y][1]));
-    pstoreu(v + (y * 4 + 3) * matrix + c, psub(r[y][1], r[y][3]));
+  for (int y = 0; y < window; ++y) {  // (B^T d) B
+    Packet transformed[window];
+    winograd_1d<Tile>::inputs(t[y], transformed);
+    for (int x = 0; x < window; ++x) pstoreu(v + (y * window + x) * matrix + c, transformed[x]);
   }
 }
 
-/// V = B^T d B for tiles [first, first + count) of the image, written as 16 matrices [count, channels].
-/// `zeros` holds in_channels zeros: the padding.
-inline void winograd_inputs(const conv_geometry& g, const float* image, index_t first, int count, const float* zeros,
-                            float* v) {
-  const index_t channels = g.in_channels, tiles_wide = (g.out_width + 1) / 2;
+/// V = B^T d B for tiles [first, first + count) of the image, written as `positions` matrices
+/// [count, channels]. `zeros` holds in_channels zeros: the padding.
+template <int Tile>
+void winograd_inputs(const conv_geometry& g, const float* image, index_t first, int count, const float* zeros,
+                     float* v) {
+  constexpr int window = winograd<Tile>::window;
+  const index_t channels = g.in_channels, tiles_wide = (g.out_width + Tile - 1) / Tile;
   const index_t matrix = index_t{count} * channels;
   const index_t vector_end = channels - channels % packet_floats;
   for (int t = 0; t < count; ++t) {
     const int ty = static_cast<int>((first + t) / tiles_wide), tx = static_cast<int>((first + t) % tiles_wide);
-    const float* d[16];
-    for (int y = 0; y < 4; ++y)
-      for (int x = 0; x < 4; ++x) {
-        const int iy = 2 * ty - 1 + y, ix = 2 * tx - 1 + x;
+    const float* d[winograd<Tile>::positions];
+    for (int y = 0; y < window; ++y)
+      for (int x = 0; x < window; ++x) {
+        const int iy = Tile * ty - 1 + y, ix = Tile * tx - 1 + x;
         const bool inside = iy >= 0 && iy < g.in_height && ix >= 0 && ix < g.in_width;
-        d[y * 4 + x] = inside ? image + (index_t{iy} * g.in_width + ix) * channels : zeros;
+        d[y * window + x] = inside ? image + (index_t{iy} * g.in_width + ix) * channels : zeros;
       }
     float* tile = v + t * channels;
     index_t c = 0;
-    for (; c < vector_end; c += packet_floats) winograd_input_tile<packet>(d, c, tile, matrix);
-    for (; c < channels; ++c) winograd_input_tile<float>(d, c, tile, matrix);
+    for (; c < vector_end; c += packet_floats) winograd_input_tile<Tile, packet>(d, c, tile, matrix);
+    for (; c < channels; ++c) winograd_input_tile<Tile, float>(d, c, tile, matrix);
   }
 }
 
 /// A^T M A for one tile, channels [c, c + size of Packet), then the epilogue; `valid` says which
-/// of the 2x2 outputs lie inside the image and `at` where they go.
-template <class Packet>
-inline void winograd_output_tile(const float* m, index_t matrix, index_t c, const bool (&valid)[4],
-                                 const index_t (&at)[4], const conv_epilogue& epilogue, const conv_scratch& scratch,
-                                 float* out) {
+/// of the tile's outputs lie inside the image and `at` where they go.
+template <int Tile, class Packet>
+inline void winograd_output_tile(const float* m, index_t matrix, index_t c, const bool (&valid)[Tile * Tile],
+                                 const index_t (&at)[Tile * Tile], const conv_epilogue& epilogue,
+                                 const conv_scratch& scratch, float* out) {
   using namespace Eigen::internal;
-  Packet r[2][4];  // A^T M
-  for (int x = 0; x < 4; ++x) {
-    const Packet m0 = ploadu<Packet>(m + x * matrix + c), m1 = ploadu<Packet>(m + (4 + x) * matrix + c),
-                 m2 = ploadu<Packet>(m + (8 + x) * matrix + c), m3 = ploadu<Packet>(m + (12 + x) * matrix + c);
-    r[0][x] = padd(padd(m0, m1), m2);
-    r[1][x] = psub(psub(m1, m2), m3);
+  constexpr int window = winograd<Tile>::window;
+  Packet t[Tile][window];  // A^T M
+  for (int x = 0; x < window; ++x) {
+    Packet column[window], transformed[Tile];
+    for (int y = 0; y < window; ++y) column[y] = ploadu<Packet>(m + (y * window + x) * matrix + c);
+    winograd_1d<Tile>::outputs(column, transformed);
+    for (int y = 0; y < Tile; ++y) t[y][x] = transformed[y];
   }
   const Packet scale = ploadu<Packet>(scratch.scale + c), shift = ploadu<Packet>(scratch.shift + c);
-  for (int y = 0; y < 2; ++y) {
-    const Packet result[2] = {padd(padd(r[y][0], r[y][1]), r[y][2]), psub(psub(r[y][1], r[y][2]), r[y][3])};  // (A^T M) A
-    for (int x = 0; x < 2; ++x) {
-      const int i = y * 2 + x;
+  for (int y = 0; y < Tile; ++y) {
+    Packet result[Tile];  // (A^T M) A
+    winograd_1d<Tile>::outputs(t[y], result);
+    for (int x = 0; x < Tile; ++x) {
+      const int i = y * Tile + x;
       if (!valid[i]) continue;
       Packet value = pmadd(result[x], scale, shift);
       if (epilogue.residual) value = padd(value, ploadu<Packet>(epilogue.residual + at[i] + c));
@@ -129,25 +221,26 @@ inline void winograd_output_tile(const float* m, index_t matrix, index_t c, cons
 }
 
 /// Y = A^T M A for tiles [first, first + count), channels [begin, end), then the epilogue.
-inline void winograd_outputs(const conv_geometry& g, const float* m, index_t first, int count, index_t begin,
-                             index_t end, const conv_epilogue& epilogue, const conv_scratch& scratch, float* out) {
-  const index_t channels = g.out_channels, tiles_wide = (g.out_width + 1) / 2;
+template <int Tile>
+void winograd_outputs(const conv_geometry& g, const float* m, index_t first, int count, index_t begin, index_t end,
+                      const conv_epilogue& epilogue, const conv_scratch& scratch, float* out) {
+  const index_t channels = g.out_channels, tiles_wide = (g.out_width + Tile - 1) / Tile;
   const index_t matrix = index_t{count} * channels;
   const index_t vector_end = end - (end - begin) % packet_floats;
   for (int t = 0; t < count; ++t) {
     const int ty = static_cast<int>((first + t) / tiles_wide), tx = static_cast<int>((first + t) % tiles_wide);
-    bool valid[4];
-    index_t at[4];
-    for (int i = 0; i < 4; ++i) {
-      const int oy = 2 * ty + i / 2, ox = 2 * tx + i % 2;
+    bool valid[Tile * Tile];
+    index_t at[Tile * Tile];
+    for (int i = 0; i < Tile * Tile; ++i) {
+      const int oy = Tile * ty + i / Tile, ox = Tile * tx + i % Tile;
       valid[i] = oy < g.out_height && ox < g.out_width;
       at[i] = (index_t{oy} * g.out_width + ox) * channels;
     }
     const float* tile = m + t * channels;
     index_t c = begin;
     for (; c < vector_end; c += packet_floats)
-      winograd_output_tile<packet>(tile, matrix, c, valid, at, epilogue, scratch, out);
-    for (; c < end; ++c) winograd_output_tile<float>(tile, matrix, c, valid, at, epilogue, scratch, out);
+      winograd_output_tile<Tile, packet>(tile, matrix, c, valid, at, epilogue, scratch, out);
+    for (; c < end; ++c) winograd_output_tile<Tile, float>(tile, matrix, c, valid, at, epilogue, scratch, out);
   }
 }
 
@@ -155,17 +248,19 @@ inline void winograd_outputs(const conv_geometry& g, const float* m, index_t fir
 
 /// Thread `thread` of `threads`' share of a Winograd conv: blocks of tiles, or output channels
 /// where there are too few blocks to go round.
+template <int Tile>
 CTRESNET_KERNEL void winograd_conv3x3_part(const conv_geometry& g, const float* in, const float* transformed,
                                            const conv_epilogue& epilogue, float* out, const conv_scratch& scratch,
                                            int thread, int threads) {
-  const index_t tiles = index_t{(g.out_height + 1) / 2} * ((g.out_width + 1) / 2);
-  const index_t blocks = (tiles + winograd::block_tiles - 1) / winograd::block_tiles;
+  using scheme = winograd<Tile>;
+  const index_t tiles = index_t{(g.out_height + Tile - 1) / Tile} * ((g.out_width + Tile - 1) / Tile);
+  const index_t blocks = (tiles + scheme::block_tiles - 1) / scheme::block_tiles;
   const index_t channels = g.out_channels, depth = g.in_channels;
   const output_share share = share_of_outputs(blocks, 2, channels, thread, threads);
 
   float* v = scratch.per_thread + thread * scratch.per_thread_floats;
-  float* m = v + winograd::positions * winograd::block_tiles * depth;
-  float* zeros = m + winograd::positions * winograd::block_tiles * channels;
+  float* m = v + scheme::positions * scheme::block_tiles * depth;
+  float* zeros = m + scheme::positions * scheme::block_tiles * channels;
   float* packed = zeros + depth;
   std::fill(zeros, zeros + depth, 0.0f);
   const detail::tile_epilogue plain{nullptr, nullptr, nullptr, 0, false};
@@ -173,12 +268,12 @@ CTRESNET_KERNEL void winograd_conv3x3_part(const conv_geometry& g, const float* 
     const index_t tile = tiles * block / blocks;  // blocks of equal size
     const int count = static_cast<int>(tiles * (block + 1) / blocks - tile);
     const int tiles_in_block = (count + tile_rows - 1) / tile_rows;
-    detail::winograd_inputs(g, in, tile, count, zeros, v);
-    for (int p = 0; p < winograd::positions; ++p) {
+    detail::winograd_inputs<Tile>(g, in, tile, count, zeros, v);
+    for (int p = 0; p < scheme::positions; ++p) {
       const float* transformed_inputs = v + p * count * depth;
       const float* position_weights = transformed + p * depth * channels;
       float* products = m + p * count * channels;
-      detail::row_tile row_tiles[winograd::block_tiles / tile_rows];
+      detail::row_tile row_tiles[scheme::block_tiles / tile_rows];
       for (int r = 0; r < tiles_in_block; ++r) {
         const int row = count * r / tiles_in_block, rows = count * (r + 1) / tiles_in_block - row;
         detail::pack_rows(transformed_inputs + row * depth, depth, rows, depth, packed + row * depth);
@@ -187,16 +282,17 @@ CTRESNET_KERNEL void winograd_conv3x3_part(const conv_geometry& g, const float* 
       detail::gemm_row_tiles(row_tiles, tiles_in_block, depth, position_weights, channels, share.column_begin,
                              share.column_end, plain);
     }
-    detail::winograd_outputs(g, m, tile, count, share.column_begin, share.column_end, epilogue, scratch, out);
+    detail::winograd_outputs<Tile>(g, m, tile, count, share.column_begin, share.column_end, epilogue, scratch, out);
   }
 }
 
-/// out = epilogue(conv3x3(in)), stride 1, padding 1, with weights transformed by winograd_weights.
+/// out = epilogue(conv3x3(in)), stride 1, padding 1, with weights transformed by winograd_weights<Tile>.
+template <int Tile>
 CTRESNET_KERNEL void winograd_conv3x3(const conv_geometry& g, const float* in, const float* transformed,
                                       const conv_epilogue& epilogue, float* out, const conv_scratch& scratch) {
   fold_batch_norm(epilogue.batch_norm, g.out_channels, scratch.scale, scratch.shift);
   run_parts(scratch.pool, [&](int thread, int threads) {
-    winograd_conv3x3_part(g, in, transformed, epilogue, out, scratch, thread, threads);
+    winograd_conv3x3_part<Tile>(g, in, transformed, epilogue, out, scratch, thread, threads);
   });
 }
 

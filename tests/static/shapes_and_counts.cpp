@@ -63,17 +63,21 @@ static_assert(v1::resnet50<>::num_params == resnet50<>::num_params);
 static_assert(v1::resnet50<>::num_macs < resnet50<>::num_macs);
 static_assert(std::is_same_v<v1::resnet50<>::features_shape, resnet50<>::features_shape>);
 
-// State holds the BatchNorm running statistics beside the parameters, and 16 transformed weights
-// per channel pair of each 3x3 stride-1 conv on an image of at least 8x8 (Winograd F(2x2, 3x3)):
-// ResNet-18 has 4 of them at 64 channels and 3 each at 128 and 256; its 7x7 stage runs directly.
+// State holds the BatchNorm running statistics beside the parameters, and the transformed weights
+// of each 3x3 stride-1 conv: 36 per channel pair at 28x28 and up (Winograd F(4x4, 3x3)), 16 down
+// to 8x8 (F(2x2, 3x3)). ResNet-18 has 4 such convs at 56x56 with 64 channels, 3 at 28x28 with 128
+// and 3 at 14x14 with 256; its 7x7 stage runs directly.
+static_assert(ops::winograd_tile_for(3, 1, 1, 56, 56) == 4 && ops::winograd_tile_for(3, 1, 1, 14, 14) == 2 &&
+              ops::winograd_tile_for(3, 1, 1, 7, 7) == 0 && ops::winograd_tile_for(3, 2, 1, 56, 56) == 0);
 static_assert(resnet18<>::state_floats ==
-              resnet18<>::num_params + 2 * 4800 + 16 * (4 * 64 * 64 + 3 * 128 * 128 + 3 * 256 * 256));
+              resnet18<>::num_params + 2 * 4800 + 36 * (4 * 64 * 64 + 3 * 128 * 128) + 16 * (3 * 256 * 256));
 // The workspace: four activation buffers (the largest is 64x112x112 after the stem), a scale and
 // shift per channel, and one thread's scratch, each rounded up to whole cache lines, and up to 15
 // floats to move an unaligned start to a line. The largest scratch is that of the 512 -> 512 3x3
 // convs at 7x7: a tile of gathered patch rows (9 x 512 floats each) and a group of packed tiles.
 static_assert(resnet18<>::max_activation_floats == 64 * 112 * 112);
-static_assert(ops::conv_thread_floats(9 * 512) > ops::winograd::thread_floats(256, 256));
+static_assert(ops::conv_thread_floats(9 * 512) > ops::winograd<2>::thread_floats(256, 256) &&
+              ops::conv_thread_floats(9 * 512) > ops::winograd<4>::thread_floats(128, 128));
 static_assert(whole_cache_lines(1) == 16 && whole_cache_lines(16) == 16 && whole_cache_lines(17) == 32);
 static_assert(resnet18<>::workspace_floats ==
               15 + 4 * 64 * 112 * 112 + 2 * 512 + whole_cache_lines(ops::conv_thread_floats(9 * 512)));

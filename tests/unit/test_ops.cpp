@@ -47,15 +47,15 @@ std::vector<float> to_panels(const std::vector<float>& oihw, int o, int i, int k
   return panels;
 }
 
-/// out == relu(batch_norm(conv) + residual), with `conv` the direct definition's output and `bn`
-/// the norm's weight, bias, mean and variance.
+/// out == relu(batch_norm(conv) + residual) within a relative `epsilon`, with `conv` the direct
+/// definition's output and `bn` the norm's weight, bias, mean and variance.
 void check_epilogue(const std::vector<float>& out, const std::vector<float>& conv, const std::vector<float>& bn,
-                    const std::vector<float>& residual, int channels) {
+                    const std::vector<float>& residual, int channels, double epsilon = 1e-5) {
   for (std::size_t p = 0; p < out.size(); ++p) {
     const std::size_t ch = p % std::size_t(channels);
     const float w = bn[ch], b = bn[channels + ch], mean = bn[2 * channels + ch], var = bn[3 * channels + ch];
     const float normalised = (conv[p] - mean) / std::sqrt(var + 1e-5f) * w + b;
-    REQUIRE(out[p] == doctest::Approx(std::max(normalised + residual[p], 0.0f)).epsilon(1e-5));
+    REQUIRE(out[p] == doctest::Approx(std::max(normalised + residual[p], 0.0f)).epsilon(epsilon));
   }
 }
 
@@ -101,12 +101,14 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
   }
 }
 
-TEST_CASE("Winograd F(2x2, 3x3) convolution matches the direct definition") {
+TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions match the direct definition", Scheme,
+                   ops::winograd<2>, ops::winograd<4>) {
   struct conv_case {
     int height, width, in_channels, out_channels;
   };
-  // Odd sizes leave half tiles at the edges; 7x7 with many channels splits channels among threads.
-  const conv_case cases[] = {{9, 7, 3, 5}, {8, 8, 16, 32}, {7, 7, 32, 64}, {13, 11, 6, 16}, {30, 30, 4, 32}};
+  // Odd sizes leave partial tiles at the edges; 7x7 with many channels splits channels among threads.
+  const conv_case cases[] = {{9, 7, 3, 5},    {8, 8, 16, 32},  {7, 7, 32, 64}, {13, 11, 6, 16},
+                             {30, 30, 4, 32}, {10, 9, 64, 16}, {6, 5, 24, 48}};
   for (const conv_case c : cases) {
     CAPTURE(c.height);
     CAPTURE(c.out_channels);
@@ -117,19 +119,20 @@ TEST_CASE("Winograd F(2x2, 3x3) convolution matches the direct definition") {
     std::vector<float> bn = random_vector(std::size_t(4 * c.out_channels), 8);
     for (int i = 0; i < c.out_channels; ++i) bn[std::size_t(3 * c.out_channels + i)] += 1.5f;
     const auto weights = to_panels(oihw, c.out_channels, c.in_channels, 3);
-    std::vector<float> transformed(std::size_t(ops::winograd::weight_floats(c.in_channels, c.out_channels)));
-    ops::winograd_weights(weights.data(), c.in_channels, c.out_channels, transformed.data());
+    std::vector<float> transformed(std::size_t(Scheme::weight_floats(c.in_channels, c.out_channels)));
+    ops::winograd_weights<Scheme::tile>(weights.data(), c.in_channels, c.out_channels, transformed.data());
     const auto expected = direct_conv(g, image, oihw);
 
     for (int threads : {1, 2, 3}) {
       CAPTURE(threads);
       thread_pool pool(threads);
-      const index_t scratch_floats = ops::winograd::thread_floats(c.in_channels, c.out_channels);
+      const index_t scratch_floats = Scheme::thread_floats(c.in_channels, c.out_channels);
       std::vector<float> out(residual.size()), scratch(std::size_t(threads * scratch_floats)),
           scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
-      ops::winograd_conv3x3(g, image.data(), transformed.data(), {bn.data(), residual.data(), true}, out.data(),
-                            {scratch.data(), scratch_floats, scale.data(), shift.data(), &pool});
-      check_epilogue(out, expected, bn, residual, c.out_channels);
+      ops::winograd_conv3x3<Scheme::tile>(g, image.data(), transformed.data(), {bn.data(), residual.data(), true},
+                                           out.data(), {scratch.data(), scratch_floats, scale.data(), shift.data(), &pool});
+      // 4x4 tiles' transforms multiply by up to 8 and lose about a decimal digit more.
+      check_epilogue(out, expected, bn, residual, c.out_channels, Scheme::tile == 4 ? 1e-4 : 1e-5);
     }
   }
 }
