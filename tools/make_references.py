@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """Generate the PyTorch reference files that ctresnet's tests compare against.
 
-For every case NAME (layout_resnetDEPTH) it writes into --out:
+For every case NAME (layout_resnetDEPTH, or cifar_resnetDEPTH_SHORTCUT for the
+CIFAR ResNets with shortcut option A or B) it writes into --out:
   NAME.weights.safetensors  the randomised model's state_dict (F32, num_batches_tracked I64 [])
-  NAME.io.safetensors       "input" F32 [batch,3,size,size] and "output" F32 [batch,classes] (eval logits)
-  NAME.stamp                hash of tools/*.py, the arguments and the torch versions; a case
-                            whose files exist and whose stamp matches is skipped
+  NAME.io.safetensors       "input" F32 [batch,3,size,size] and "output" F32 [batch,classes] (eval logits);
+                            size is --size, except for CIFAR cases, which always take 32x32
+  NAME.stamp                hash of the tools/*.py this script imports, the case, its batch and
+                            input size and the torch versions; a case whose files exist and whose
+                            stamp matches is skipped
 Seeds derive from NAME only, so the files are reproducible.
 
 With --check-load FILE --case NAME it instead loads FILE (e.g. weights written
@@ -13,12 +16,14 @@ back by the C++ side) into NAME's model, runs the stored input and compares with
 the stored output: exit status 0 if within 1e-4 * max(1, max|output|), else 1.
 """
 import argparse
+import functools
 import hashlib
 import json
 import signal
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple, Optional
 
 try:
     import torch
@@ -33,8 +38,27 @@ import resnet_models
 import safetensors_io
 
 TOOLS_DIR = Path(__file__).resolve().parent
+
+
+class Case(NamedTuple):
+    """A model to generate: an ImageNet layout of resnet_models.build, or "cifar" with a shortcut option."""
+
+    layout: str
+    depth: int
+    shortcut: Optional[str] = None
+
+    def build(self, num_classes=None):
+        if self.layout == "cifar":
+            return resnet_models.build_cifar(self.depth, self.shortcut, 10 if num_classes is None else num_classes)
+        return resnet_models.build(self.layout, self.depth, num_classes)
+
+    def input_size(self, size):
+        """CIFAR ResNets are defined on 32x32 images; the others take --size."""
+        return resnet_models.CIFAR_INPUT_SIZE if self.layout == "cifar" else size
+
+
 CASES = {
-    f"{layout}_resnet{depth}": (layout, depth)
+    f"{layout}_resnet{depth}": Case(layout, depth)
     for layout, depths in (
         ("torchvision", resnet_models.DEPTHS),
         ("reference", resnet_models.DEPTHS),
@@ -42,6 +66,12 @@ CASES = {
     )
     for depth in depths
 }
+# Both shortcut options on a shallow and a deep net; the deepest ones only with
+# option A, the paper's (ResNet-1202 takes seconds at 32x32).
+CASES.update(
+    (f"cifar_resnet{depth}_{shortcut}", Case("cifar", depth, shortcut))
+    for depth, shortcut in ((20, "A"), (20, "B"), (56, "A"), (56, "B"), (110, "A"), (1202, "A"))
+)
 RELATIVE_TOLERANCE = 1e-4
 
 
@@ -54,12 +84,24 @@ def case_files(out_dir, name):
     return (out_dir / f"{name}.weights.safetensors", out_dir / f"{name}.io.safetensors", out_dir / f"{name}.stamp")
 
 
+@functools.lru_cache(maxsize=None)
+def generator_sources():
+    """This script and the tools/ modules it imports: other tools (e.g. train_digits.py) do not invalidate stamps."""
+    tools = {source.name: source for source in TOOLS_DIR.glob("*.py")}
+    sources = {Path(__file__).resolve()}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and Path(path).name in tools and Path(path).resolve() == tools[Path(path).name]:
+            sources.add(tools[Path(path).name])
+    return sorted(sources)
+
+
 def stamp_of(name, batch, size):
-    """Everything the files depend on: generator sources, arguments, library versions."""
+    """Everything the files depend on: generator sources, the case's batch and input size, library versions."""
     digest = hashlib.sha256()
-    for source in sorted(TOOLS_DIR.glob("*.py")):
+    for source in generator_sources():
         digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
-    settings = {"case": name, "batch": batch, "size": size, "torch": torch.__version__,
+    settings = {"case": name, "batch": batch, "size": CASES[name].input_size(size), "torch": torch.__version__,
                 "torchvision": torchvision.__version__}
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest() + "\n"
@@ -67,17 +109,21 @@ def stamp_of(name, batch, size):
 
 def generate_case(name, batch, size, out_dir):
     """Write NAME's weights and io files; return a one-line description of them."""
-    layout, depth = CASES[name]
+    case = CASES[name]
     weights_path, io_path, _ = case_files(out_dir, name)
     seed = stable_seed(name)
-    model = resnet_models.randomize_(resnet_models.build(layout, depth), seed)
+    model = resnet_models.randomize_(case.build(), seed)
+    size = case.input_size(size)
     inputs = torch.randn(batch, 3, size, size, generator=torch.Generator().manual_seed(stable_seed(name + "/input")))
     outputs = model(inputs)
     if not torch.isfinite(outputs).all():
         raise RuntimeError(f"{name}: non-finite logits")
 
-    metadata = {"case": name, "layout": layout, "depth": str(depth), "num_classes": str(model.fc.out_features),
-                "seed": str(seed), "torch": torch.__version__, "torchvision": torchvision.__version__}
+    metadata = {"case": name, "layout": case.layout, "depth": str(case.depth),
+                "num_classes": str(model.fc.out_features), "seed": str(seed), "torch": torch.__version__,
+                "torchvision": torchvision.__version__}
+    if case.shortcut is not None:
+        metadata["shortcut"] = case.shortcut
     state_dict = model.state_dict()
     safetensors_io.save_file(state_dict, weights_path, metadata)
     safetensors_io.save_file({"input": inputs, "output": outputs}, io_path, metadata)
@@ -111,7 +157,6 @@ def generate(args):
 
 def check_load(args):
     """Compare the model loaded from args.check_load with the stored reference output; return exit status."""
-    layout, depth = CASES[args.case]
     _, io_path, _ = case_files(args.out, args.case)
     if not io_path.exists():
         sys.exit(f"FAIL: {io_path} does not exist; create it with: {sys.argv[0]} --out {args.out} --only {args.case}")
@@ -123,7 +168,7 @@ def check_load(args):
         print(f"FAIL: cannot read {args.check_load}: {error}")
         return 1
 
-    model = resnet_models.build(layout, depth, num_classes=expected.shape[1])
+    model = CASES[args.case].build(num_classes=expected.shape[1])
     try:
         resnet_models.load_strict(model, state_dict)
     except ValueError as mismatch:
@@ -153,7 +198,8 @@ def parse_args():
                         help=f"generate only these cases (default: all): {', '.join(CASES)}")
     parser.add_argument("--batch", type=positive_int, default=2, help="images per input (default: 2)")
     parser.add_argument("--size", type=positive_int, default=224,
-                        help="input height and width (default: 224; reference cases need 193..224)")
+                        help="input height and width (default: 224; reference cases need 193..224; "
+                             "CIFAR cases ignore it and always use 32)")
     parser.add_argument("--check-load", type=Path, metavar="FILE.safetensors",
                         help="instead of generating, check that FILE reproduces --case's stored output")
     parser.add_argument("--case", choices=CASES, metavar="NAME", help="the case FILE holds weights of")
@@ -162,7 +208,8 @@ def parse_args():
         parser.error("--check-load and --case go together")
     if args.check_load is None:
         selected = args.only or CASES
-        if args.size not in resnet_models.REFERENCE_INPUT_SIZES and any(CASES[n][0] == "reference" for n in selected):
+        needs_reference_size = any(CASES[name].layout == "reference" for name in selected)
+        if args.size not in resnet_models.REFERENCE_INPUT_SIZES and needs_reference_size:
             parser.error(f"reference cases end in AvgPool2d(7) + fc and need --size in 193..224, got {args.size}")
     return args
 

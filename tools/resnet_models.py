@@ -8,6 +8,11 @@ Layouts differ in module structure (hence state_dict keys) or stride placement:
                shortcut in the first block of every stage, AvgPool2d(7)).
   v1           torchvision's model with the Bottleneck stride on the first 1x1
                conv, as in the original paper; same keys as torchvision.
+
+CIFAR ResNets (He et al. 2015, section 4.2; depth 6n+2) are built by
+build_cifar(depth, shortcut): a 3x3 stem with 16 channels and no max-pool, three
+stages of n torchvision BasicBlocks with 16, 32, 64 channels, and torchvision's
+keys (conv1, bn1, layerS.B.{conv1,bn1,conv2,bn2}, layerS.0.downsample.{0,1}, fc).
 """
 import math
 
@@ -25,8 +30,16 @@ BOTTLENECK_DEPTHS = (50, 101, 152)
 # its last feature map must be 7x7: input sizes whose ceil(size / 32) == 7.
 REFERENCE_INPUT_SIZES = range(193, 225)
 
-# Side of the random image that calibrates conv scales; valid for every layout.
+# Side of the random image that calibrates conv scales; valid for every ImageNet
+# layout (a model's calibration_size attribute overrides it: CIFAR ResNets use 32).
 CALIBRATION_SIZE = 224
+
+CIFAR_DEPTHS = (20, 32, 44, 56, 110, 1202)
+# "A": parameter-free shortcut (subsample, zero-pad channels), the paper's choice
+# for CIFAR; "B": 1x1 conv + BN projection, as torchvision's downsample.
+CIFAR_SHORTCUTS = ("A", "B")
+CIFAR_WIDTHS = (16, 32, 64)
+CIFAR_INPUT_SIZE = 32
 
 
 def _conv_bn(in_channels, out_channels, kernel_size, stride):
@@ -125,6 +138,70 @@ class ReferenceResNet(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class ZeroPadShortcut(nn.Module):
+    """Option A shortcut: keep every second row and column, zero-pad channels on both sides.
+
+    This is the widely used PyTorch CIFAR convention,
+    F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, planes // 4, planes // 4)):
+    the identity channels land in the middle, so for 16 -> 32 channels input
+    channel c becomes output channel 8 + c and channels 0..7 and 24..31 are zero.
+    It has no parameters, hence no state_dict entries.
+    """
+
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        if out_channels < in_channels or (out_channels - in_channels) % 2:
+            raise ValueError(f"cannot zero-pad {in_channels} channels equally on both sides to {out_channels}")
+        self.pad = (out_channels - in_channels) // 2
+
+    def forward(self, x):
+        return nn.functional.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad))
+
+
+class CifarResNet(nn.Module):
+    """He et al.'s CIFAR ResNet: 3x3 stem, no max-pool, 3 stages of n BasicBlocks, depth 6n + 2."""
+
+    calibration_size = CIFAR_INPUT_SIZE  # randomize_ calibrates on an image of this side
+
+    def __init__(self, depth, shortcut="A", num_classes=10, in_channels=3):
+        super().__init__()
+        if depth not in CIFAR_DEPTHS:
+            raise ValueError(f"unsupported CIFAR depth {depth!r}; expected one of {CIFAR_DEPTHS}")
+        if shortcut not in CIFAR_SHORTCUTS:
+            raise ValueError(f"unknown shortcut option {shortcut!r}; expected one of {CIFAR_SHORTCUTS}")
+        blocks_per_stage = (depth - 2) // 6
+        self.conv1, self.bn1 = _conv_bn(in_channels, CIFAR_WIDTHS[0], 3, 1)
+        self.relu = nn.ReLU(inplace=True)
+        channels = CIFAR_WIDTHS[0]
+        for stage, width in enumerate(CIFAR_WIDTHS, start=1):
+            stride = 1 if stage == 1 else 2
+            downsample = None
+            if stride != 1 or channels != width:
+                if shortcut == "A":
+                    downsample = ZeroPadShortcut(channels, width)
+                else:
+                    downsample = _projection(channels, width, stride)
+            blocks = [torchvision.models.resnet.BasicBlock(channels, width, stride, downsample)]
+            blocks += [torchvision.models.resnet.BasicBlock(width, width) for _ in range(1, blocks_per_stage)]
+            setattr(self, f"layer{stage}", nn.Sequential(*blocks))
+            channels = width
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(channels, num_classes)
+
+        # torchvision's initialisation, so that a trained model starts like one.
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(module, nn.BatchNorm2d):
+                nn.init.constant_(module.weight, 1)
+                nn.init.constant_(module.bias, 0)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
 def _move_bottleneck_strides_to_first_conv(model):
     """Turn torchvision's ResNet (v1.5) into v1: strided 1x1 then unstrided 3x3."""
     for module in model.modules():
@@ -148,6 +225,11 @@ def build(layout, depth, num_classes=None):
         if layout == "v1":
             _move_bottleneck_strides_to_first_conv(model)
     return model.eval()
+
+
+def build_cifar(depth, shortcut, num_classes=10, in_channels=3):
+    """Return the CIFAR ResNet-depth with shortcut option "A" or "B" in eval() mode, torchvision-initialised."""
+    return CifarResNet(depth, shortcut, num_classes, in_channels).eval()
 
 
 @torch.no_grad()
@@ -199,9 +281,12 @@ def _calibrate_conv_scales_(model, generator):
         conv.weight /= scale
         return output / scale
 
-    hooks = [m.register_forward_hook(rescale) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    in_channels = convs[0].in_channels  # the stem is registered first in every layout
+    size = getattr(model, "calibration_size", CALIBRATION_SIZE)
+    hooks = [conv.register_forward_hook(rescale) for conv in convs]
     try:
-        model(torch.randn(1, 3, CALIBRATION_SIZE, CALIBRATION_SIZE, generator=generator))
+        model(torch.randn(1, in_channels, size, size, generator=generator))
     finally:
         for hook in hooks:
             hook.remove()

@@ -6,6 +6,7 @@
 
 #include <ctresnet/describe.hpp>
 #include <ctresnet/layers.hpp>
+#include <ctresnet/layout.hpp>
 #include <ctresnet/tensor_ops.hpp>
 #include <ctresnet/winograd.hpp>
 
@@ -103,8 +104,8 @@ struct conv_bn {
 
 namespace detail {
 
-/// The 1x1 projection shortcut (conv + BN) when a block has one, nothing otherwise.
-template <bool Projection, class In, int OutChannels, int Stride>
+/// A block's shortcut of the given kind: the identity (nothing to compute) unless specialised below.
+template <shortcut_kind Kind, class In, int OutChannels, int Stride>
 struct shortcut {
   using output = In;
   static constexpr index_t state_floats = 0, derived_floats = 0, num_params = 0, num_macs = 0,
@@ -117,8 +118,9 @@ struct shortcut {
   static void visit_layers(layer_visitor, const std::string&, int, Layout*) {}
 };
 
+/// The 1x1 projection (conv + BN).
 template <class In, int OutChannels, int Stride>
-struct shortcut<true, In, OutChannels, Stride> {
+struct shortcut<shortcut_kind::projection, In, OutChannels, Stride> {
   using projection = conv_bn<In, OutChannels, 1, Stride, 0>;
   using output = typename projection::output;
   static constexpr index_t state_floats = projection::state_floats, derived_floats = projection::derived_floats,
@@ -139,6 +141,29 @@ struct shortcut<true, In, OutChannels, Stride> {
   static void visit_layers(layer_visitor visit, const std::string& prefix, int depth, Layout*) {
     projection::visit_layers(visit, prefix + Layout::downsample_conv_name(), prefix + Layout::downsample_norm_name(),
                              depth);
+  }
+};
+
+/// Every Stride-th pixel of every Stride-th row, its channels in the middle of OutChannels zeros.
+template <class In, int OutChannels, int Stride>
+struct shortcut<shortcut_kind::zero_padded, In, OutChannels, Stride> {
+  static_assert(check_zero_padding_widens<In::channels, OutChannels>::value);
+  using output = shape<OutChannels, window_out(In::height, 1, Stride, 0), window_out(In::width, 1, Stride, 0)>;
+  static constexpr int channels_before = (OutChannels - In::channels) / 2;
+  static constexpr index_t state_floats = 0, derived_floats = 0, num_params = 0, num_macs = 0,
+                           thread_scratch_floats = 0;
+  static void prepare(float*) {}
+  static const float* forward(const float*, const float* in, float* out, const ops::conv_scratch&) {
+    ops::subsample_and_zero_pad(in, In::width, In::channels, Stride, output::height, output::width, OutChannels,
+                                channels_before, out);
+    return out;
+  }
+  template <class Layout>
+  static void visit_tensors(tensor_visitor, const std::string&, index_t, Layout*) {}
+  template <class Layout>
+  static void visit_layers(layer_visitor visit, const std::string& prefix, int depth, Layout*) {
+    visit(layer_info{prefix + "shortcut", "ZeroPadShortcut /" + std::to_string(Stride), depth,
+                     OutChannels, output::height, output::width, 0, 0});
   }
 };
 
@@ -212,9 +237,9 @@ struct basic_block {
   static constexpr const char* family = "basicblock";
   static constexpr const char* type_name = "BasicBlock";
 
-  template <class In, int Width, int Stride, bool Projection, class Layout,
+  template <class In, int Width, int Stride, shortcut_kind Shortcut, class Layout,
             class ConvA = conv_bn<In, Width, 3, Stride, 1>>
-  struct unit : block_parts<basic_block, Layout, detail::shortcut<Projection, In, Width * expansion, Stride>, ConvA,
+  struct unit : block_parts<basic_block, Layout, detail::shortcut<Shortcut, In, Width * expansion, Stride>, ConvA,
                             conv_bn<typename ConvA::output, Width, 3, 1, 1>> {
     static void forward(const float* state, image_buffers& b) {
       using parts = typename unit::block_parts;
@@ -238,10 +263,10 @@ struct bottleneck {
   static constexpr const char* family = "bottleneck";
   static constexpr const char* type_name = "Bottleneck";
 
-  template <class In, int Width, int Stride, bool Projection, class Layout,
+  template <class In, int Width, int Stride, shortcut_kind Shortcut, class Layout,
             class Reduce = conv_bn<In, Width, 1, Layout::stride_on_first_1x1 ? Stride : 1, 0>,
             class Spatial = conv_bn<typename Reduce::output, Width, 3, Layout::stride_on_first_1x1 ? 1 : Stride, 1>>
-  struct unit : block_parts<bottleneck, Layout, detail::shortcut<Projection, In, Width * expansion, Stride>, Reduce,
+  struct unit : block_parts<bottleneck, Layout, detail::shortcut<Shortcut, In, Width * expansion, Stride>, Reduce,
                             Spatial, conv_bn<typename Spatial::output, Width * expansion, 1, 1, 0>> {
     static void forward(const float* state, image_buffers& b) {
       using parts = typename unit::block_parts;

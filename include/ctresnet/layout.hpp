@@ -7,18 +7,30 @@
 
 namespace ctresnet {
 
-/// torchvision.models.resnet*: projection shortcut only where the shape changes, a bottleneck's
-/// stride on its 3x3 conv ("ResNet v1.5"), adaptive average pool to 1x1.
+/// What a block adds to its main branch.
+enum class shortcut_kind {
+  identity,    // the input itself
+  projection,  // a 1x1 conv with the block's stride, and its BatchNorm ("option B")
+  zero_padded  // the input subsampled by the stride, zeros around its channels ("option A")
+};
+
+/// torchvision.models.resnet*: a 7x7/2 stem conv and a 3x3/2 max pool, projection shortcut only
+/// where the shape changes, a bottleneck's stride on its 3x3 conv ("ResNet v1.5"), adaptive
+/// average pool to 1x1.
 struct torchvision_layout {
   static constexpr int default_classes = 1000;
   static constexpr int stem_width = 64;
+  static constexpr int stem_kernel = 7;  // padded by stem_kernel / 2
+  static constexpr int stem_stride = 2;
+  static constexpr bool stem_max_pool = true;  // MaxPool2d(3, 2, padding 1)
   static constexpr int stage_width(int stage) { return 64 << stage; }
   static constexpr int stage_stride(int stage) { return stage == 0 ? 1 : 2; }
   static constexpr bool stride_on_first_1x1 = false;
   static constexpr int fixed_avg_pool = 0;  // 0: adaptive average pool to 1x1
 
-  static constexpr bool projection_shortcut(int stride, int in_channels, int out_channels) {
-    return stride != 1 || in_channels != out_channels;
+  /// Asked for the first block of each stage; the others keep their shape and add the identity.
+  static constexpr shortcut_kind shortcut(int stride, int in_channels, int out_channels) {
+    return stride != 1 || in_channels != out_channels ? shortcut_kind::projection : shortcut_kind::identity;
   }
 
   static std::string stem_conv_name() { return "conv1"; }
@@ -38,8 +50,8 @@ struct reference_layout : torchvision_layout {
   static constexpr int default_classes = 5;
   static constexpr int fixed_avg_pool = 7;
 
-  static constexpr bool projection_shortcut(int /*stride*/, int /*in_channels*/, int /*out_channels*/) {
-    return true;  // asked only for the first block of each stage
+  static constexpr shortcut_kind shortcut(int /*stride*/, int /*in_channels*/, int /*out_channels*/) {
+    return shortcut_kind::projection;
   }
 
   static std::string stem_conv_name() { return "conv1.0"; }
@@ -57,6 +69,33 @@ struct reference_layout : torchvision_layout {
 /// of the 3x3; otherwise torchvision's layout and names.
 struct original_paper_layout : torchvision_layout {
   static constexpr bool stride_on_first_1x1 = true;
+};
+
+/// He et al.'s CIFAR-10 ResNets (2015, section 4.2), shortcut option A: a 3x3 stem conv with 16
+/// channels and no max pool, stages of 16, 32 and 64 channels. Where a stage halves the image and
+/// doubles the channels, the shortcut takes every second pixel of every second row and pads the
+/// channels with zeros, half before and half after them, as the common PyTorch CIFAR code does
+/// (F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, planes // 4, planes // 4))); it has no parameters.
+/// torchvision's names (conv1, bn1, layer1.0.conv1, ..., fc).
+struct cifar_layout : torchvision_layout {
+  static constexpr int default_classes = 10;
+  static constexpr int stem_width = 16;
+  static constexpr int stem_kernel = 3;
+  static constexpr int stem_stride = 1;
+  static constexpr bool stem_max_pool = false;
+  static constexpr int stage_width(int stage) { return 16 << stage; }
+
+  static constexpr shortcut_kind shortcut(int stride, int in_channels, int out_channels) {
+    return stride != 1 || in_channels != out_channels ? shortcut_kind::zero_padded : shortcut_kind::identity;
+  }
+};
+
+/// The CIFAR ResNets with shortcut option B: a projection (1x1 conv and BatchNorm, named
+/// downsample.0 and downsample.1 as in torchvision) where the shape changes.
+struct cifar_projection_layout : cifar_layout {
+  static constexpr shortcut_kind shortcut(int stride, int in_channels, int out_channels) {
+    return torchvision_layout::shortcut(stride, in_channels, out_channels);
+  }
 };
 
 }  // namespace ctresnet

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -29,13 +30,16 @@ struct stages {
 
 namespace detail {
 
-/// ImageNet stem: 7x7/2 conv, BatchNorm, ReLU, 3x3/2 max pool.
+/// The stem: the layout's conv (7x7/2 for ImageNet, 3x3/1 for CIFAR), BatchNorm, ReLU, and for
+/// ImageNet layouts a 3x3/2 max pool.
 template <class In, class Layout>
-struct imagenet_stem {
-  using conv = conv_bn<In, Layout::stem_width, 7, 2, 3>;
+struct stem {
+  using conv = conv_bn<In, Layout::stem_width, Layout::stem_kernel, Layout::stem_stride, Layout::stem_kernel / 2>;
   using pool = max_pool2d<3, 2, 1>;
+  static constexpr bool pooled = Layout::stem_max_pool;
   using input = In;
-  using output = typename pool::template output_shape<typename conv::output>;
+  using output =
+      std::conditional_t<pooled, typename pool::template output_shape<typename conv::output>, typename conv::output>;
 
   static constexpr index_t state_floats = conv::state_floats;
   static constexpr index_t derived_floats = conv::derived_floats;
@@ -48,16 +52,23 @@ struct imagenet_stem {
   static void prepare(float* state) { conv::prepare(state); }
   static void forward(const float* state, image_buffers& b) {
     using c = typename conv::output;
-    conv::forward(state, b.x, nullptr, true, b.spare[0], b.scratch);
-    ops::max_pool(b.spare[0], c::height, c::width, c::channels, pool::kernel, pool::stride, pool::padding,
-                  output::height, output::width, b.x);
+    float* const image = b.x;
+    conv::forward(state, image, nullptr, true, b.spare[0], b.scratch);
+    if constexpr (pooled) {
+      ops::max_pool(b.spare[0], c::height, c::width, c::channels, pool::kernel, pool::stride, pool::padding,
+                    output::height, output::width, image);
+    } else {
+      b.x = b.spare[0];
+      b.spare[0] = image;
+    }
   }
   static void visit_tensors(tensor_visitor visit, index_t offset) {
     conv::visit_tensors(visit, Layout::stem_conv_name(), Layout::stem_norm_name(), offset);
   }
   static void visit_layers(layer_visitor visit) {
     conv::visit_layers(visit, Layout::stem_conv_name(), Layout::stem_norm_name(), 1);
-    visit(layer_info{"maxpool", "MaxPool2d 3x3/2", 1, output::channels, output::height, output::width, 0, 0});
+    if constexpr (pooled)
+      visit(layer_info{"maxpool", "MaxPool2d 3x3/2", 1, output::channels, output::height, output::width, 0, 0});
   }
 };
 
@@ -68,10 +79,10 @@ template <class Kind, class In, int Index, int Blocks, class Layout>
 struct stage {
   static constexpr int width = Layout::stage_width(Index);
   static constexpr int stride = Layout::stage_stride(Index);
-  using first = typename Kind::template unit<
-      In, width, stride, Layout::projection_shortcut(stride, In::channels, width * Kind::expansion), Layout>;
-  // After the first block the shape no longer changes, so no layout wants a projection there.
-  using repeated = typename Kind::template unit<typename first::output, width, 1, false, Layout>;
+  using first = typename Kind::template unit<In, width, stride,
+                                             Layout::shortcut(stride, In::channels, width * Kind::expansion), Layout>;
+  // After the first block the shape no longer changes, so every layout adds the identity there.
+  using repeated = typename Kind::template unit<typename first::output, width, 1, shortcut_kind::identity, Layout>;
   using input = In;
   using output = typename first::output;
 
@@ -205,14 +216,14 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   static_assert(detail::check_stage_list_not_empty<sizeof...(BlockCounts)>::value);
   static_assert(detail::check_block_counts_positive<((BlockCounts > 0) && ...)>::value);
 
-  using chain = detail::stage_chain<Block, Layout, typename detail::imagenet_stem<Input, Layout>::output, 0,
+  using chain = detail::stage_chain<Block, Layout, typename detail::stem<Input, Layout>::output, 0,
                                     std::tuple<>, BlockCounts...>;
 
  public:
   using block_type = Block;
   using layout = Layout;
   using input_shape = Input;
-  using stem_type = detail::imagenet_stem<Input, Layout>;
+  using stem_type = detail::stem<Input, Layout>;
   using stage_types = typename chain::type;
   using features_shape = typename chain::output;  // the last stage's output
   using head_type = detail::classifier_head<features_shape, Classes, Layout>;
@@ -433,6 +444,39 @@ template <int Classes = torchvision_layout::default_classes, class Input = image
 struct resnet152 final : resnet<bottleneck, stages<3, 8, 36, 3>, Classes, Input, torchvision_layout> {
   using resnet152::resnet::resnet;
 };
+
+/// He et al.'s CIFAR-10 ResNets (2015, section 4.2): Depth = 6n + 2 layers, n basic blocks in
+/// each of three stages of 16, 32 and 64 channels, 10 classes and 3x32x32 images by default.
+/// cifar_layout gives shortcut option A (zero padding), cifar_projection_layout option B.
+namespace cifar {
+template <int Depth>
+struct stages_for_depth {
+  static_assert(detail::check_cifar_depth<Depth>::value);
+  static constexpr int blocks = Depth >= 8 ? (Depth - 2) / 6 : 1;  // 1 once the check above failed
+  using type = stages<blocks, blocks, blocks>;
+};
+
+template <int Depth, int Classes = cifar_layout::default_classes, class Input = cifar_input,
+          class Layout = cifar_layout>
+struct resnet final
+    : ctresnet::resnet<basic_block, typename stages_for_depth<Depth>::type, Classes, Input, Layout> {
+  using base = ctresnet::resnet<basic_block, typename stages_for_depth<Depth>::type, Classes, Input, Layout>;
+  using base::base;
+};
+
+template <int Classes = cifar_layout::default_classes, class Input = cifar_input, class Layout = cifar_layout>
+using resnet20 = resnet<20, Classes, Input, Layout>;
+template <int Classes = cifar_layout::default_classes, class Input = cifar_input, class Layout = cifar_layout>
+using resnet32 = resnet<32, Classes, Input, Layout>;
+template <int Classes = cifar_layout::default_classes, class Input = cifar_input, class Layout = cifar_layout>
+using resnet44 = resnet<44, Classes, Input, Layout>;
+template <int Classes = cifar_layout::default_classes, class Input = cifar_input, class Layout = cifar_layout>
+using resnet56 = resnet<56, Classes, Input, Layout>;
+template <int Classes = cifar_layout::default_classes, class Input = cifar_input, class Layout = cifar_layout>
+using resnet110 = resnet<110, Classes, Input, Layout>;
+template <int Classes = cifar_layout::default_classes, class Input = cifar_input, class Layout = cifar_layout>
+using resnet1202 = resnet<1202, Classes, Input, Layout>;
+}  // namespace cifar
 
 /// The PyTorch example in shared/reference, names and all (5 classes by default).
 namespace reference {

@@ -19,6 +19,8 @@ struct shape {
 
 /// ImageNet's RGB 224x224: torchvision's and the reference example's default input.
 using imagenet_input = shape<3, 224, 224>;
+/// CIFAR-10's images.
+using cifar_input = shape<3, 32, 32>;
 
 /// Output length of a convolution or pooling window along one axis (PyTorch's floor formula).
 constexpr int window_out(int in, int kernel, int stride, int padding, int dilation = 1) {

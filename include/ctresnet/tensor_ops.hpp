@@ -204,6 +204,21 @@ CTRESNET_KERNEL void avg_pool_to_chw(const float* in, int width, int channels, i
   }
 }
 
+/// The zero-padded shortcut on an HWC image: pixel (y, x) of `out` is input pixel (y, x) * stride,
+/// its channels placed at [before, before + in_channels) of out_channels, zeros elsewhere.
+CTRESNET_KERNEL void subsample_and_zero_pad(const float* in, int in_width, int in_channels, int stride,
+                                            int out_height, int out_width, int out_channels, int before, float* out) {
+  for (int y = 0; y < out_height; ++y) {
+    for (int x = 0; x < out_width; ++x) {
+      const float* pixel = in + (index_t{y} * stride * in_width + index_t{x} * stride) * in_channels;
+      float* target = out + (index_t{y} * out_width + x) * out_channels;
+      std::fill(target, target + before, 0.0f);
+      std::copy(pixel, pixel + in_channels, target + before);
+      std::fill(target + before + in_channels, target + out_channels, 0.0f);
+    }
+  }
+}
+
 /// y[out] = weight[out, in] * x[in] + bias[out]
 CTRESNET_KERNEL void linear(const float* x, const float* weight, const float* bias, int in_features, int out_features,
                             float* y) {

@@ -4,11 +4,11 @@
 #include <ctresnet/ctresnet.hpp>
 
 struct never_projecting_layout : ctresnet::torchvision_layout {
-  static constexpr bool projection_shortcut(int stride, int in_channels, int out_channels) {
+  static constexpr ctresnet::shortcut_kind shortcut(int stride, int in_channels, int out_channels) {
 #ifdef CTRESNET_SHOULD_FAIL
-    return (void)stride, (void)in_channels, (void)out_channels, false;
+    return (void)stride, (void)in_channels, (void)out_channels, ctresnet::shortcut_kind::identity;
 #else
-    return ctresnet::torchvision_layout::projection_shortcut(stride, in_channels, out_channels);
+    return ctresnet::torchvision_layout::shortcut(stride, in_channels, out_channels);
 #endif
   }
 };

@@ -55,6 +55,14 @@ struct check_pool_fits {
   static constexpr bool value = true;
 };
 
+template <int InChannels, int OutChannels>
+struct check_zero_padding_widens {
+  static_assert(OutChannels >= InChannels && (OutChannels - InChannels) % 2 == 0,
+                "ctresnet::zero_padded_shortcut: zero padding can only add channels, as many after the input's "
+                "channels as before them; the block's output must have the input's channels plus an even number");
+  static constexpr bool value = true;
+};
+
 template <class MainBranch, class Shortcut>
 struct check_residual_shapes {
   static_assert(MainBranch::channels == Shortcut::channels && MainBranch::height == Shortcut::height &&
@@ -93,6 +101,13 @@ struct check_stage_list_not_empty {
 template <bool AllPositive>
 struct check_block_counts_positive {
   static_assert(AllPositive, "ctresnet::stages: every stage needs at least one block");
+  static constexpr bool value = true;
+};
+
+template <int Depth>
+struct check_cifar_depth {
+  static_assert(Depth >= 8 && (Depth - 2) % 6 == 0,
+                "ctresnet::cifar::resnet: a CIFAR ResNet has 6n + 2 layers (20, 32, 44, 56, 110, 1202, ...)");
   static constexpr bool value = true;
 };
 
