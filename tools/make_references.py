@@ -41,15 +41,19 @@ TOOLS_DIR = Path(__file__).resolve().parent
 
 
 class Case(NamedTuple):
-    """A model to generate: an ImageNet layout of resnet_models.build, or "cifar" with a shortcut option."""
+    """A model to generate: an ImageNet layout of resnet_models.build, "cifar" with a shortcut option,
+    or one of torchvision's ResNeXt and Wide ResNet constructors by name (`variant`)."""
 
     layout: str
     depth: int
     shortcut: Optional[str] = None
+    variant: Optional[str] = None
 
     def build(self, num_classes=None):
         if self.layout == "cifar":
             return resnet_models.build_cifar(self.depth, self.shortcut, 10 if num_classes is None else num_classes)
+        if self.variant is not None:
+            return resnet_models.build_variant(self.variant, num_classes)
         return resnet_models.build(self.layout, self.depth, num_classes)
 
     def input_size(self, size):
@@ -71,6 +75,10 @@ CASES = {
 CASES.update(
     (f"cifar_resnet{depth}_{shortcut}", Case("cifar", depth, shortcut))
     for depth, shortcut in ((20, "A"), (20, "B"), (56, "A"), (56, "B"), (110, "A"), (1202, "A"))
+)
+CASES.update(
+    (f"torchvision_{variant}", Case("torchvision", depth, variant=variant))
+    for variant, depth in resnet_models.VARIANT_DEPTHS.items()
 )
 RELATIVE_TOLERANCE = 1e-4
 
@@ -124,6 +132,8 @@ def generate_case(name, batch, size, out_dir):
                 "torchvision": torchvision.__version__}
     if case.shortcut is not None:
         metadata["shortcut"] = case.shortcut
+    if case.variant is not None:
+        metadata["model"] = case.variant
     state_dict = model.state_dict()
     safetensors_io.save_file(state_dict, weights_path, metadata)
     safetensors_io.save_file({"input": inputs, "output": outputs}, io_path, metadata)

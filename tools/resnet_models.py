@@ -227,6 +227,18 @@ def build(layout, depth, num_classes=None):
     return model.eval()
 
 
+# torchvision's grouped (ResNeXt) and widened bottleneck ResNets, by constructor name.
+VARIANT_DEPTHS = {"resnext50_32x4d": 50, "resnext101_32x8d": 101, "wide_resnet50_2": 50, "wide_resnet101_2": 101}
+
+
+def build_variant(name, num_classes=None):
+    """Return torchvision's ResNeXt or Wide ResNet `name` (a key of VARIANT_DEPTHS) in eval() mode."""
+    if name not in VARIANT_DEPTHS:
+        raise ValueError(f"unknown model {name!r}; expected one of {tuple(VARIANT_DEPTHS)}")
+    classes = DEFAULT_NUM_CLASSES["torchvision"] if num_classes is None else num_classes
+    return getattr(torchvision.models, name)(weights=None, num_classes=classes).eval()
+
+
 def build_cifar(depth, shortcut, num_classes=10, in_channels=3):
     """Return the CIFAR ResNet-depth with shortcut option "A" or "B" in eval() mode, torchvision-initialised."""
     return CifarResNet(depth, shortcut, num_classes, in_channels).eval()

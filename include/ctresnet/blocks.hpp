@@ -30,24 +30,26 @@ namespace detail {
 
 /// The state-dict entries of a conv and its BatchNorm: conv weight, then the norm's four vectors.
 CTRESNET_KERNEL void conv_bn_tensors(tensor_visitor visit, const std::string& conv_name, const std::string& norm_name,
-                                     int out_channels, int in_channels, int kernel, index_t offset) {
-  visit(tensor_info{conv_name + ".weight", tensor_role::conv_weight, 4, {out_channels, in_channels, kernel, kernel},
-                    offset});
-  offset += index_t{out_channels} * in_channels * kernel * kernel;
+                                     const conv_weight_layout& weights, index_t offset) {
+  const index_t out_channels = weights.out_channels;
+  visit(tensor_info{conv_name + ".weight", tensor_role::conv_weight, 4,
+                    {out_channels, weights.group_inputs(), weights.kernel, weights.kernel}, offset, weights.groups});
+  offset += weights.stored_floats();
   const char* const suffixes[] = {".weight", ".bias", ".running_mean", ".running_var"};
   const tensor_role roles[] = {tensor_role::norm_weight, tensor_role::norm_bias, tensor_role::norm_running_mean,
                                tensor_role::norm_running_var};
   for (int i = 0; i < 4; ++i)
-    visit(tensor_info{norm_name + suffixes[i], roles[i], 1, {out_channels, 0, 0, 0}, offset + i * index_t{out_channels}});
+    visit(tensor_info{norm_name + suffixes[i], roles[i], 1, {out_channels, 0, 0, 0}, offset + i * out_channels});
 }
 
 /// The summary rows of a conv and its BatchNorm.
 CTRESNET_KERNEL void conv_bn_layers(layer_visitor visit, const std::string& conv_name, const std::string& norm_name,
-                                    int depth, int kernel, int stride, std::array<int, 3> output, index_t conv_params,
-                                    index_t macs) {
+                                    int depth, int kernel, int stride, int groups, std::array<int, 3> output,
+                                    index_t conv_params, index_t macs) {
   const std::string k = std::to_string(kernel);
-  visit(layer_info{conv_name, "Conv2d " + k + "x" + k + "/" + std::to_string(stride), depth, output[0], output[1],
-                   output[2], conv_params, macs});
+  const std::string grouped = groups > 1 ? ", " + std::to_string(groups) + " groups" : "";
+  visit(layer_info{conv_name, "Conv2d " + k + "x" + k + "/" + std::to_string(stride) + grouped, depth, output[0],
+                   output[1], output[2], conv_params, macs});
   visit(layer_info{norm_name, "BatchNorm2d", depth, output[0], output[1], output[2], 2 * index_t{output[0]}, 0});
 }
 
@@ -56,48 +58,50 @@ CTRESNET_KERNEL void conv_bn_layers(layer_visitor visit, const std::string& conv
 /// A convolution followed by its BatchNorm: the unit every ResNet is made of. Its state is the
 /// conv weights (in panels), the BatchNorm's four vectors and, for a conv that runs by Winograd's
 /// method, its transformed weights (derived from the others by `prepare`).
-template <class In, int OutChannels, int Kernel, int Stride, int Padding>
+template <class In, int OutChannels, int Kernel, int Stride, int Padding, int Groups = 1>
 struct conv_bn {
-  using conv = conv2d<In::channels, OutChannels, Kernel, Stride, Padding>;
+  using conv = conv2d<In::channels, OutChannels, Kernel, Stride, Padding, Groups>;
   using norm = batch_norm<OutChannels>;
   using input = In;
   using output = typename conv::template output_shape<In>;
 
+  // Grouped convs run directly, block of groups by block.
   static constexpr int winograd_tile =
-      ops::winograd_tile_for(Kernel, Stride, Padding, output::height, output::width);
+      conv::groups == 1 ? ops::winograd_tile_for(Kernel, Stride, Padding, output::height, output::width) : 0;
   static constexpr bool uses_winograd = winograd_tile != 0;
   using winograd = ops::winograd<uses_winograd ? winograd_tile : 2>;  // unused by a direct conv
   static constexpr index_t derived_floats = uses_winograd ? winograd::weight_floats(In::channels, OutChannels) : 0;
-  static constexpr index_t state_floats = conv::num_params + norm::state_floats + derived_floats;
+  static constexpr index_t state_floats = conv::stored_floats + norm::state_floats + derived_floats;
   static constexpr index_t num_params = conv::num_params + norm::num_params;
   static constexpr index_t num_macs = conv::template macs<In>;
   /// Scratch one thread needs while it works on this conv.
   static constexpr index_t thread_scratch_floats =
       uses_winograd ? winograd::thread_floats(In::channels, OutChannels) : ops::conv_thread_floats(conv::patch_length);
-  static constexpr ops::conv_geometry geometry{In::height,      In::width,     In::channels, output::height,
-                                               output::width,   OutChannels,   Kernel,       Stride,
-                                               Padding};
+  static constexpr ops::conv_geometry geometry{In::height,  In::width,   In::channels, output::height, output::width,
+                                               OutChannels, Kernel,      Stride,       Padding,        conv::groups};
+  static constexpr index_t norm_offset = conv::stored_floats;
+  static constexpr index_t derived_offset = norm_offset + norm::state_floats;
 
   static void forward(const float* state, const float* in, const float* residual, bool relu, float* out,
                       const ops::conv_scratch& scratch) {
-    const ops::conv_epilogue epilogue{state + conv::num_params, residual, relu};
+    const ops::conv_epilogue epilogue{state + norm_offset, residual, relu};
     if constexpr (uses_winograd)
-      ops::winograd_conv3x3<winograd_tile>(geometry, in, state + conv::num_params + norm::state_floats, epilogue, out, scratch);
+      ops::winograd_conv3x3<winograd_tile>(geometry, in, state + derived_offset, epilogue, out, scratch);
     else
       ops::conv2d(geometry, in, state, epilogue, out, scratch);
   }
   /// Recomputes what is derived from the weights.
   static void prepare(float* state) {
     if constexpr (uses_winograd)
-      ops::winograd_weights<winograd_tile>(state, In::channels, OutChannels, state + conv::num_params + norm::state_floats);
+      ops::winograd_weights<winograd_tile>(state, In::channels, OutChannels, state + derived_offset);
   }
 
   static void visit_tensors(tensor_visitor visit, const std::string& conv_name, const std::string& norm_name,
                             index_t offset) {
-    detail::conv_bn_tensors(visit, conv_name, norm_name, OutChannels, In::channels, Kernel, offset);
+    detail::conv_bn_tensors(visit, conv_name, norm_name, conv::weight_layout, offset);
   }
   static void visit_layers(layer_visitor visit, const std::string& conv_name, const std::string& norm_name, int depth) {
-    detail::conv_bn_layers(visit, conv_name, norm_name, depth, Kernel, Stride,
+    detail::conv_bn_layers(visit, conv_name, norm_name, depth, Kernel, Stride, conv::groups,
                            {output::channels, output::height, output::width}, conv::num_params, num_macs);
   }
 };
@@ -241,6 +245,7 @@ struct basic_block {
             class ConvA = conv_bn<In, Width, 3, Stride, 1>>
   struct unit : block_parts<basic_block, Layout, detail::shortcut<Shortcut, In, Width * expansion, Stride>, ConvA,
                             conv_bn<typename ConvA::output, Width, 3, 1, 1>> {
+    static_assert(detail::check_basic_block_plain<Layout::groups, Layout::width_per_group>::value);
     static void forward(const float* state, image_buffers& b) {
       using parts = typename unit::block_parts;
       const auto& o = parts::offsets;
@@ -258,14 +263,19 @@ struct basic_block {
 
 /// ResNet-50/101/152's block: 1x1 reduce, 3x3, 1x1 expand (x4). torchvision puts the stride on the
 /// 3x3; a layout with `stride_on_first_1x1` puts it on the first 1x1, as the original paper did.
+/// The layout's `groups` and `width_per_group` make it ResNeXt's or a Wide ResNet's block, as in
+/// torchvision: the inner width is Width * width_per_group / 64 * groups, the 3x3 conv grouped.
 struct bottleneck {
   static constexpr int expansion = 4;
   static constexpr const char* family = "bottleneck";
   static constexpr const char* type_name = "Bottleneck";
+  template <int Width, class Layout>
+  static constexpr int inner_width = Width * Layout::width_per_group / 64 * Layout::groups;
 
   template <class In, int Width, int Stride, shortcut_kind Shortcut, class Layout,
-            class Reduce = conv_bn<In, Width, 1, Layout::stride_on_first_1x1 ? Stride : 1, 0>,
-            class Spatial = conv_bn<typename Reduce::output, Width, 3, Layout::stride_on_first_1x1 ? 1 : Stride, 1>>
+            class Reduce = conv_bn<In, inner_width<Width, Layout>, 1, Layout::stride_on_first_1x1 ? Stride : 1, 0>,
+            class Spatial = conv_bn<typename Reduce::output, inner_width<Width, Layout>, 3,
+                                    Layout::stride_on_first_1x1 ? 1 : Stride, 1, Layout::groups>>
   struct unit : block_parts<bottleneck, Layout, detail::shortcut<Shortcut, In, Width * expansion, Stride>, Reduce,
                             Spatial, conv_bn<typename Spatial::output, Width * expansion, 1, 1, 0>> {
     static void forward(const float* state, image_buffers& b) {

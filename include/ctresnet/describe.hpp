@@ -35,6 +35,39 @@ constexpr index_t conv_weight_index(index_t out_channels, index_t in_channels, i
   return (o / width) * panel_length + ((y * kernel + x) * in_channels + i) * width + o % width;
 }
 
+/// How a conv's weights are stored, grouped convs (PyTorch's `groups`) included. The groups are
+/// gathered into blocks of at least 16 output channels where the group count allows, and each
+/// block is stored as a dense conv in panels (conv_weight_index) whose weights between different
+/// groups are zero: the kernels then run on whole vectors, at the cost of multiplying those zeros
+/// (ResNeXt-50's 4-channel groups run in blocks of 4 groups). An ungrouped conv is one block.
+struct conv_weight_layout {
+  index_t out_channels, in_channels, kernel, groups;  // in_channels counts all groups' inputs
+
+  static constexpr index_t min_block_channels = 16;
+
+  constexpr index_t group_outputs() const { return out_channels / groups; }
+  constexpr index_t group_inputs() const { return in_channels / groups; }
+  constexpr index_t groups_per_block() const {
+    for (index_t n = 1; n < groups; ++n)
+      if (groups % n == 0 && n * group_outputs() >= min_block_channels) return n;
+    return groups;
+  }
+  constexpr index_t blocks() const { return groups / groups_per_block(); }
+  constexpr index_t block_outputs() const { return groups_per_block() * group_outputs(); }
+  constexpr index_t block_inputs() const { return groups_per_block() * group_inputs(); }
+  constexpr index_t block_floats() const { return block_outputs() * block_inputs() * kernel * kernel; }
+  /// Floats the weights take in the state buffer.
+  constexpr index_t stored_floats() const { return blocks() * block_floats(); }
+
+  /// Where PyTorch's weight[o][i][y][x] is stored, `i` counting the inputs of o's group.
+  constexpr index_t index(index_t o, index_t i, index_t y, index_t x) const {
+    const index_t group = o / group_outputs(), block = group / groups_per_block();
+    const index_t o_in_block = o - block * block_outputs();
+    const index_t i_in_block = (group - block * groups_per_block()) * group_inputs() + i;
+    return block * block_floats() + conv_weight_index(block_outputs(), block_inputs(), kernel, o_in_block, i_in_block, y, x);
+  }
+};
+
 /// One entry of the state dict: PyTorch's name and shape, and where ctresnet keeps it.
 struct tensor_info {
   std::string name;
@@ -42,6 +75,10 @@ struct tensor_info {
   int rank;
   std::array<index_t, 4> shape;  // PyTorch's shape; the first `rank` entries count
   index_t offset;                // in floats, into the network's state buffer
+  index_t groups = 1;            // of a conv weight, whose shape is then [O, I / groups, kH, kW]
+
+  /// Of a conv weight: how it is stored.
+  conv_weight_layout conv_layout() const { return {shape[0], shape[1] * groups, shape[2], groups}; }
 
   index_t elements() const {
     index_t n = 1;

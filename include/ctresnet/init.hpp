@@ -51,7 +51,16 @@ class pytorch_initializer {
     switch (t.role) {
       case tensor_role::conv_weight: {
         const double fan_out = static_cast<double>(t.shape[0] * t.shape[2] * t.shape[3]);
-        fill_normal(data, n, std::sqrt(2.0 / fan_out));
+        if (t.groups == 1) {
+          fill_normal(data, n, std::sqrt(2.0 / fan_out));
+        } else {  // only the weights within a group; those between groups stay zero
+          const conv_weight_layout layout = t.conv_layout();
+          for (index_t o = 0; o < t.shape[0]; ++o)
+            for (index_t i = 0; i < t.shape[1]; ++i)
+              for (index_t y = 0; y < t.shape[2]; ++y)
+                for (index_t x = 0; x < t.shape[3]; ++x)
+                  data[layout.index(o, i, y, x)] = static_cast<float>(std::sqrt(2.0 / fan_out) * generator_.normal());
+        }
         break;
       }
       case tensor_role::norm_weight:

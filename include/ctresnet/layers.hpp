@@ -3,25 +3,35 @@
 #pragma once
 // IWYU pragma: private, include <ctresnet/ctresnet.hpp>
 
+#include <ctresnet/describe.hpp>
 #include <ctresnet/shape.hpp>
 
 namespace ctresnet {
 
-/// A bias-free 2-D convolution, as every ResNet convolution is (BatchNorm supplies the shift).
-/// Weights are stored in panels of output channels (conv_weight_index in describe.hpp), the order
-/// the GEMM kernel reads them; loading and saving permute from and to PyTorch's OIHW.
-template <int InChannels, int OutChannels, int Kernel, int Stride = 1, int Padding = Kernel / 2>
+/// A bias-free 2-D convolution, as every ResNet convolution is (BatchNorm supplies the shift),
+/// optionally grouped: each of `Groups` groups of output channels sees only its own group of
+/// inputs (ResNeXt). Weights are stored in panels of output channels (conv_weight_layout in
+/// describe.hpp), the order the GEMM kernel reads them; loading and saving permute from and to
+/// PyTorch's OIHW.
+template <int InChannels, int OutChannels, int Kernel, int Stride = 1, int Padding = Kernel / 2, int Groups = 1>
 struct conv2d {
   static_assert(detail::check_positive_channels<InChannels>::value &&
                 detail::check_positive_channels<OutChannels>::value);
   static_assert(detail::check_window_params<Kernel, Stride, Padding>::value);
+  static_assert(detail::check_groups<InChannels, OutChannels, Groups>::value);
 
   static constexpr int in_channels = InChannels;
   static constexpr int out_channels = OutChannels;
   static constexpr int kernel = Kernel;
   static constexpr int stride = Stride;
   static constexpr int padding = Padding;
-  static constexpr index_t num_params = index_t{OutChannels} * InChannels * Kernel * Kernel;
+  // 1 once the check above failed, so that its message is the only error.
+  static constexpr int groups =
+      Groups > 0 && InChannels % Groups == 0 && OutChannels % Groups == 0 ? Groups : 1;
+  static constexpr index_t num_params = index_t{OutChannels} * (InChannels / groups) * Kernel * Kernel;
+  static constexpr conv_weight_layout weight_layout{OutChannels, InChannels, Kernel, groups};
+  /// Floats of the stored weights: num_params and, for a grouped conv, the zeros between groups.
+  static constexpr index_t stored_floats = weight_layout.stored_floats();
 
   template <class In>
   struct output {
@@ -35,10 +45,11 @@ struct conv2d {
 
   /// Multiply-adds at input shape In.
   template <class In>
-  static constexpr index_t macs = output_shape<In>::size * InChannels * Kernel * Kernel;
+  static constexpr index_t macs = output_shape<In>::size * (InChannels / groups) * Kernel * Kernel;
 
-  /// Floats of one patch-matrix row: one output pixel's window (for a 1x1 conv, the pixel itself).
-  static constexpr index_t patch_length = index_t{Kernel} * Kernel * InChannels;
+  /// Floats of one patch-matrix row: one output pixel's window (for a 1x1 conv, the pixel itself)
+  /// over one block's inputs (all inputs unless grouped).
+  static constexpr index_t patch_length = index_t{Kernel} * Kernel * weight_layout.block_inputs();
 };
 
 /// BatchNorm2d in eval mode: weight, bias, running_mean, running_var, stored in that order.

@@ -26,6 +26,8 @@ struct torchvision_layout {
   static constexpr int stage_width(int stage) { return 64 << stage; }
   static constexpr int stage_stride(int stage) { return stage == 0 ? 1 : 2; }
   static constexpr bool stride_on_first_1x1 = false;
+  static constexpr int groups = 1;             // of a bottleneck's 3x3 conv (ResNeXt)
+  static constexpr int width_per_group = 64;   // a bottleneck's inner width is width * this / 64 * groups
   static constexpr int fixed_avg_pool = 0;  // 0: adaptive average pool to 1x1
 
   /// Asked for the first block of each stage; the others keep their shape and add the identity.
@@ -69,6 +71,14 @@ struct reference_layout : torchvision_layout {
 /// of the 3x3; otherwise torchvision's layout and names.
 struct original_paper_layout : torchvision_layout {
   static constexpr bool stride_on_first_1x1 = true;
+};
+
+/// torchvision's ResNeXt (Groups x WidthPerGroup, e.g. 32 x 4) and Wide ResNets (1 x 128): its
+/// bottleneck's `groups` and `width_per_group`.
+template <int Groups, int WidthPerGroup>
+struct grouped_layout : torchvision_layout {
+  static constexpr int groups = Groups;
+  static constexpr int width_per_group = WidthPerGroup;
 };
 
 /// He et al.'s CIFAR-10 ResNets (2015, section 4.2), shortcut option A: a 3x3 stem conv with 16

@@ -445,6 +445,28 @@ struct resnet152 final : resnet<bottleneck, stages<3, 8, 36, 3>, Classes, Input,
   using resnet152::resnet::resnet;
 };
 
+/// ResNeXt (Xie et al. 2017) and Wide ResNets (Zagoruyko and Komodakis 2016) as torchvision builds them.
+template <int Classes = torchvision_layout::default_classes, class Input = imagenet_input>
+struct resnext50_32x4d final : resnet<bottleneck, stages<3, 4, 6, 3>, Classes, Input, grouped_layout<32, 4>> {
+  using resnext50_32x4d::resnet::resnet;
+};
+template <int Classes = torchvision_layout::default_classes, class Input = imagenet_input>
+struct resnext101_32x8d final : resnet<bottleneck, stages<3, 4, 23, 3>, Classes, Input, grouped_layout<32, 8>> {
+  using resnext101_32x8d::resnet::resnet;
+};
+template <int Classes = torchvision_layout::default_classes, class Input = imagenet_input>
+struct resnext101_64x4d final : resnet<bottleneck, stages<3, 4, 23, 3>, Classes, Input, grouped_layout<64, 4>> {
+  using resnext101_64x4d::resnet::resnet;
+};
+template <int Classes = torchvision_layout::default_classes, class Input = imagenet_input>
+struct wide_resnet50_2 final : resnet<bottleneck, stages<3, 4, 6, 3>, Classes, Input, grouped_layout<1, 128>> {
+  using wide_resnet50_2::resnet::resnet;
+};
+template <int Classes = torchvision_layout::default_classes, class Input = imagenet_input>
+struct wide_resnet101_2 final : resnet<bottleneck, stages<3, 4, 23, 3>, Classes, Input, grouped_layout<1, 128>> {
+  using wide_resnet101_2::resnet::resnet;
+};
+
 /// He et al.'s CIFAR-10 ResNets (2015, section 4.2): Depth = 6n + 2 layers, n basic blocks in
 /// each of three stages of 16, 32 and 64 channels, 10 classes and 3x32x32 images by default.
 /// cifar_layout gives shortcut option A (zero padding), cifar_projection_layout option B.

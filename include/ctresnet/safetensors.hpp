@@ -232,20 +232,22 @@ class reader {
 
 namespace detail {
 
-/// PyTorch's conv weight [O, I, kH, kW] to ctresnet's panels (conv_weight_index), and back.
+/// PyTorch's conv weight [O, I / groups, kH, kW] to ctresnet's panels (conv_weight_layout), and back.
 inline void oihw_to_panels(const float* from, const tensor_info& t, float* to) {
+  const conv_weight_layout layout = t.conv_layout();
   const index_t o = t.shape[0], i = t.shape[1], k = t.shape[2];
   for (index_t a = 0; a < o; ++a)
     for (index_t b = 0; b < i; ++b)
       for (index_t y = 0; y < k; ++y)
-        for (index_t x = 0; x < k; ++x) to[conv_weight_index(o, i, k, a, b, y, x)] = from[((a * i + b) * k + y) * k + x];
+        for (index_t x = 0; x < k; ++x) to[layout.index(a, b, y, x)] = from[((a * i + b) * k + y) * k + x];
 }
 inline void panels_to_oihw(const float* from, const tensor_info& t, float* to) {
+  const conv_weight_layout layout = t.conv_layout();
   const index_t o = t.shape[0], i = t.shape[1], k = t.shape[2];
   for (index_t a = 0; a < o; ++a)
     for (index_t b = 0; b < i; ++b)
       for (index_t y = 0; y < k; ++y)
-        for (index_t x = 0; x < k; ++x) to[((a * i + b) * k + y) * k + x] = from[conv_weight_index(o, i, k, a, b, y, x)];
+        for (index_t x = 0; x < k; ++x) to[((a * i + b) * k + y) * k + x] = from[layout.index(a, b, y, x)];
 }
 
 inline bool same_shape(const tensor_info& expected, const safetensors::entry& actual) {

@@ -23,17 +23,22 @@ struct conv_geometry {
   int in_height, in_width, in_channels;
   int out_height, out_width, out_channels;
   int kernel, stride, padding;
+  int groups = 1;
 
   constexpr bool is_pointwise() const { return kernel == 1 && stride == 1 && padding == 0; }
-  constexpr index_t patch_length() const { return index_t{kernel} * kernel * in_channels; }
+  constexpr conv_weight_layout weight_layout() const { return {out_channels, in_channels, kernel, groups}; }
+  /// Floats of one patch row: a window over one block of groups' inputs (all inputs unless grouped).
+  constexpr index_t patch_length() const { return index_t{kernel} * kernel * weight_layout().block_inputs(); }
   constexpr index_t out_pixels() const { return index_t{out_height} * out_width; }
 };
 
 /// Copies the patch rows of output pixels [first, first + rows) (im2col for those rows): each row
 /// is the pixel's kernel window in (row, column, channel) order, zeros where it overhangs the padding.
-/// Channels-last makes each kernel row of the window one contiguous run of the image.
-inline void gather_patches(const conv_geometry& g, const float* image, index_t first, int rows, float* patches) {
-  const index_t channels = g.in_channels;
+/// The window covers `channels` channels from `image` on, pixels being g.in_channels floats apart.
+/// Channels-last makes each kernel row of an ungrouped window one contiguous run of the image.
+inline void gather_patches(const conv_geometry& g, const float* image, index_t channels, index_t first, int rows,
+                           float* patches) {
+  const index_t pixel_stride = g.in_channels;
   const index_t window_row = g.kernel * channels;
   float* row = patches;
   for (index_t p = first; p < first + rows; ++p) {
@@ -46,9 +51,14 @@ inline void gather_patches(const conv_geometry& g, const float* image, index_t f
         std::fill(row, row + window_row, 0.0f);
         continue;
       }
-      const float* pixel = image + (index_t{iy} * g.in_width + ix + left) * channels;
+      const float* pixel = image + (index_t{iy} * g.in_width + ix + left) * pixel_stride;
       std::fill(row, row + left * channels, 0.0f);
-      std::copy(pixel, pixel + (g.kernel - left - right) * channels, row + left * channels);
+      if (channels == pixel_stride) {
+        std::copy(pixel, pixel + (g.kernel - left - right) * channels, row + left * channels);
+      } else {
+        for (int kx = left; kx < g.kernel - right; ++kx, pixel += pixel_stride)
+          std::copy(pixel, pixel + channels, row + kx * channels);
+      }
       std::fill(row + (g.kernel - right) * channels, row + window_row, 0.0f);
     }
   }
@@ -124,35 +134,43 @@ void run_parts(thread_pool* pool, Part&& part) {
 }
 
 /// Thread `thread` of `threads`' share of out = epilogue(conv(in, weights)): a range of tiles of
-/// output pixels, or of output channels where there are too few pixel tiles to go round.
+/// output pixels, or of output channels where there are too few pixel tiles to go round. A grouped
+/// conv runs block of groups by block (conv_weight_layout), each a dense conv on its channels.
 CTRESNET_KERNEL void conv2d_part(const conv_geometry& g, const float* in, const float* weights,
                                  const conv_epilogue& epilogue, float* out, const conv_scratch& scratch, int thread,
                                  int threads) {
-  const index_t pixels = g.out_pixels(), channels = g.out_channels, depth = g.patch_length();
+  const conv_weight_layout layout = g.weight_layout();
+  const index_t pixels = g.out_pixels(), channels = layout.block_outputs(), depth = g.patch_length();
   const index_t pixel_tiles = (pixels + tile_rows - 1) / tile_rows;
   const output_share share = share_of_outputs(pixel_tiles, 4, channels, thread, threads);
 
   float* patches = scratch.per_thread + thread * scratch.per_thread_floats;
   float* packed = patches + tile_rows * depth;
-  const detail::tile_epilogue e{scratch.scale, scratch.shift, nullptr, channels, epilogue.relu};
-  for (index_t group = share.row_begin; group < share.row_end; group += detail::tile_group) {
-    detail::row_tile tiles[detail::tile_group];
-    const int count = static_cast<int>(std::min<index_t>(detail::tile_group, share.row_end - group));
-    for (int t = 0; t < count; ++t) {
-      // Tiles of equal height (49 pixels: 12, 12, 12, 13 rather than 14, 14, 14, 7).
-      const index_t row = pixels * (group + t) / pixel_tiles;
-      const int rows = static_cast<int>(pixels * (group + t + 1) / pixel_tiles - row);
-      float* tile_packed = packed + t * tile_rows * depth;
-      if (g.is_pointwise()) {  // a 1x1 stride-1 conv multiplies the image itself
-        detail::pack_rows(in + row * g.in_channels, g.in_channels, rows, depth, tile_packed);
-      } else {
-        gather_patches(g, in, row, rows, patches);
-        detail::pack_rows(patches, depth, rows, depth, tile_packed);
+  for (index_t block = 0; block < layout.blocks(); ++block) {
+    const index_t first_input = block * layout.block_inputs(), first_output = block * channels;
+    const float* block_weights = weights + block * layout.block_floats();
+    const detail::tile_epilogue e{scratch.scale + first_output, scratch.shift + first_output, nullptr, g.out_channels,
+                                  epilogue.relu};
+    for (index_t group = share.row_begin; group < share.row_end; group += detail::tile_group) {
+      detail::row_tile tiles[detail::tile_group];
+      const int count = static_cast<int>(std::min<index_t>(detail::tile_group, share.row_end - group));
+      for (int t = 0; t < count; ++t) {
+        // Tiles of equal height (49 pixels: 12, 12, 12, 13 rather than 14, 14, 14, 7).
+        const index_t row = pixels * (group + t) / pixel_tiles;
+        const int rows = static_cast<int>(pixels * (group + t + 1) / pixel_tiles - row);
+        float* tile_packed = packed + t * tile_rows * depth;
+        if (g.is_pointwise()) {  // a 1x1 stride-1 conv multiplies the image itself
+          detail::pack_rows(in + row * g.in_channels + first_input, g.in_channels, rows, depth, tile_packed);
+        } else {
+          gather_patches(g, in + first_input, layout.block_inputs(), row, rows, patches);
+          detail::pack_rows(patches, depth, rows, depth, tile_packed);
+        }
+        const index_t at = row * g.out_channels + first_output;
+        tiles[t] = {rows, tile_packed, out + at, epilogue.residual ? epilogue.residual + at : nullptr};
       }
-      tiles[t] = {rows, tile_packed, out + row * channels,
-                  epilogue.residual ? epilogue.residual + row * channels : nullptr};
+      detail::gemm_row_tiles(tiles, count, depth, block_weights, channels, g.out_channels, share.column_begin,
+                             share.column_end, e);
     }
-    detail::gemm_row_tiles(tiles, count, depth, weights, channels, share.column_begin, share.column_end, e);
   }
 }
 

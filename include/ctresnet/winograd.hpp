@@ -279,8 +279,8 @@ CTRESNET_KERNEL void winograd_conv3x3_part(const conv_geometry& g, const float* 
         detail::pack_rows(transformed_inputs + row * depth, depth, rows, depth, packed + row * depth);
         row_tiles[r] = {rows, packed + row * depth, products + row * channels, nullptr};
       }
-      detail::gemm_row_tiles(row_tiles, tiles_in_block, depth, position_weights, channels, share.column_begin,
-                             share.column_end, plain);
+      detail::gemm_row_tiles(row_tiles, tiles_in_block, depth, position_weights, channels, channels,
+                             share.column_begin, share.column_end, plain);
     }
     detail::winograd_outputs<Tile>(g, m, tile, count, share.column_begin, share.column_end, epilogue, scratch, out);
   }

@@ -63,6 +63,30 @@ static_assert(v1::resnet50<>::num_params == resnet50<>::num_params);
 static_assert(v1::resnet50<>::num_macs < resnet50<>::num_macs);
 static_assert(std::is_same_v<v1::resnet50<>::features_shape, resnet50<>::features_shape>);
 
+// ResNeXt and Wide ResNets: torchvision's published parameter counts. A grouped conv counts its
+// weights within groups only; ctresnet stores ResNeXt-50's first-stage groups of 4 channels in
+// blocks of 4 groups, with zeros between them, so its state is larger than its parameters.
+static_assert(resnext50_32x4d<>::num_params == 25'028'904);
+static_assert(resnext101_32x8d<>::num_params == 88'791'336);
+static_assert(resnext101_64x4d<>::num_params == 83'455'272);
+static_assert(wide_resnet50_2<>::num_params == 68'883'240);
+static_assert(wide_resnet101_2<>::num_params == 126'886'696);
+static_assert(std::is_same_v<resnext50_32x4d<>::features_shape, shape<2048, 7, 7>>);
+static_assert(conv_weight_layout{128, 128, 3, 32}.groups_per_block() == 4 &&
+              conv_weight_layout{128, 128, 3, 32}.stored_floats() == 4 * 128 * 128 * 9 / 32);
+static_assert(conv_weight_layout{64, 64, 3, 1}.stored_floats() == 64 * 64 * 9);
+
+// He et al.'s CIFAR ResNets: the paper's 0.27M, 0.85M, 1.7M and 19.4M parameters (option A), and
+// option B's two projections (16 -> 32 and 32 -> 64 channels, with their BatchNorms).
+static_assert(cifar::resnet20<>::num_params == 269'722);
+static_assert(cifar::resnet56<>::num_params == 853'018);
+static_assert(cifar::resnet110<>::num_params == 1'727'962);
+static_assert(cifar::resnet1202<>::num_params == 19'421'274);
+static_assert(cifar::resnet20<10, cifar_input, cifar_projection_layout>::num_params ==
+              269'722 + 16 * 32 + 2 * 32 + 32 * 64 + 2 * 64);
+static_assert(std::is_same_v<cifar::resnet20<>::features_shape, shape<64, 8, 8>>);
+static_assert(std::is_same_v<cifar::resnet20<10, shape<1, 16, 16>>::features_shape, shape<64, 4, 4>>);
+
 // State holds the BatchNorm running statistics beside the parameters, and the transformed weights
 // of each 3x3 stride-1 conv: 36 per channel pair at 28x28 and up (Winograd F(4x4, 3x3)), 16 down
 // to 8x8 (F(2x2, 3x3)). ResNet-18 has 4 such convs at 56x56 with 64 channels, 3 at 28x28 with 128

@@ -16,34 +16,39 @@ std::vector<float> random_vector(std::size_t n, std::uint64_t seed) {
   return v;
 }
 
-/// PyTorch's Conv2d by its definition, on an HWC image with OIHW weights.
+/// PyTorch's Conv2d by its definition, on an HWC image with weights [O, I / groups, kH, kW].
 std::vector<float> direct_conv(const ops::conv_geometry& g, const std::vector<float>& image,
                                const std::vector<float>& oihw) {
+  const int group_in = g.in_channels / g.groups, group_out = g.out_channels / g.groups;
   std::vector<float> out(static_cast<std::size_t>(g.out_pixels() * g.out_channels), 0.0f);
   for (int oy = 0; oy < g.out_height; ++oy)
     for (int ox = 0; ox < g.out_width; ++ox)
       for (int o = 0; o < g.out_channels; ++o) {
         double sum = 0;
-        for (int i = 0; i < g.in_channels; ++i)
+        for (int i = 0; i < group_in; ++i)
           for (int ky = 0; ky < g.kernel; ++ky)
             for (int kx = 0; kx < g.kernel; ++kx) {
               const int iy = oy * g.stride - g.padding + ky, ix = ox * g.stride - g.padding + kx;
               if (iy < 0 || ix < 0 || iy >= g.in_height || ix >= g.in_width) continue;
-              sum += double{image[std::size_t((iy * g.in_width + ix) * g.in_channels + i)]} *
-                     oihw[std::size_t(((o * g.in_channels + i) * g.kernel + ky) * g.kernel + kx)];
+              const int channel = o / group_out * group_in + i;
+              sum += double{image[std::size_t((iy * g.in_width + ix) * g.in_channels + channel)]} *
+                     oihw[std::size_t(((o * group_in + i) * g.kernel + ky) * g.kernel + kx)];
             }
         out[std::size_t((oy * g.out_width + ox) * g.out_channels + o)] = static_cast<float>(sum);
       }
   return out;
 }
 
-std::vector<float> to_panels(const std::vector<float>& oihw, int o, int i, int k) {
-  std::vector<float> panels(oihw.size());
+/// Weights [O, I / groups, k, k] in ctresnet's storage order (conv_weight_layout), zeros between groups.
+std::vector<float> to_panels(const std::vector<float>& oihw, int o, int i, int k, int groups = 1) {
+  const conv_weight_layout layout{o, i, k, groups};
+  const int group_in = i / groups;
+  std::vector<float> panels(std::size_t(layout.stored_floats()), 0.0f);
   for (int a = 0; a < o; ++a)
-    for (int b = 0; b < i; ++b)
+    for (int b = 0; b < group_in; ++b)
       for (int y = 0; y < k; ++y)
         for (int x = 0; x < k; ++x)
-          panels[std::size_t(conv_weight_index(o, i, k, a, b, y, x))] = oihw[std::size_t(((a * i + b) * k + y) * k + x)];
+          panels[std::size_t(layout.index(a, b, y, x))] = oihw[std::size_t(((a * group_in + b) * k + y) * k + x)];
   return panels;
 }
 
@@ -63,28 +68,39 @@ void check_epilogue(const std::vector<float>& out, const std::vector<float>& con
 
 TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definition") {
   struct conv_case {
-    int height, width, in_channels, out_channels, kernel, stride, padding;
+    int height, width, in_channels, out_channels, kernel, stride, padding, groups;
   };
   // Output channel counts reach every kernel path: panels narrower than a vector (5, 6), one
   // vector (16), full tiles (32, 64, 96); pixel counts leave partial tiles; few pixels with many
-  // channels make threads split the channels instead of the pixels.
-  const conv_case cases[] = {{9, 7, 3, 5, 3, 1, 1},   {9, 8, 4, 6, 3, 2, 1},   {11, 11, 3, 16, 7, 2, 3},
-                             {6, 6, 8, 16, 1, 1, 0},  {7, 5, 8, 32, 1, 2, 0},  {15, 13, 5, 64, 3, 1, 1},
-                             {3, 3, 16, 96, 3, 1, 1}, {29, 29, 4, 32, 1, 1, 0}};
+  // channels make threads split the channels instead of the pixels. Grouped convs: groups of 4
+  // channels in blocks of 4 groups (as in ResNeXt-50's first stage), of 8 in pairs, of 16 alone,
+  // of 3 (blocks of 6 groups), a grouped 1x1 conv, and groups that never reach 16 channels.
+  const conv_case cases[] = {{9, 7, 3, 5, 3, 1, 1, 1},      {9, 8, 4, 6, 3, 2, 1, 1},     {11, 11, 3, 16, 7, 2, 3, 1},
+                             {6, 6, 8, 16, 1, 1, 0, 1},     {7, 5, 8, 32, 1, 2, 0, 1},    {15, 13, 5, 64, 3, 1, 1, 1},
+                             {3, 3, 16, 96, 3, 1, 1, 1},    {29, 29, 4, 32, 1, 1, 0, 1},  {9, 9, 128, 128, 3, 1, 1, 32},
+                             {10, 7, 64, 64, 3, 2, 1, 8},   {5, 6, 64, 32, 3, 1, 1, 2},   {8, 8, 36, 36, 3, 1, 1, 12},
+                             {7, 7, 32, 64, 1, 1, 0, 8},    {6, 6, 8, 8, 3, 1, 1, 4}};
   for (const conv_case c : cases) {
     CAPTURE(c.kernel);
     CAPTURE(c.stride);
     CAPTURE(c.out_channels);
-    const ops::conv_geometry g{c.height, c.width, c.in_channels,
+    CAPTURE(c.groups);
+    const ops::conv_geometry g{c.height,
+                               c.width,
+                               c.in_channels,
                                window_out(c.height, c.kernel, c.stride, c.padding),
                                window_out(c.width, c.kernel, c.stride, c.padding),
-                               c.out_channels, c.kernel, c.stride, c.padding};
+                               c.out_channels,
+                               c.kernel,
+                               c.stride,
+                               c.padding,
+                               c.groups};
     const auto image = random_vector(std::size_t(c.height * c.width * c.in_channels), 1);
-    const auto oihw = random_vector(std::size_t(c.out_channels * c.in_channels * c.kernel * c.kernel), 2);
+    const auto oihw = random_vector(std::size_t(c.out_channels * c.in_channels / c.groups * c.kernel * c.kernel), 2);
     const auto residual = random_vector(std::size_t(g.out_pixels() * c.out_channels), 3);
     std::vector<float> bn = random_vector(std::size_t(4 * c.out_channels), 4);
     for (int i = 0; i < c.out_channels; ++i) bn[std::size_t(3 * c.out_channels + i)] += 1.5f;  // variance > 0
-    const auto weights = to_panels(oihw, c.out_channels, c.in_channels, c.kernel);
+    const auto weights = to_panels(oihw, c.out_channels, c.in_channels, c.kernel, c.groups);
     const auto expected = direct_conv(g, image, oihw);
 
     for (int threads : {1, 2, 3}) {

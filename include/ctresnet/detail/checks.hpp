@@ -55,6 +55,21 @@ struct check_pool_fits {
   static constexpr bool value = true;
 };
 
+template <int InChannels, int OutChannels, int Groups>
+struct check_groups {
+  static_assert(Groups > 0 && InChannels % Groups == 0 && OutChannels % Groups == 0,
+                "ctresnet::conv2d: the number of groups must divide both the input and the output channels");
+  static constexpr bool value = true;
+};
+
+template <int Groups, int WidthPerGroup>
+struct check_basic_block_plain {
+  static_assert(Groups == 1 && WidthPerGroup == 64,
+                "ctresnet::basic_block: groups and width_per_group apply to bottleneck blocks only (as in "
+                "torchvision); a basic block needs groups 1 and width_per_group 64");
+  static constexpr bool value = true;
+};
+
 template <int InChannels, int OutChannels>
 struct check_zero_padding_widens {
   static_assert(OutChannels >= InChannels && (OutChannels - InChannels) % 2 == 0,

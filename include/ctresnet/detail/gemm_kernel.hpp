@@ -194,11 +194,11 @@ struct row_tile {
 inline index_t tile_width(index_t channels) { return std::min<index_t>(conv_panel_width(channels), tile_columns); }
 
 /// For each tile: C[rows, columns [begin, end)] = epilogue(A * B), with weights [depth, channels]
-/// in panels (conv_weight_index) and C's rows `channels` floats apart; begin and end are multiples
-/// of tile_width(channels). Columns run outermost, so a stretch of weights is read from memory
-/// once for all the tiles.
+/// in panels (conv_weight_index) and C's rows `ldc` floats apart; begin and end are multiples of
+/// tile_width(channels). Columns run outermost, so a stretch of weights is read from memory once
+/// for all the tiles.
 inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, const float* weights, index_t channels,
-                           index_t begin, index_t end, tile_epilogue e) {
+                           index_t ldc, index_t begin, index_t end, tile_epilogue e) {
   const index_t panel = conv_panel_width(channels), step = tile_width(channels);
   const gemm_tile_function* kernels = gemm_tiles_for(step);
   const float* scale = e.scale;
@@ -213,10 +213,9 @@ inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, cons
       const row_tile& tile = tiles[t];
       e.residual = tile.residual ? tile.residual + column : nullptr;
       if (kernels)
-        kernels[tile.rows - 1](depth, tile.packed, b, panel, tile.c + column, channels, e);
+        kernels[tile.rows - 1](depth, tile.packed, b, panel, tile.c + column, ldc, e);
       else
-        gemm_tile_narrow(tile.rows, static_cast<int>(step), depth, tile.packed, b, panel, tile.c + column, channels,
-                         e);
+        gemm_tile_narrow(tile.rows, static_cast<int>(step), depth, tile.packed, b, panel, tile.c + column, ldc, e);
     }
   }
 }
