@@ -48,17 +48,23 @@ class Case(NamedTuple):
     depth: int
     shortcut: Optional[str] = None
     variant: Optional[str] = None
+    # Stage-output cases also store every stage's feature map ("layer1" ...), at a small input;
+    # `dilation` is torchvision's replace_stride_with_dilation.
+    stages: bool = False
+    dilation: Optional[tuple] = None
 
     def build(self, num_classes=None):
         if self.layout == "cifar":
             return resnet_models.build_cifar(self.depth, self.shortcut, 10 if num_classes is None else num_classes)
         if self.variant is not None:
             return resnet_models.build_variant(self.variant, num_classes)
-        return resnet_models.build(self.layout, self.depth, num_classes)
+        return resnet_models.build(self.layout, self.depth, num_classes, self.dilation)
 
     def input_size(self, size):
-        """CIFAR ResNets are defined on 32x32 images; the others take --size."""
-        return resnet_models.CIFAR_INPUT_SIZE if self.layout == "cifar" else size
+        """CIFAR ResNets are defined on 32x32 images, stage-output cases use 96x96; the others take --size."""
+        if self.layout == "cifar":
+            return resnet_models.CIFAR_INPUT_SIZE
+        return STAGES_INPUT_SIZE if self.stages else size
 
 
 CASES = {
@@ -80,6 +86,9 @@ CASES.update(
     (f"torchvision_{variant}", Case("torchvision", depth, variant=variant))
     for variant, depth in resnet_models.VARIANT_DEPTHS.items()
 )
+STAGES_INPUT_SIZE = 96
+CASES["torchvision_resnet50_stages"] = Case("torchvision", 50, stages=True)
+CASES["torchvision_resnet50_dilated_stages"] = Case("torchvision", 50, stages=True, dilation=(False, True, True))
 RELATIVE_TOLERANCE = 1e-4
 
 
@@ -123,6 +132,11 @@ def generate_case(name, batch, size, out_dir):
     model = resnet_models.randomize_(case.build(), seed)
     size = case.input_size(size)
     inputs = torch.randn(batch, 3, size, size, generator=torch.Generator().manual_seed(stable_seed(name + "/input")))
+    stage_outputs = {}
+    if case.stages:
+        for stage in ("layer1", "layer2", "layer3", "layer4"):
+            getattr(model, stage).register_forward_hook(
+                lambda module, args, output, stage=stage: stage_outputs.__setitem__(stage, output))
     outputs = model(inputs)
     if not torch.isfinite(outputs).all():
         raise RuntimeError(f"{name}: non-finite logits")
@@ -136,7 +150,9 @@ def generate_case(name, batch, size, out_dir):
         metadata["model"] = case.variant
     state_dict = model.state_dict()
     safetensors_io.save_file(state_dict, weights_path, metadata)
-    safetensors_io.save_file({"input": inputs, "output": outputs}, io_path, metadata)
+    if case.dilation is not None:
+        metadata["replace_stride_with_dilation"] = json.dumps(case.dilation)
+    safetensors_io.save_file({"input": inputs, "output": outputs, **stage_outputs}, io_path, metadata)
     return (f"{len(state_dict)} tensors, {resnet_models.parameter_count(model):,} parameters, "
             f"output {list(outputs.shape)}, max|logit| {outputs.abs().max().item():.3g}")
 

@@ -210,7 +210,7 @@ def _move_bottleneck_strides_to_first_conv(model):
     return model
 
 
-def build(layout, depth, num_classes=None):
+def build(layout, depth, num_classes=None, replace_stride_with_dilation=None):
     """Return the (layout, depth) model in eval() mode with PyTorch's default initialisation."""
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
@@ -221,7 +221,8 @@ def build(layout, depth, num_classes=None):
     if layout == "reference":
         model = ReferenceResNet(depth, num_classes)
     else:
-        model = getattr(torchvision.models, f"resnet{depth}")(weights=None, num_classes=num_classes)
+        model = getattr(torchvision.models, f"resnet{depth}")(
+            weights=None, num_classes=num_classes, replace_stride_with_dilation=replace_stride_with_dilation)
         if layout == "v1":
             _move_bottleneck_strides_to_first_conv(model)
     return model.eval()

@@ -44,12 +44,13 @@ CTRESNET_KERNEL void conv_bn_tensors(tensor_visitor visit, const std::string& co
 
 /// The summary rows of a conv and its BatchNorm.
 CTRESNET_KERNEL void conv_bn_layers(layer_visitor visit, const std::string& conv_name, const std::string& norm_name,
-                                    int depth, int kernel, int stride, int groups, std::array<int, 3> output,
-                                    index_t conv_params, index_t macs) {
+                                    int depth, int kernel, int stride, int groups, int dilation,
+                                    std::array<int, 3> output, index_t conv_params, index_t macs) {
   const std::string k = std::to_string(kernel);
-  const std::string grouped = groups > 1 ? ", " + std::to_string(groups) + " groups" : "";
-  visit(layer_info{conv_name, "Conv2d " + k + "x" + k + "/" + std::to_string(stride) + grouped, depth, output[0],
-                   output[1], output[2], conv_params, macs});
+  std::string type = "Conv2d " + k + "x" + k + "/" + std::to_string(stride);
+  if (groups > 1) type += ", " + std::to_string(groups) + " groups";
+  if (dilation > 1) type += ", dilation " + std::to_string(dilation);
+  visit(layer_info{conv_name, type, depth, output[0], output[1], output[2], conv_params, macs});
   visit(layer_info{norm_name, "BatchNorm2d", depth, output[0], output[1], output[2], 2 * index_t{output[0]}, 0});
 }
 
@@ -58,16 +59,18 @@ CTRESNET_KERNEL void conv_bn_layers(layer_visitor visit, const std::string& conv
 /// A convolution followed by its BatchNorm: the unit every ResNet is made of. Its state is the
 /// conv weights (in panels), the BatchNorm's four vectors and, for a conv that runs by Winograd's
 /// method, its transformed weights (derived from the others by `prepare`).
-template <class In, int OutChannels, int Kernel, int Stride, int Padding, int Groups = 1>
+template <class In, int OutChannels, int Kernel, int Stride, int Padding, int Groups = 1, int Dilation = 1>
 struct conv_bn {
-  using conv = conv2d<In::channels, OutChannels, Kernel, Stride, Padding, Groups>;
+  using conv = conv2d<In::channels, OutChannels, Kernel, Stride, Padding, Groups, Dilation>;
   using norm = batch_norm<OutChannels>;
   using input = In;
   using output = typename conv::template output_shape<In>;
 
-  // Grouped convs run directly, block of groups by block.
+  // Grouped convs run directly, block of groups by block; so do dilated ones.
   static constexpr int winograd_tile =
-      conv::groups == 1 ? ops::winograd_tile_for(Kernel, Stride, Padding, output::height, output::width) : 0;
+      conv::groups == 1 && conv::dilation == 1
+          ? ops::winograd_tile_for(Kernel, Stride, Padding, output::height, output::width)
+          : 0;
   static constexpr bool uses_winograd = winograd_tile != 0;
   using winograd = ops::winograd<uses_winograd ? winograd_tile : 2>;  // unused by a direct conv
   static constexpr index_t derived_floats = uses_winograd ? winograd::weight_floats(In::channels, OutChannels) : 0;
@@ -77,8 +80,9 @@ struct conv_bn {
   /// Scratch one thread needs while it works on this conv.
   static constexpr index_t thread_scratch_floats =
       uses_winograd ? winograd::thread_floats(In::channels, OutChannels) : ops::conv_thread_floats(conv::patch_length);
-  static constexpr ops::conv_geometry geometry{In::height,  In::width,   In::channels, output::height, output::width,
-                                               OutChannels, Kernel,      Stride,       Padding,        conv::groups};
+  static constexpr ops::conv_geometry geometry{In::height, In::width,    In::channels, output::height,
+                                               output::width, OutChannels, Kernel,     Stride,
+                                               Padding,   conv::groups, conv::dilation};
   static constexpr index_t norm_offset = conv::stored_floats;
   static constexpr index_t derived_offset = norm_offset + norm::state_floats;
 
@@ -101,7 +105,7 @@ struct conv_bn {
     detail::conv_bn_tensors(visit, conv_name, norm_name, conv::weight_layout, offset);
   }
   static void visit_layers(layer_visitor visit, const std::string& conv_name, const std::string& norm_name, int depth) {
-    detail::conv_bn_layers(visit, conv_name, norm_name, depth, Kernel, Stride, conv::groups,
+    detail::conv_bn_layers(visit, conv_name, norm_name, depth, Kernel, Stride, conv::groups, conv::dilation,
                            {output::channels, output::height, output::width}, conv::num_params, num_macs);
   }
 };
@@ -241,11 +245,12 @@ struct basic_block {
   static constexpr const char* family = "basicblock";
   static constexpr const char* type_name = "BasicBlock";
 
-  template <class In, int Width, int Stride, shortcut_kind Shortcut, class Layout,
+  template <class In, int Width, int Stride, shortcut_kind Shortcut, class Layout, int Dilation = 1,
             class ConvA = conv_bn<In, Width, 3, Stride, 1>>
   struct unit : block_parts<basic_block, Layout, detail::shortcut<Shortcut, In, Width * expansion, Stride>, ConvA,
                             conv_bn<typename ConvA::output, Width, 3, 1, 1>> {
     static_assert(detail::check_basic_block_plain<Layout::groups, Layout::width_per_group>::value);
+    static_assert(detail::check_basic_block_undilated<Dilation>::value);
     static void forward(const float* state, image_buffers& b) {
       using parts = typename unit::block_parts;
       const auto& o = parts::offsets;
@@ -264,7 +269,8 @@ struct basic_block {
 /// ResNet-50/101/152's block: 1x1 reduce, 3x3, 1x1 expand (x4). torchvision puts the stride on the
 /// 3x3; a layout with `stride_on_first_1x1` puts it on the first 1x1, as the original paper did.
 /// The layout's `groups` and `width_per_group` make it ResNeXt's or a Wide ResNet's block, as in
-/// torchvision: the inner width is Width * width_per_group / 64 * groups, the 3x3 conv grouped.
+/// torchvision: the inner width is Width * width_per_group / 64 * groups, the 3x3 conv grouped. In
+/// a dilated stage the 3x3 conv's taps are Dilation pixels apart (padding Dilation).
 struct bottleneck {
   static constexpr int expansion = 4;
   static constexpr const char* family = "bottleneck";
@@ -272,10 +278,10 @@ struct bottleneck {
   template <int Width, class Layout>
   static constexpr int inner_width = Width * Layout::width_per_group / 64 * Layout::groups;
 
-  template <class In, int Width, int Stride, shortcut_kind Shortcut, class Layout,
+  template <class In, int Width, int Stride, shortcut_kind Shortcut, class Layout, int Dilation = 1,
             class Reduce = conv_bn<In, inner_width<Width, Layout>, 1, Layout::stride_on_first_1x1 ? Stride : 1, 0>,
             class Spatial = conv_bn<typename Reduce::output, inner_width<Width, Layout>, 3,
-                                    Layout::stride_on_first_1x1 ? 1 : Stride, 1, Layout::groups>>
+                                    Layout::stride_on_first_1x1 ? 1 : Stride, Dilation, Layout::groups, Dilation>>
   struct unit : block_parts<bottleneck, Layout, detail::shortcut<Shortcut, In, Width * expansion, Stride>, Reduce,
                             Spatial, conv_bn<typename Spatial::output, Width * expansion, 1, 1, 0>> {
     static void forward(const float* state, image_buffers& b) {

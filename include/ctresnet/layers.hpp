@@ -13,11 +13,13 @@ namespace ctresnet {
 /// inputs (ResNeXt). Weights are stored in panels of output channels (conv_weight_layout in
 /// describe.hpp), the order the GEMM kernel reads them; loading and saving permute from and to
 /// PyTorch's OIHW.
-template <int InChannels, int OutChannels, int Kernel, int Stride = 1, int Padding = Kernel / 2, int Groups = 1>
+template <int InChannels, int OutChannels, int Kernel, int Stride = 1, int Padding = Kernel / 2, int Groups = 1,
+          int Dilation = 1>
 struct conv2d {
   static_assert(detail::check_positive_channels<InChannels>::value &&
                 detail::check_positive_channels<OutChannels>::value);
   static_assert(detail::check_window_params<Kernel, Stride, Padding>::value);
+  static_assert(detail::check_dilation<Dilation>::value);
   static_assert(detail::check_groups<InChannels, OutChannels, Groups>::value);
 
   static constexpr int in_channels = InChannels;
@@ -25,6 +27,7 @@ struct conv2d {
   static constexpr int kernel = Kernel;
   static constexpr int stride = Stride;
   static constexpr int padding = Padding;
+  static constexpr int dilation = Dilation > 0 ? Dilation : 1;  // taps Dilation pixels apart
   // 1 once the check above failed, so that its message is the only error.
   static constexpr int groups =
       Groups > 0 && InChannels % Groups == 0 && OutChannels % Groups == 0 ? Groups : 1;
@@ -36,9 +39,10 @@ struct conv2d {
   template <class In>
   struct output {
     static_assert(detail::check_in_channels<InChannels, In::channels>::value);
-    static_assert(detail::check_kernel_fits<In::height + 2 * Padding, In::width + 2 * Padding, Kernel>::value);
-    using type = shape<OutChannels, window_out(In::height, Kernel, Stride, Padding),
-                       window_out(In::width, Kernel, Stride, Padding)>;
+    static_assert(detail::check_kernel_fits<In::height + 2 * Padding, In::width + 2 * Padding,
+                                            dilation * (Kernel - 1) + 1>::value);
+    using type = shape<OutChannels, window_out(In::height, Kernel, Stride, Padding, dilation),
+                       window_out(In::width, Kernel, Stride, Padding, dilation)>;
   };
   template <class In>
   using output_shape = typename output<In>::type;

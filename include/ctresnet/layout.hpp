@@ -25,10 +25,13 @@ struct torchvision_layout {
   static constexpr bool stem_max_pool = true;  // MaxPool2d(3, 2, padding 1)
   static constexpr int stage_width(int stage) { return 64 << stage; }
   static constexpr int stage_stride(int stage) { return stage == 0 ? 1 : 2; }
+  /// Whether a stage trades its stride for dilation (torchvision's replace_stride_with_dilation).
+  static constexpr bool stage_dilated(int /*stage*/) { return false; }
   static constexpr bool stride_on_first_1x1 = false;
   static constexpr int groups = 1;             // of a bottleneck's 3x3 conv (ResNeXt)
   static constexpr int width_per_group = 64;   // a bottleneck's inner width is width * this / 64 * groups
   static constexpr int fixed_avg_pool = 0;  // 0: adaptive average pool to 1x1
+  static constexpr bool has_classifier = true;  // false: a backbone, whose output is its last feature map
 
   /// Asked for the first block of each stage; the others keep their shape and add the identity.
   static constexpr shortcut_kind shortcut(int stride, int in_channels, int out_channels) {
@@ -79,6 +82,22 @@ template <int Groups, int WidthPerGroup>
 struct grouped_layout : torchvision_layout {
   static constexpr int groups = Groups;
   static constexpr int width_per_group = WidthPerGroup;
+};
+
+/// `Base` without its average pool and classifier: a backbone (see ctresnet::backbone).
+template <class Base>
+struct without_classifier : Base {
+  static constexpr bool has_classifier = false;
+};
+
+/// `Base` with torchvision's replace_stride_with_dilation = [Layer2, Layer3, Layer4]: each stage
+/// so marked keeps its input's resolution and dilates its 3x3 convs instead (segmentation models
+/// use [false, true, true]: features at 1/8 of the input instead of 1/32).
+template <class Base, bool Layer2, bool Layer3, bool Layer4>
+struct dilated_layout : Base {
+  static constexpr bool stage_dilated(int stage) {
+    return (stage == 1 && Layer2) || (stage == 2 && Layer3) || (stage == 3 && Layer4);
+  }
 };
 
 /// He et al.'s CIFAR-10 ResNets (2015, section 4.2), shortcut option A: a 3x3 stem conv with 16

@@ -75,14 +75,22 @@ struct stem {
 /// One stage ("layer1" ... "layer4"): a first block that may change stride and width, then
 /// Blocks - 1 identical blocks. The identical ones are one type run in a loop, so a stage of 200
 /// blocks costs the compiler no more than a stage of 2.
-template <class Kind, class In, int Index, int Blocks, class Layout>
+///
+/// A dilated stage (torchvision's replace_stride_with_dilation) keeps its input's resolution: its
+/// stride becomes 1 and multiplies the dilation of its 3x3 convs instead, from the second block on
+/// (the first keeps the dilation the stages before it reached, PreviousDilation).
+template <class Kind, class In, int Index, int Blocks, class Layout, int PreviousDilation = 1>
 struct stage {
   static constexpr int width = Layout::stage_width(Index);
-  static constexpr int stride = Layout::stage_stride(Index);
+  static constexpr bool dilated = Layout::stage_dilated(Index);
+  static constexpr int stride = dilated ? 1 : Layout::stage_stride(Index);
+  static constexpr int dilation = dilated ? PreviousDilation * Layout::stage_stride(Index) : PreviousDilation;
   using first = typename Kind::template unit<In, width, stride,
-                                             Layout::shortcut(stride, In::channels, width * Kind::expansion), Layout>;
+                                             Layout::shortcut(stride, In::channels, width * Kind::expansion), Layout,
+                                             PreviousDilation>;
   // After the first block the shape no longer changes, so every layout adds the identity there.
-  using repeated = typename Kind::template unit<typename first::output, width, 1, shortcut_kind::identity, Layout>;
+  using repeated =
+      typename Kind::template unit<typename first::output, width, 1, shortcut_kind::identity, Layout, dilation>;
   using input = In;
   using output = typename first::output;
 
@@ -134,16 +142,18 @@ struct stage {
   }
 };
 
-/// Chains stages: each one's input is the previous one's output. Yields a tuple of stage types.
-template <class Kind, class Layout, class In, int Index, class Built, int... Counts>
+/// Chains stages: each one's input is the previous one's output, and its dilation the one the
+/// previous stage reached. Yields a tuple of stage types.
+template <class Kind, class Layout, class In, int Index, int Dilation, class Built, int... Counts>
 struct stage_chain {
   using type = Built;
   using output = In;
 };
-template <class Kind, class Layout, class In, int Index, class... Built, int Count, int... Rest>
-struct stage_chain<Kind, Layout, In, Index, std::tuple<Built...>, Count, Rest...> {
-  using next = stage<Kind, In, Index, Count, Layout>;
-  using chain = stage_chain<Kind, Layout, typename next::output, Index + 1, std::tuple<Built..., next>, Rest...>;
+template <class Kind, class Layout, class In, int Index, int Dilation, class... Built, int Count, int... Rest>
+struct stage_chain<Kind, Layout, In, Index, Dilation, std::tuple<Built...>, Count, Rest...> {
+  using next = stage<Kind, In, Index, Count, Layout, Dilation>;
+  using chain = stage_chain<Kind, Layout, typename next::output, Index + 1, next::dilation, std::tuple<Built..., next>,
+                            Rest...>;
   using type = typename chain::type;
   using output = typename chain::output;
 };
@@ -189,6 +199,19 @@ struct classifier_head {
   }
 };
 
+/// A backbone's end: no pool and no classifier; the last stage's feature map is the output, in
+/// PyTorch's NCHW order.
+template <class In>
+struct feature_output {
+  static constexpr index_t state_floats = 0, derived_floats = 0, num_params = 0, num_macs = 0,
+                           max_activation_floats = 0;
+  static void forward(const float*, image_buffers& b, float* features) {
+    ops::hwc_to_chw(b.x, In::channels, In::height, In::width, features);
+  }
+  static void visit_tensors(tensor_visitor, index_t) {}
+  static void visit_layers(layer_visitor) {}
+};
+
 template <class... Parts>
 constexpr std::array<index_t, sizeof...(Parts)> state_offsets() {
   std::array<index_t, sizeof...(Parts)> offsets{};
@@ -216,7 +239,7 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   static_assert(detail::check_stage_list_not_empty<sizeof...(BlockCounts)>::value);
   static_assert(detail::check_block_counts_positive<((BlockCounts > 0) && ...)>::value);
 
-  using chain = detail::stage_chain<Block, Layout, typename detail::stem<Input, Layout>::output, 0,
+  using chain = detail::stage_chain<Block, Layout, typename detail::stem<Input, Layout>::output, 0, 1,
                                     std::tuple<>, BlockCounts...>;
 
  public:
@@ -226,7 +249,14 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   using stem_type = detail::stem<Input, Layout>;
   using stage_types = typename chain::type;
   using features_shape = typename chain::output;  // the last stage's output
-  using head_type = detail::classifier_head<features_shape, Classes, Layout>;
+  /// False for a backbone (a layout without_classifier): the output is then the last stage's
+  /// feature map, (N, C, H, W), instead of logits (N, classes).
+  static constexpr bool has_classifier = Layout::has_classifier;
+  using head_type = std::conditional_t<has_classifier, detail::classifier_head<features_shape, Classes, Layout>,
+                                       detail::feature_output<features_shape>>;
+  /// The shape of stage I's output (I = 0 is layer1) for one image.
+  template <int I>
+  using stage_shape = typename std::tuple_element_t<I, stage_types>::output;
 
   static constexpr int num_classes = Classes;
   static constexpr int num_stages = sizeof...(BlockCounts);
@@ -286,9 +316,13 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   static constexpr std::size_t workspace_bytes = workspace_bytes_for(1);
 
   using input_tensor = Eigen::Tensor<float, 4, Eigen::RowMajor>;
-  using output_tensor = Eigen::Tensor<float, 2, Eigen::RowMajor>;
+  static constexpr int output_rank = has_classifier ? 2 : 4;
+  /// Floats of one image's output: its logits, or a backbone's feature map.
+  static constexpr index_t output_floats = has_classifier ? Classes : features_shape::size;
+  using output_tensor = Eigen::Tensor<float, output_rank, Eigen::RowMajor>;
+  using feature_tensor = Eigen::Tensor<float, 4, Eigen::RowMajor>;
   using input_map = Eigen::TensorMap<const Eigen::Tensor<float, 4, Eigen::RowMajor>>;
-  using output_map = Eigen::TensorMap<Eigen::Tensor<float, 2, Eigen::RowMajor>>;
+  using output_map = Eigen::TensorMap<Eigen::Tensor<float, output_rank, Eigen::RowMajor>>;
 
   /// Every state-dict tensor, in order: visit(const tensor_info&).
   template <class Visitor>
@@ -342,12 +376,13 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
     stale_ = false;
   }
 
-  /// Logits (N, classes) for an NCHW batch (N, C, H, W); N >= 1 is chosen at run time.
+  /// Logits (N, classes) for an NCHW batch (N, C, H, W); N >= 1 is chosen at run time. A backbone
+  /// gives its feature maps (N, C, H, W) instead.
   output_tensor forward(const input_map& images) const {
-    output_tensor logits(images.dimension(0), Classes);
+    output_tensor output(output_dimensions(images.dimension(0)));
     std::vector<float> workspace(static_cast<std::size_t>(workspace_floats));
-    forward(images, output_map(logits.data(), logits.dimension(0), Classes), workspace.data());
-    return logits;
+    forward(images, output_map(output.data(), output.dimensions()), workspace.data());
+    return output;
   }
   output_tensor forward(const input_tensor& images) const {
     return forward(input_map(images.data(), images.dimensions()));
@@ -362,6 +397,33 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   /// floats. Nothing is allocated either.
   void forward(const input_map& images, output_map logits, float* workspace, thread_pool& pool) const {
     forward_batch(images, logits, workspace, &pool);
+  }
+
+  /// Every stage's feature map (N, C, H, W), as torchvision's IntermediateLayerGetter returns them
+  /// (what a detection or segmentation head takes); the classifier does not run.
+  std::array<feature_tensor, num_stages> forward_stages(const input_map& images) const {
+    std::array<feature_tensor, num_stages> maps;
+    std::array<float*, num_stages> targets{};
+    for_each_stage([&](auto stage) {
+      using shape = stage_shape<decltype(stage)::value>;
+      maps[stage] = feature_tensor(images.dimension(0), shape::channels, shape::height, shape::width);
+      targets[stage] = maps[stage].data();
+    });
+    std::vector<float> workspace(static_cast<std::size_t>(workspace_floats));
+    forward_stages(images, targets, workspace.data());
+    return maps;
+  }
+  std::array<feature_tensor, num_stages> forward_stages(const input_tensor& images) const {
+    return forward_stages(input_map(images.data(), images.dimensions()));
+  }
+  /// The allocation-free form: stage I's maps go to maps[I] (N x C x H x W floats of stage_shape<I>,
+  /// NCHW), or nowhere if it is nullptr; stages after the last one asked for do not run.
+  void forward_stages(const input_map& images, const std::array<float*, num_stages>& maps, float* workspace) const {
+    forward_stages_batch(images, maps, workspace, nullptr);
+  }
+  void forward_stages(const input_map& images, const std::array<float*, num_stages>& maps, float* workspace,
+                      thread_pool& pool) const {
+    forward_stages_batch(images, maps, workspace, &pool);
   }
 
  private:
@@ -383,31 +445,79 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
                                 "] with N >= 1");
   }
 
-  void forward_batch(const input_map& images, output_map logits, float* workspace, thread_pool* pool) const {
+  static std::array<index_t, output_rank> output_dimensions(index_t n) {
+    if constexpr (has_classifier)
+      return {n, Classes};
+    else
+      return {n, features_shape::channels, features_shape::height, features_shape::width};
+  }
+  template <class Dimensions>
+  static std::string shape_text(const Dimensions& dimensions) {
+    std::string text = "[";
+    for (std::size_t d = 0; d < dimensions.size(); ++d) text += (d ? ", " : "") + std::to_string(dimensions[d]);
+    return text + "]";
+  }
+
+  /// Checks the state and the input and lays out the workspace.
+  image_buffers start_batch(const input_map& images, float* workspace, thread_pool* pool) const {
     if (stale_)
       throw std::logic_error("ctresnet::resnet::forward: the state was taken for writing through state_data(); "
                              "call prepare() before the next forward pass");
     check_input(images.dimension(0), images.dimension(1), images.dimension(2), images.dimension(3));
-    if (logits.dimension(0) != images.dimension(0) || logits.dimension(1) != Classes)
-      throw std::invalid_argument("ctresnet::resnet::forward: the logits tensor has shape [" +
-                                  std::to_string(logits.dimension(0)) + ", " + std::to_string(logits.dimension(1)) +
-                                  "], expected [" + std::to_string(images.dimension(0)) + ", " +
-                                  std::to_string(Classes) + "]");
     float* const start = align_to_cache_line(workspace);
     const index_t act = activation_stride;
     float* per_channel = start + 4 * act;
-    image_buffers b{start,
-                    {start + act, start + 2 * act, start + 3 * act},
-                    {per_channel + 2 * channels_stride, thread_stride, per_channel, per_channel + channels_stride, pool}};
-    for (index_t n = 0; n < images.dimension(0); ++n)
-      forward_image(images.data() + n * Input::size, logits.data() + n * Classes, b);
+    return {start,
+            {start + act, start + 2 * act, start + 3 * act},
+            {per_channel + 2 * channels_stride, thread_stride, per_channel, per_channel + channels_stride, pool}};
   }
 
-  void forward_image(const float* image, float* logits, image_buffers b) const {
-    ops::chw_to_hwc(image, Input::channels, Input::height, Input::width, b.x);
-    stem_type::forward(state_.data(), b);
-    run_stages(b, std::make_index_sequence<num_stages>{});
-    head_type::forward(state_.data() + head_offset, b, logits);
+  void forward_batch(const input_map& images, output_map output, float* workspace, thread_pool* pool) const {
+    const image_buffers b = start_batch(images, workspace, pool);
+    const auto expected = output_dimensions(images.dimension(0));
+    for (std::size_t d = 0; d < expected.size(); ++d)
+      if (output.dimension(d) != expected[d])
+        throw std::invalid_argument("ctresnet::resnet::forward: the " +
+                                    std::string(has_classifier ? "logits" : "feature") + " tensor has shape " +
+                                    shape_text(output.dimensions()) + ", expected " + shape_text(expected));
+    for (index_t n = 0; n < images.dimension(0); ++n) {
+      image_buffers image = b;
+      ops::chw_to_hwc(images.data() + n * Input::size, Input::channels, Input::height, Input::width, image.x);
+      stem_type::forward(state_.data(), image);
+      run_stages(image, std::make_index_sequence<num_stages>{});
+      head_type::forward(state_.data() + head_offset, image, output.data() + n * output_floats);
+    }
+  }
+
+  void forward_stages_batch(const input_map& images, const std::array<float*, num_stages>& maps, float* workspace,
+                            thread_pool* pool) const {
+    const image_buffers b = start_batch(images, workspace, pool);
+    int last = -1;
+    for (int i = 0; i < num_stages; ++i)
+      if (maps[std::size_t(i)] != nullptr) last = i;
+    for (index_t n = 0; n < images.dimension(0); ++n) {
+      image_buffers image = b;
+      ops::chw_to_hwc(images.data() + n * Input::size, Input::channels, Input::height, Input::width, image.x);
+      stem_type::forward(state_.data(), image);
+      for_each_stage([&](auto stage) {
+        constexpr int i = decltype(stage)::value;
+        if (i > last) return;
+        using shape = stage_shape<i>;
+        std::tuple_element_t<i, stage_types>::forward(state_.data() + sums.offsets[i + 1], image);
+        if (maps[i] != nullptr)
+          ops::hwc_to_chw(image.x, shape::channels, shape::height, shape::width, maps[i] + n * shape::size);
+      });
+    }
+  }
+
+  /// f(std::integral_constant<int, I>) for every stage I in order.
+  template <class F>
+  static void for_each_stage(F&& f) {
+    for_each_stage(f, std::make_index_sequence<num_stages>{});
+  }
+  template <class F, std::size_t... I>
+  static void for_each_stage(F& f, std::index_sequence<I...>) {
+    (f(std::integral_constant<int, int(I)>{}), ...);
   }
   template <std::size_t... I>
   void prepare_stages(std::index_sequence<I...>) {
@@ -421,6 +531,25 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   std::vector<float, detail::cache_aligned_allocator<float>> state_;
   bool stale_ = false;  // the state was handed out for writing since the last prepare()
 };
+
+namespace detail {
+template <class Net, int Stages>
+struct backbone_of {
+  static_assert(check_backbone_stages<Stages, Net::num_stages>::value);
+  template <std::size_t... I>
+  static auto truncate(std::index_sequence<I...>)
+      -> resnet<typename Net::block_type, stages<Net::blocks_per_stage[I]...>, 1, typename Net::input_shape,
+                without_classifier<typename Net::layout>>;
+  using type = decltype(truncate(std::make_index_sequence<(Stages >= 1 && Stages <= Net::num_stages ? Stages : 1)>{}));
+};
+}  // namespace detail
+
+/// Net's stem and first `Stages` stages, without pool or classifier: a backbone whose output, its
+/// last stage's feature map, has the compile-time shape `features_shape` (backbone<resnet50<>, 3>:
+/// layer3's [1024, 14, 14]). Its state-dict names are Net's, so Net's weights file loads into it
+/// with load_safetensors(backbone, path, unexpected_tensors::ignore).
+template <class Net, int Stages>
+using backbone = typename detail::backbone_of<Net, Stages>::type;
 
 // ---- torchvision's ResNets -------------------------------------------------------------------
 

@@ -261,7 +261,8 @@ inline bool same_shape(const tensor_info& expected, const safetensors::entry& ac
 inline std::string module_prefix(const std::string& name) { return name.substr(0, name.rfind('.') + 1); }
 
 /// The body of load_safetensors, once for every network type.
-CTRESNET_KERNEL void load_state(const std::vector<tensor_info>& expected, float* state, const std::string& path) {
+CTRESNET_KERNEL void load_state(const std::vector<tensor_info>& expected, float* state, const std::string& path,
+                                bool ignore_unexpected) {
   safetensors::reader file(path);
 
   std::vector<std::string> problems;
@@ -284,7 +285,8 @@ CTRESNET_KERNEL void load_state(const std::vector<tensor_info>& expected, float*
     if (known.count(name)) continue;
     const bool batch_counter = name.size() > 19 && name.compare(name.size() - 19, 19, "num_batches_tracked") == 0 &&
                                norm_modules.count(module_prefix(name));
-    if (!batch_counter) problems.push_back("unexpected tensor '" + name + "' with shape " + e.shape_string());
+    if (!batch_counter && !ignore_unexpected)
+      problems.push_back("unexpected tensor '" + name + "' with shape " + e.shape_string());
   }
   if (!problems.empty()) {
     std::string message = std::to_string(problems.size()) + " tensor(s) do not fit this network:";
@@ -348,14 +350,19 @@ CTRESNET_KERNEL void save_state(const std::vector<tensor_info>& tensors, const f
 
 }  // namespace detail
 
+/// What load_safetensors does with a tensor the network does not have: a backbone ignores the
+/// layers a full network's file has beyond it; anything else rejects the file.
+enum class unexpected_tensors { reject, ignore };
+
 /// Loads Net's state from a safetensors file of PyTorch state_dict keys (torchvision's names for
 /// torchvision-layout nets, the reference example's for reference_layout). Every expected tensor
 /// must be present with its exact shape and a float dtype (F16 and BF16 are converted); BatchNorm
 /// `num_batches_tracked` may be present or not; any other tensor is an error. Every problem is
-/// found before any weight is written, so a rejected file leaves the network as it was.
+/// found before any weight is written, so a rejected file leaves the network as it was. With
+/// unexpected_tensors::ignore, tensors the network does not have are skipped instead.
 template <class Net>
-void load_safetensors(Net& net, const std::string& path) {
-  detail::load_state(Net::tensors(), net.state_data(), path);
+void load_safetensors(Net& net, const std::string& path, unexpected_tensors unexpected = unexpected_tensors::reject) {
+  detail::load_state(Net::tensors(), net.state_data(), path, unexpected == unexpected_tensors::ignore);
   net.prepare();
 }
 

@@ -24,6 +24,7 @@ struct conv_geometry {
   int out_height, out_width, out_channels;
   int kernel, stride, padding;
   int groups = 1;
+  int dilation = 1;
 
   constexpr bool is_pointwise() const { return kernel == 1 && stride == 1 && padding == 0; }
   constexpr conv_weight_layout weight_layout() const { return {out_channels, in_channels, kernel, groups}; }
@@ -41,6 +42,24 @@ inline void gather_patches(const conv_geometry& g, const float* image, index_t c
   const index_t pixel_stride = g.in_channels;
   const index_t window_row = g.kernel * channels;
   float* row = patches;
+  if (g.dilation > 1) {  // taps `dilation` pixels apart, each inside the image or not on its own
+    for (index_t p = first; p < first + rows; ++p) {
+      const int oy = static_cast<int>(p / g.out_width), ox = static_cast<int>(p % g.out_width);
+      for (int ky = 0; ky < g.kernel; ++ky) {
+        const int iy = oy * g.stride - g.padding + ky * g.dilation;
+        for (int kx = 0; kx < g.kernel; ++kx, row += channels) {
+          const int ix = ox * g.stride - g.padding + kx * g.dilation;
+          if (iy < 0 || iy >= g.in_height || ix < 0 || ix >= g.in_width) {
+            std::fill(row, row + channels, 0.0f);
+          } else {
+            const float* pixel = image + (index_t{iy} * g.in_width + ix) * pixel_stride;
+            std::copy(pixel, pixel + channels, row);
+          }
+        }
+      }
+    }
+    return;
+  }
   for (index_t p = first; p < first + rows; ++p) {
     const int oy = static_cast<int>(p / g.out_width), ox = static_cast<int>(p % g.out_width);
     const int ix = ox * g.stride - g.padding;
@@ -245,6 +264,13 @@ CTRESNET_KERNEL void linear(const float* x, const float* weight, const float* bi
   result = Eigen::Map<const Eigen::VectorXf>(bias, out_features);
   result.noalias() += Eigen::Map<const matrix>(weight, out_features, in_features) *
                       Eigen::Map<const Eigen::VectorXf>(x, in_features);
+}
+
+/// One HWC image to CHW (PyTorch's order).
+CTRESNET_KERNEL void hwc_to_chw(const float* in, int channels, int height, int width, float* out) {
+  const index_t area = index_t{height} * width;
+  for (index_t p = 0; p < area; ++p)
+    for (int c = 0; c < channels; ++c) out[c * area + p] = in[p * channels + c];
 }
 
 /// One CHW image (PyTorch's order) to HWC.

@@ -28,7 +28,8 @@ std::vector<float> direct_conv(const ops::conv_geometry& g, const std::vector<fl
         for (int i = 0; i < group_in; ++i)
           for (int ky = 0; ky < g.kernel; ++ky)
             for (int kx = 0; kx < g.kernel; ++kx) {
-              const int iy = oy * g.stride - g.padding + ky, ix = ox * g.stride - g.padding + kx;
+              const int iy = oy * g.stride - g.padding + ky * g.dilation;
+              const int ix = ox * g.stride - g.padding + kx * g.dilation;
               if (iy < 0 || ix < 0 || iy >= g.in_height || ix >= g.in_width) continue;
               const int channel = o / group_out * group_in + i;
               sum += double{image[std::size_t((iy * g.in_width + ix) * g.in_channels + channel)]} *
@@ -69,6 +70,7 @@ void check_epilogue(const std::vector<float>& out, const std::vector<float>& con
 TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definition") {
   struct conv_case {
     int height, width, in_channels, out_channels, kernel, stride, padding, groups;
+    int dilation = 1;
   };
   // Output channel counts reach every kernel path: panels narrower than a vector (5, 6), one
   // vector (16), full tiles (32, 64, 96); pixel counts leave partial tiles; few pixels with many
@@ -79,22 +81,26 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
                              {6, 6, 8, 16, 1, 1, 0, 1},     {7, 5, 8, 32, 1, 2, 0, 1},    {15, 13, 5, 64, 3, 1, 1, 1},
                              {3, 3, 16, 96, 3, 1, 1, 1},    {29, 29, 4, 32, 1, 1, 0, 1},  {9, 9, 128, 128, 3, 1, 1, 32},
                              {10, 7, 64, 64, 3, 2, 1, 8},   {5, 6, 64, 32, 3, 1, 1, 2},   {8, 8, 36, 36, 3, 1, 1, 12},
-                             {7, 7, 32, 64, 1, 1, 0, 8},    {6, 6, 8, 8, 3, 1, 1, 4}};
+                             {7, 7, 32, 64, 1, 1, 0, 8},    {6, 6, 8, 8, 3, 1, 1, 4},
+                             // dilated, as in a segmentation backbone: taps 2 and 4 pixels apart
+                             {12, 12, 16, 32, 3, 1, 2, 1, 2}, {9, 11, 32, 32, 3, 1, 4, 4, 4}};
   for (const conv_case c : cases) {
     CAPTURE(c.kernel);
     CAPTURE(c.stride);
     CAPTURE(c.out_channels);
     CAPTURE(c.groups);
+    CAPTURE(c.dilation);
     const ops::conv_geometry g{c.height,
                                c.width,
                                c.in_channels,
-                               window_out(c.height, c.kernel, c.stride, c.padding),
-                               window_out(c.width, c.kernel, c.stride, c.padding),
+                               window_out(c.height, c.kernel, c.stride, c.padding, c.dilation),
+                               window_out(c.width, c.kernel, c.stride, c.padding, c.dilation),
                                c.out_channels,
                                c.kernel,
                                c.stride,
                                c.padding,
-                               c.groups};
+                               c.groups,
+                               c.dilation};
     const auto image = random_vector(std::size_t(c.height * c.width * c.in_channels), 1);
     const auto oihw = random_vector(std::size_t(c.out_channels * c.in_channels / c.groups * c.kernel * c.kernel), 2);
     const auto residual = random_vector(std::size_t(g.out_pixels() * c.out_channels), 3);

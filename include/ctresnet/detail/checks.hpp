@@ -41,6 +41,19 @@ struct check_norm_channels {
   static constexpr bool value = true;
 };
 
+template <int Stages, int NetStages>
+struct check_backbone_stages {
+  static_assert(Stages >= 1 && Stages <= NetStages,
+                "ctresnet::backbone: a backbone keeps between 1 and all of the network's stages");
+  static constexpr bool value = true;
+};
+
+template <int Dilation>
+struct check_dilation {
+  static_assert(Dilation > 0, "ctresnet::conv2d: the dilation must be positive (1: no gaps between the taps)");
+  static constexpr bool value = true;
+};
+
 template <int PaddedHeight, int PaddedWidth, int Kernel>
 struct check_kernel_fits {
   static_assert(Kernel <= PaddedHeight && Kernel <= PaddedWidth,
@@ -67,6 +80,14 @@ struct check_basic_block_plain {
   static_assert(Groups == 1 && WidthPerGroup == 64,
                 "ctresnet::basic_block: groups and width_per_group apply to bottleneck blocks only (as in "
                 "torchvision); a basic block needs groups 1 and width_per_group 64");
+  static constexpr bool value = true;
+};
+
+template <int Dilation>
+struct check_basic_block_undilated {
+  static_assert(Dilation == 1,
+                "ctresnet::basic_block: dilated stages need bottleneck blocks (torchvision's BasicBlock does not "
+                "support dilation either)");
   static constexpr bool value = true;
 };
 
