@@ -218,3 +218,50 @@ TEST_CASE("the summary lists every layer with shape, parameters and MACs") {
   CHECK(stages_only.str().find("layer3.0") == std::string::npos);
   CHECK(stages_only.str().find("layer3 ") != std::string::npos);
 }
+
+TEST_CASE("the summary shows grouped and dilated convs, option-A shortcuts and backbones without a head") {
+  std::ostringstream resnext;
+  print_summary<resnext50_32x4d<>>(resnext);
+  CHECK(resnext.str().find("Conv2d 3x3/1, 32 groups") != std::string::npos);
+  CHECK(resnext.str().find("Total params: 25,028,904") != std::string::npos);
+
+  std::ostringstream dilated;
+  print_summary<resnet<bottleneck, stages<3, 4, 6, 3>, 1000, imagenet_input,
+                       dilated_layout<torchvision_layout, false, true, true>>>(dilated);
+  CHECK(dilated.str().find("layer4.1.conv2                 Conv2d 3x3/1, dilation 4 [512, 28, 28]") != std::string::npos);
+
+  std::ostringstream cifar;
+  print_summary<cifar::resnet20<>>(cifar);
+  CHECK(cifar.str().find("layer2.0.shortcut") != std::string::npos);
+  CHECK(cifar.str().find("ZeroPadShortcut /2") != std::string::npos);
+  CHECK(cifar.str().find("maxpool") == std::string::npos);
+
+  std::ostringstream features;
+  print_summary<backbone<resnet50<>, 3>>(features);
+  CHECK(features.str().find("layer3.5.conv3") != std::string::npos);
+  CHECK(features.str().find("layer4") == std::string::npos);
+  CHECK(features.str().find("fc") == std::string::npos);
+}
+
+TEST_CASE("forward_stages gives every stage's map; the last one is what forward's features are") {
+  using small = resnet18<10, shape<3, 64, 64>>;
+  const small net(7);
+  const auto x = random_input<small>(2, 21);
+  const auto maps = net.forward_stages(x);
+  CHECK(maps[0].dimension(1) == 64);
+  CHECK(maps[3].dimension(1) == 512);
+  CHECK(maps[3].dimension(2) == 2);
+
+  // A backbone of the same seed has the same weights (the state dict begins the same way).
+  const backbone<small, 4> features(7);
+  const auto last = features.forward(x);
+  REQUIRE(last.size() == maps[3].size());
+  for (index_t i = 0; i < last.size(); ++i) REQUIRE(last.data()[i] == maps[3].data()[i]);
+
+  // Asking only for layer2 runs no further; the others stay untouched.
+  std::vector<float> layer2(std::size_t(2 * small::stage_shape<1>::size), -7.0f);
+  std::vector<float> workspace(std::size_t(small::workspace_floats));
+  net.forward_stages(small::input_map(x.data(), x.dimensions()), {nullptr, layer2.data(), nullptr, nullptr},
+                     workspace.data());
+  for (std::size_t i = 0; i < layer2.size(); ++i) REQUIRE(layer2[i] == maps[1].data()[i]);
+}
