@@ -22,6 +22,12 @@
 
 namespace ctresnet {
 
+/// Tag for a network constructed without random weights: `resnet50<> net(ctresnet::uninitialized);`.
+struct uninitialized_t {
+  explicit uninitialized_t() = default;
+};
+inline constexpr uninitialized_t uninitialized{};
+
 /// Blocks per stage, e.g. stages<3, 4, 6, 3> for ResNet-50.
 template <int... BlockCounts>
 struct stages {
@@ -350,6 +356,9 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   /// A network initialised as torchvision and the reference example do (Kaiming-normal convs,
   /// BatchNorm weight 1 and bias 0, PyTorch's default Linear), from a seeded generator.
   explicit resnet(std::uint64_t seed = 0) : state_(static_cast<std::size_t>(state_floats)) { initialize(seed); }
+  /// A network whose state is all zeros, for weights you load next: it skips drawing random
+  /// weights, which takes about a second per 100 million parameters.
+  explicit resnet(uninitialized_t) : state_(static_cast<std::size_t>(state_floats)) {}
 
   /// Re-initialise every tensor from `seed`.
   void initialize(std::uint64_t seed) {

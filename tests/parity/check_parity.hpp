@@ -25,7 +25,7 @@ inline std::string reference_file(const std::string& case_name, const std::strin
 
 template <class Net>
 void check_parity(const std::string& case_name) {
-  Net net;
+  Net net(uninitialized);
   load_safetensors(net, reference_file(case_name, "weights"));
 
   safetensors::reader io(reference_file(case_name, "io"));

@@ -41,7 +41,7 @@ std::vector<float> read_tensor(safetensors::reader& io, const std::string& name,
 
 template <class Net>
 void check_stages(const std::string& case_name) {
-  Net net;
+  Net net(uninitialized);
   load_safetensors(net, reference_file(case_name, "weights"));
   safetensors::reader io(reference_file(case_name, "io"));
   typename Net::input_tensor input(2, 3, 96, 96);
@@ -67,7 +67,7 @@ TEST_CASE("torchvision_resnet50_backbone") {
   using features = backbone<resnet50<1000, input_96>, 3>;
   static_assert(std::is_same_v<features::features_shape, shape<1024, 6, 6>>);
   const std::string weights = reference_file("torchvision_resnet50_stages", "weights");
-  features net;
+  features net(uninitialized);
   // The full network's file has layer4 and fc, which a backbone lacks: an error unless ignored.
   try {
     load_safetensors(net, weights);

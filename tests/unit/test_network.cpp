@@ -265,3 +265,13 @@ TEST_CASE("forward_stages gives every stage's map; the last one is what forward'
                      workspace.data());
   for (std::size_t i = 0; i < layer2.size(); ++i) REQUIRE(layer2[i] == maps[1].data()[i]);
 }
+
+TEST_CASE("a network made for loading starts with a state of zeros") {
+  using small = resnet18<10, shape<3, 32, 32>>;
+  const small net(uninitialized);
+  CHECK(std::all_of(net.state_data(), net.state_data() + small::state_floats, [](float v) { return v == 0.0f; }));
+  small::input_tensor x(1, 3, 32, 32);
+  x.setConstant(1.0f);
+  const auto logits = net.forward(x);
+  for (int c = 0; c < 10; ++c) CHECK(logits(0, c) == 0.0f);
+}
