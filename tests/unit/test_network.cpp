@@ -260,7 +260,7 @@ TEST_CASE("forward_stages gives every stage's map; the last one is what forward'
 
   // Asking only for layer2 runs no further; the others stay untouched.
   std::vector<float> layer2(std::size_t(2 * small::stage_shape<1>::size), -7.0f);
-  std::vector<float> workspace(std::size_t(small::workspace_floats));
+  std::vector<float> workspace(static_cast<std::size_t>(small::workspace_floats));
   net.forward_stages(small::input_map(x.data(), x.dimensions()), {nullptr, layer2.data(), nullptr, nullptr},
                      workspace.data());
   for (std::size_t i = 0; i < layer2.size(); ++i) REQUIRE(layer2[i] == maps[1].data()[i]);

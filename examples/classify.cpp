@@ -1,0 +1,466 @@
+// ctresnet-classify: classifies image files with a ResNet run by ctresnet on weights exported from
+// PyTorch, and prints the most probable classes. `--labels FILE` evaluates a labelled set instead
+// and prints the accuracy: with the digits model and examples/digits/test/labels.txt that is the
+// main job, the held-out digits classified in C++ as PyTorch classifies them.
+//
+// Every model is a type, so all of them are compiled into this one program; they share the
+// convolution kernels, so each extra model costs little compile time.
+#include "image_file.hpp"
+
+#include <ctresnet/ctresnet.hpp>
+#include <ctresnet/preprocess.hpp>
+#include <ctresnet/safetensors.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace {
+
+constexpr const char* program = "ctresnet-classify";
+
+constexpr const char* usage = R"(Usage: ctresnet-classify --model NAME --weights FILE [options] IMAGE...
+       ctresnet-classify --model NAME --weights FILE --labels FILE [options]
+       ctresnet-classify --model NAME --summary
+
+Classifies images with a ResNet run by ctresnet on weights exported from PyTorch, and
+prints the most probable classes with their probabilities (the softmax of the logits).
+
+Models:
+  digits      the digits model that tools/train_digits.py trains, shipped as
+              examples/digits/resnet20_digits.safetensors: ctresnet::cifar::resnet20<10,
+              ctresnet::shape<1, 16, 16>>, classes 0 to 9. It expects a white digit on black,
+              as in scikit-learn's 8x8 digits. An image is made gray as PIL's convert("L")
+              does, resized to 8x8 if it is not 8x8 (any aspect ratio, PIL's bilinear), then
+              x / 255, repeated to 16x16, (x - 0.5) / 0.5.
+  resnet18, resnet34, resnet50, resnet101, resnet152
+              torchvision's ResNets (ctresnet::resnet18<> ... ctresnet::resnet152<>) with
+              1000 ImageNet classes. Convert torchvision's weights with
+                tools/export_safetensors.py --layout torchvision --depth 50 \
+                    --from-state-dict resnet50-0676ba61.pth r50.safetensors
+              An image is converted to RGB and put through torchvision's evaluation transform:
+              Resize(256) (PIL's antialiased bilinear), CenterCrop(224), ToTensor(),
+              Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]).
+
+Options:
+  --model NAME     the network, one of the models above (required)
+  --weights FILE   its weights: a .safetensors file of PyTorch state_dict keys (required
+                   unless only --summary is asked for)
+  --top K          print the K most probable classes of each image (default 5; at most the
+                   number of classes)
+  --labels FILE    evaluate instead: classify every image that FILE lists, one "IMAGE LABEL"
+                   per line (IMAGE relative to FILE's directory, LABEL a class index or name;
+                   empty lines and lines starting with # are skipped), print each mistake and
+                   then "accuracy: CORRECT/TOTAL = PERCENT %"
+  --resize N       ImageNet models: the shorter side's length before the 224x224 crop
+                   (default 256; torchvision's IMAGENET1K_V2 weights of resnet50, resnet101
+                   and resnet152 were evaluated with 232)
+  --threads N      threads that share each forward pass (default 1)
+  --summary        first print the network's layers with output shapes, parameters and
+                   multiply-adds
+  -h, --help       print this help and exit
+
+Images: PNG, JPEG, PPM/PGM, BMP, TGA, GIF (the first frame), PSD, HDR and PIC, decoded by
+stb_image; 8 bits per channel, gray, gray with alpha, RGB or RGBA.
+
+Exit status: 0 on success, whatever the accuracy; 1 if an image, the weights or the labels
+file cannot be used; 2 for wrong arguments. Each error is one line on stderr, starting with
+"ctresnet-classify: error:".
+
+Examples:
+  ctresnet-classify --model digits --weights examples/digits/resnet20_digits.safetensors \
+      examples/digits/test/0000_label3.pgm
+  ctresnet-classify --model digits --weights examples/digits/resnet20_digits.safetensors \
+      --labels examples/digits/test/labels.txt
+  ctresnet-classify --model resnet50 --weights r50.safetensors --top 3 cat.jpg dog.png
+)";
+
+/// Wrong arguments: reported with a pointer to --help, exit status 2.
+class usage_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A file that cannot be used (labels, weights, images): exit status 1.
+class input_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// ---- class names --------------------------------------------------------------------------
+
+// examples/imagenet_classes.txt (tools/export_imagenet_classes.py), compiled in by CMake so that
+// the program runs from any directory: line i names class i.
+constexpr char imagenet_class_text[] =
+#include "imagenet_classes.inc"
+    ;
+
+constexpr int count_lines(const char* text) {
+  int lines = 0;
+  for (; *text; ++text) lines += *text == '\n';
+  return lines;
+}
+static_assert(count_lines(imagenet_class_text) == 1000,
+              "examples/imagenet_classes.txt must name the 1000 ImageNet classes, one per line; "
+              "tools/export_imagenet_classes.py writes it");
+
+std::vector<std::string> imagenet_class_names() {
+  std::vector<std::string> names;
+  std::string_view rest = imagenet_class_text;
+  for (std::size_t end; (end = rest.find('\n')) != std::string_view::npos; rest.remove_prefix(end + 1))
+    names.emplace_back(rest.substr(0, end));
+  return names;
+}
+
+std::vector<std::string> digit_class_names() {
+  std::vector<std::string> names;
+  for (int digit = 0; digit < 10; ++digit) names.push_back(std::to_string(digit));
+  return names;
+}
+
+// ---- arguments ----------------------------------------------------------------------------
+
+const std::vector<std::string> model_names = {"digits", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"};
+
+std::string model_list() {
+  std::string list;
+  for (std::size_t i = 0; i < model_names.size(); ++i)
+    list += (i == 0 ? "" : i + 1 == model_names.size() ? " and " : ", ") + model_names[i];
+  return list;
+}
+
+struct options {
+  bool help = false;
+  std::string model;
+  std::string weights;
+  std::string labels;
+  std::vector<std::string> images;
+  int top = 5;
+  int threads = 1;
+  int resize = ctresnet::imagenet_eval_transform{}.resize_size;
+  bool resize_given = false;
+  bool summary = false;
+};
+
+/// The whole of `text` as an integer in [low, high], or a usage error naming the option.
+int parse_int(const std::string& option, const std::string& text, int low, int high) {
+  int value = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, value);
+  if (text.empty() || error != std::errc() || stop != end || value < low || value > high)
+    throw usage_error(option + " takes a whole number from " + std::to_string(low) + " to " + std::to_string(high) +
+                      ", not '" + text + "'");
+  return value;
+}
+
+options parse_arguments(int argc, char** argv) {
+  options o;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  for (const std::string& arg : args)
+    if (arg == "-h" || arg == "--help") {
+      o.help = true;
+      return o;
+    }
+
+  bool only_images = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (only_images || arg.size() < 2 || arg[0] != '-') {
+      o.images.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      only_images = true;
+      continue;
+    }
+    if (arg == "--summary") {
+      o.summary = true;
+      continue;
+    }
+    // The options with a value: "--top 3" or "--top=3".
+    const std::size_t equals = arg.find('=');
+    const std::string name = arg.substr(0, equals);
+    const bool takes_value = name == "--model" || name == "--weights" || name == "--labels" || name == "--top" ||
+                             name == "--threads" || name == "--resize";
+    if (!takes_value) throw usage_error("unknown option '" + arg + "'");
+    std::string value;
+    if (equals != std::string::npos) {
+      value = arg.substr(equals + 1);
+    } else {
+      if (i + 1 == args.size()) throw usage_error(name + " needs a value");
+      value = args[++i];
+    }
+    if (value.empty()) throw usage_error(name + " needs a value");
+    if (name == "--model") o.model = value;
+    if (name == "--weights") o.weights = value;
+    if (name == "--labels") o.labels = value;
+    if (name == "--top") o.top = parse_int(name, value, 1, 1000000);
+    if (name == "--threads") o.threads = parse_int(name, value, 1, 256);
+    if (name == "--resize") {
+      o.resize = parse_int(name, value, ctresnet::imagenet_eval_transform::crop_size, 8192);
+      o.resize_given = true;
+    }
+  }
+
+  if (o.model.empty()) throw usage_error("no model given; name one with --model: " + model_list());
+  if (std::find(model_names.begin(), model_names.end(), o.model) == model_names.end())
+    throw usage_error("unknown model '" + o.model + "'; the models are " + model_list());
+  if (o.resize_given && o.model == "digits") throw usage_error("--resize applies to the ImageNet models, not to digits");
+  if (!o.images.empty() && !o.labels.empty())
+    throw usage_error("give either image files or --labels, not both");
+  const bool classifies = !o.images.empty() || !o.labels.empty();
+  if (!classifies && !o.summary)
+    throw usage_error("no image given; name image files, or a labels file with --labels");
+  if (classifies && o.weights.empty()) throw usage_error("no weights given; name the weights file with --weights");
+  return o;
+}
+
+// ---- the labelled set of --labels ---------------------------------------------------------
+
+struct labelled_image {
+  std::string name;  // as the labels file writes it
+  std::string path;  // where to read it
+  int label = 0;
+};
+
+std::string trimmed(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
+}
+
+/// At most 40 characters of `text` for an error message, anything unprintable as '?'.
+std::string excerpt(const std::string& text) {
+  std::string shown = text.substr(0, 40);
+  for (char& c : shown)
+    if (static_cast<unsigned char>(c) < 32 || static_cast<unsigned char>(c) > 126) c = '?';
+  return "'" + shown + (text.size() > 40 ? "...'" : "'");
+}
+
+/// A class index ("3") or a class name ("tabby, tabby cat"), as its index.
+int class_of(const std::string& label, const std::vector<std::string>& class_names, const std::string& where) {
+  int index = -1;
+  const char* end = label.data() + label.size();
+  const auto [stop, error] = std::from_chars(label.data(), end, index);
+  if (error == std::errc() && stop == end) {
+    if (index < 0 || index >= static_cast<int>(class_names.size()))
+      throw input_error(where + ": label " + label + " is not a class index from 0 to " +
+                        std::to_string(class_names.size() - 1));
+    return index;
+  }
+  const auto named = std::find(class_names.begin(), class_names.end(), label);
+  if (named == class_names.end())
+    throw input_error(where + ": label " + excerpt(label) + " is neither a class index nor a class name of this model");
+  return static_cast<int>(named - class_names.begin());
+}
+
+std::vector<labelled_image> read_labels(const std::string& path, const std::vector<std::string>& class_names) {
+  std::ifstream file(path);
+  if (!file) throw input_error("cannot open labels file '" + path + "': " + std::strerror(errno));
+  const std::filesystem::path directory = std::filesystem::path(path).parent_path();
+  std::vector<labelled_image> set;
+  std::string line;
+  for (int number = 1; std::getline(file, line); ++number) {
+    line = trimmed(line);
+    if (line.empty() || line[0] == '#') continue;
+    const std::string where = path + " line " + std::to_string(number);
+    const auto space = line.find_first_of(" \t");
+    if (space == std::string::npos)
+      throw input_error(where + ": expected \"IMAGE LABEL\", found " + excerpt(line));
+    labelled_image entry;
+    entry.name = line.substr(0, space);
+    entry.path = (directory / entry.name).string();
+    entry.label = class_of(trimmed(line.substr(space)), class_names, where);
+    set.push_back(entry);
+  }
+  if (file.bad()) throw input_error("cannot read labels file '" + path + "'");
+  if (set.empty()) throw input_error("labels file '" + path + "' lists no image");
+  return set;
+}
+
+// ---- classifying --------------------------------------------------------------------------
+
+/// A loaded network with its preprocessing, threads and buffers, which it reuses image after
+/// image: the forward pass itself allocates nothing.
+template <class Net, class Transform>
+class classifier {
+  static_assert(std::is_same_v<typename Transform::output_shape, typename Net::input_shape>,
+                "ctresnet-classify: a model's transform must produce its network's input shape");
+
+ public:
+  classifier(const std::string& weights, const Transform& transform, int threads)
+      : transform_(transform),
+        pool_(threads),
+        workspace_(static_cast<std::size_t>(Net::workspace_floats_for(threads))),
+        input_(static_cast<std::size_t>(Net::input_shape::size)),
+        logits_(Net::num_classes) {
+    ctresnet::load_safetensors(net_, weights);
+  }
+
+  /// The class probabilities of one image file.
+  std::vector<double> probabilities(const std::string& path) {
+    transform_(examples::read_image_file(path), input_.data());
+    using shape = typename Net::input_shape;
+    const typename Net::input_map images(input_.data(), 1, shape::channels, shape::height, shape::width);
+    net_.forward(images, typename Net::output_map(logits_.data(), 1, Net::num_classes), workspace_.data(), pool_);
+    return softmax(logits_);
+  }
+
+ private:
+  static std::vector<double> softmax(const std::vector<float>& logits) {
+    const double largest = *std::max_element(logits.begin(), logits.end());
+    std::vector<double> p(logits.size());
+    double sum = 0;
+    for (std::size_t i = 0; i < p.size(); ++i) sum += p[i] = std::exp(logits[i] - largest);
+    for (double& value : p) value /= sum;
+    return p;
+  }
+
+  Net net_{ctresnet::uninitialized};  // no random weights: the file's replace them at once
+  Transform transform_;
+  ctresnet::thread_pool pool_;
+  std::vector<float> workspace_, input_, logits_;
+};
+
+/// The classes from most to least probable (ties in class order), the first `count` of them.
+std::vector<int> most_probable(const std::vector<double>& p, int count) {
+  std::vector<int> order(p.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  const auto k = std::min(order.size(), static_cast<std::size_t>(count));
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), [&](int a, int b) {
+    return p[static_cast<std::size_t>(a)] > p[static_cast<std::size_t>(b)] ||
+           (p[static_cast<std::size_t>(a)] == p[static_cast<std::size_t>(b)] && a < b);
+  });
+  order.resize(k);
+  return order;
+}
+
+/// "palace [698]" for ImageNet, just "3" for a digit, whose name is its index.
+std::string class_label(int index, const std::vector<std::string>& class_names) {
+  const std::string& name = class_names[static_cast<std::size_t>(index)];
+  return name == std::to_string(index) ? name : name + " [" + std::to_string(index) + "]";
+}
+
+/// "98.61 %"; with `width`, right-aligned in that many characters before the " %".
+std::string percent(double fraction, int width = 0) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%*.2f %%", width, 100.0 * fraction);
+  return text;
+}
+
+template <class Net, class Transform>
+int classify(const options& o, const Transform& transform, const std::vector<std::string>& class_names) {
+  if (o.summary) {
+    ctresnet::print_summary<Net>(std::cout);
+    if (!o.images.empty() || !o.labels.empty()) std::cout << '\n';
+  }
+  if (o.images.empty() && o.labels.empty()) return 0;
+
+  // The labels first: a mistake in them should not wait for the weights to load.
+  const std::vector<labelled_image> labelled = o.labels.empty() ? std::vector<labelled_image>{}
+                                                                 : read_labels(o.labels, class_names);
+  const auto model = std::make_unique<classifier<Net, Transform>>(o.weights, transform, o.threads);
+
+  if (labelled.empty()) {
+    char rank[16];
+    for (const std::string& path : o.images) {
+      const std::vector<double> p = model->probabilities(path);
+      std::cout << path << ":\n";
+      int place = 0;
+      for (const int c : most_probable(p, o.top)) {
+        std::snprintf(rank, sizeof rank, "%4d. ", ++place);
+        std::cout << rank << percent(p[static_cast<std::size_t>(c)], 6) << "  " << class_label(c, class_names) << '\n';
+      }
+    }
+    return 0;
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  int correct = 0;
+  for (const labelled_image& item : labelled) {
+    const std::vector<double> p = model->probabilities(item.path);
+    const int guess = most_probable(p, 1).front();
+    if (guess == item.label) {
+      ++correct;
+      continue;
+    }
+    std::cout << "mistake: " << item.name << " is " << class_label(item.label, class_names) << ", classified as "
+              << class_label(guess, class_names) << " (" << percent(p[static_cast<std::size_t>(guess)]) << ")\n";
+  }
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  const auto total = static_cast<int>(labelled.size());
+  std::cout << "accuracy: " << correct << '/' << total << " = " << percent(static_cast<double>(correct) / total) << '\n';
+  char timing[96];
+  std::snprintf(timing, sizeof timing, "%.3f s for %d images (%.2f ms each, decoding and preprocessing included)",
+                elapsed.count(), total, 1000 * elapsed.count() / total);
+  std::cout << "time: " << timing << ", " << o.threads << (o.threads == 1 ? " thread\n" : " threads\n");
+  return 0;
+}
+
+int run(const options& o) {
+  if (o.model == "digits")
+    return classify<ctresnet::cifar::resnet20<10, ctresnet::shape<1, 16, 16>>>(o, ctresnet::digits_transform{},
+                                                                               digit_class_names());
+  const ctresnet::imagenet_eval_transform imagenet{o.resize};
+  const std::vector<std::string> names = imagenet_class_names();
+  if (o.model == "resnet18") return classify<ctresnet::resnet18<>>(o, imagenet, names);
+  if (o.model == "resnet34") return classify<ctresnet::resnet34<>>(o, imagenet, names);
+  if (o.model == "resnet50") return classify<ctresnet::resnet50<>>(o, imagenet, names);
+  if (o.model == "resnet101") return classify<ctresnet::resnet101<>>(o, imagenet, names);
+  if (o.model == "resnet152") return classify<ctresnet::resnet152<>>(o, imagenet, names);
+  throw usage_error("unknown model '" + o.model + "'; the models are " + model_list());
+}
+
+/// One line on stderr, whatever the message: the loader lists a file's problems on indented
+/// lines, which join the first with "; ".
+void report_error(const std::string& message) {
+  std::string line;
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    if (message[i] != '\n') {
+      line += message[i];
+      continue;
+    }
+    while (i + 1 < message.size() && message[i + 1] == ' ') ++i;
+    line += !line.empty() && line.back() == ':' ? " " : "; ";
+  }
+  std::cerr << program << ": error: " << line << '\n';
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  try {
+    o = parse_arguments(argc, argv);
+    if (o.help) {
+      std::cout << usage;
+      return 0;
+    }
+    return run(o);
+  } catch (const usage_error& e) {
+    report_error(std::string(e.what()) + " (see " + program + " --help)");
+    return 2;
+  } catch (const ctresnet::weights_error& e) {
+    std::string message = e.what();
+    if (message.find("do not fit this network") != std::string::npos)
+      message += "\n(are these weights of another network than --model " + o.model + "?)";
+    report_error(message);
+    return 1;
+  } catch (const std::exception& e) {
+    report_error(e.what());
+    return 1;
+  }
+}

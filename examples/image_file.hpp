@@ -1,0 +1,124 @@
+// Reading an image file into a ctresnet::image, with stb_image (Debian's libstb-dev): PNG, JPEG
+// (baseline and progressive), PPM/PGM, BMP, TGA, GIF (the first frame), PSD, HDR and PIC. The
+// pixels come out as the file stores them, 8 bits per channel: gray, RGB or RGBA (gray with
+// alpha becomes RGBA); ctresnet's transforms convert them as PIL would.
+//
+// Shared by ctresnet-classify and the tests that prove its results, so that both decode alike.
+#pragma once
+
+#include <ctresnet/preprocess.hpp>
+
+#include <stb_image.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace examples {
+
+/// A file that cannot be read or decoded; the message names the file and the reason.
+class image_file_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The file's bytes. Reading them here, rather than letting stb_image open the file, lets a
+/// missing or unreadable file say so instead of stb's "can't fopen".
+inline std::vector<unsigned char> read_bytes(const std::string& path) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored))
+    throw image_file_error("cannot read image '" + path + "': it is a directory");
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw image_file_error("cannot open image '" + path + "': " + std::strerror(errno));
+  file.seekg(0, std::ios::end);
+  const std::streamoff size = file.tellg();
+  file.seekg(0);
+  if (size < 0) throw image_file_error("cannot read image '" + path + "': its size is unknown");
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
+  if (!file.read(reinterpret_cast<char*>(bytes.data()), size))
+    throw image_file_error("cannot read image '" + path + "': " + std::strerror(errno));
+  return bytes;
+}
+
+/// stb_image's reason for its last failure, e.g. "bad png sig" or "corrupt JPEG".
+inline std::string stb_failure_reason() {
+  const char* reason = stbi_failure_reason();
+  // stb gives up on some truncated files without saying why.
+  return reason && *reason ? reason : "the file is corrupt or truncated";
+}
+
+/// stb_image 2.27 decodes a binary PGM or PPM whose pixels stop early without complaint (what is
+/// missing stays undefined), so count them: the header (magic, width, height, maxval, each after
+/// whitespace or comments, then one whitespace byte), then width x height x channels samples.
+inline void check_netpbm_complete(const std::vector<unsigned char>& bytes, const std::string& path, int width,
+                                  int height) {
+  if (bytes.size() < 2 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return;
+  std::size_t at = 2;
+  long maxval = 0;
+  for (int field = 0; field < 3; ++field) {
+    while (at < bytes.size() && (std::isspace(bytes[at]) || bytes[at] == '#'))
+      if (bytes[at] == '#')
+        while (at < bytes.size() && bytes[at] != '\n') ++at;
+      else
+        ++at;
+    for (maxval = 0; at < bytes.size() && std::isdigit(bytes[at]) && maxval < 65536; ++at)
+      maxval = 10 * maxval + (bytes[at] - '0');
+  }
+  ++at;
+  const std::size_t needed = static_cast<std::size_t>(width) * static_cast<std::size_t>(height) *
+                             (bytes[1] == '6' ? 3u : 1u) * (maxval > 255 ? 2u : 1u);
+  const std::size_t present = bytes.size() > at ? bytes.size() - at : 0;
+  if (present < needed)
+    throw image_file_error("cannot decode image '" + path + "': it is truncated, with " + std::to_string(present) +
+                           " of the " + std::to_string(needed) + " bytes of pixels its header announces");
+}
+
+/// stb_image also decodes a JPEG whose data stop early, filling in the rest; PIL refuses such a
+/// file ("image file is truncated"), and so do we: the last scan must end with the end-of-image
+/// marker (FF D9, which the compressed data cannot contain).
+inline void check_jpeg_complete(const std::vector<unsigned char>& bytes, const std::string& path) {
+  if (bytes.size() < 2 || bytes[0] != 0xFF || bytes[1] != 0xD8) return;
+  std::size_t last_scan = 0;
+  for (std::size_t i = bytes.size() - 1; i-- > 0;)
+    if (bytes[i] == 0xFF && bytes[i + 1] == 0xDA) {
+      last_scan = i;
+      break;
+    }
+  for (std::size_t i = last_scan; i + 1 < bytes.size(); ++i)
+    if (bytes[i] == 0xFF && bytes[i + 1] == 0xD9) return;
+  throw image_file_error("cannot decode image '" + path + "': it is truncated, its JPEG data end before the "
+                         "end-of-image marker");
+}
+
+/// The decoded image, 8 bits per channel, with 1 (gray), 3 (RGB) or 4 (RGBA) channels.
+inline ctresnet::image read_image_file(const std::string& path) {
+  const std::vector<unsigned char> bytes = read_bytes(path);
+  if (bytes.empty()) throw image_file_error("image '" + path + "' is an empty file");
+  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw image_file_error("image '" + path + "' is larger than the 2 GiB stb_image can read");
+  const auto size = static_cast<int>(bytes.size());
+  int width = 0, height = 0, stored_channels = 0;
+  if (!stbi_info_from_memory(bytes.data(), size, &width, &height, &stored_channels))
+    throw image_file_error("cannot decode image '" + path + "': " + stb_failure_reason() +
+                           " (stb_image reads PNG, JPEG, PPM/PGM, BMP, TGA, GIF, PSD, HDR and PIC)");
+  check_netpbm_complete(bytes, path, width, height);
+  check_jpeg_complete(bytes, path);
+  // Gray with alpha comes out as RGBA, which ctresnet's image types hold.
+  const int channels = stored_channels == 2 ? 4 : stored_channels;
+  const std::unique_ptr<unsigned char, void (*)(void*)> pixels(
+      stbi_load_from_memory(bytes.data(), size, &width, &height, &stored_channels, channels), stbi_image_free);
+  if (!pixels) throw image_file_error("cannot decode image '" + path + "': " + stb_failure_reason());
+
+  ctresnet::image decoded(width, height, channels);
+  std::memcpy(decoded.pixels.data(), pixels.get(), decoded.pixels.size());
+  return decoded;
+}
+
+}  // namespace examples

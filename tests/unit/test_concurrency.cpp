@@ -1,0 +1,78 @@
+// One loaded network shared by many threads, each with its own workspace, gives exactly the
+// single-threaded results: a forward pass reads the state and writes only the caller's buffers.
+// Also: what bad numbers in the input do.
+#include <ctresnet/ctresnet.hpp>
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <thread>
+#include <vector>
+
+namespace {
+using namespace ctresnet;
+
+template <class Net>
+typename Net::input_tensor seeded_input(std::uint64_t seed) {
+  typename Net::input_tensor x(1, Net::input_shape::channels, Net::input_shape::height, Net::input_shape::width);
+  random_generator generator(seed);
+  for (index_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(generator.normal());
+  return x;
+}
+
+/// `threads` threads each run `runs` forward passes of their own inputs on one shared network, and
+/// every result must equal, bit for bit, the same input's result computed alone.
+template <class Net>
+void check_shared_network(int threads, int runs) {
+  const Net net(3);
+  constexpr int inputs = 4;
+  std::vector<typename Net::input_tensor> x;
+  std::vector<typename Net::output_tensor> expected;
+  for (int i = 0; i < inputs; ++i) {
+    x.push_back(seeded_input<Net>(100 + std::uint64_t(i)));
+    expected.push_back(net.forward(x.back()));
+  }
+
+  std::atomic<int> mismatches{0}, completed{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      std::vector<float> workspace(static_cast<std::size_t>(Net::workspace_floats));
+      std::vector<float> logits(Net::num_classes);
+      for (int run = 0; run < runs; ++run) {
+        const auto& input = x[std::size_t((t + run) % inputs)];
+        net.forward(typename Net::input_map(input.data(), input.dimensions()),
+                    typename Net::output_map(logits.data(), 1, Net::num_classes), workspace.data());
+        const auto& want = expected[std::size_t((t + run) % inputs)];
+        for (int c = 0; c < Net::num_classes; ++c)
+          if (logits[std::size_t(c)] != want.data()[c]) ++mismatches;
+        ++completed;
+      }
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  CHECK(completed == threads * runs);
+  CHECK(mismatches == 0);
+}
+}  // namespace
+
+TEST_CASE("8 threads x 20 forward passes on one shared network give the single-threaded logits") {
+  check_shared_network<cifar::resnet20<>>(8, 20);
+  check_shared_network<resnet18<10, shape<3, 64, 64>>>(8, 20);
+}
+
+TEST_CASE("NaN and infinity in the input run through without a crash") {
+  using net_type = cifar::resnet20<>;
+  const net_type net(5);
+  auto x = seeded_input<net_type>(9);
+  x(0, 0, 3, 4) = std::numeric_limits<float>::quiet_NaN();
+  x(0, 1, 10, 10) = std::numeric_limits<float>::infinity();
+  const auto logits = net.forward(x);
+  REQUIRE(logits.dimension(1) == 10);
+  // Some logit carries the NaN; none of the arithmetic traps or reads out of bounds.
+  bool any_nan = false;
+  for (int c = 0; c < 10; ++c) any_nan = any_nan || std::isnan(logits(0, c));
+  CHECK(any_nan);
+}
