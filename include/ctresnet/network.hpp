@@ -264,7 +264,7 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   template <int I>
   using stage_shape = typename std::tuple_element_t<I, stage_types>::output;
 
-  static constexpr int num_classes = Classes;
+  static constexpr int num_classes = Classes;  // of the classifier; a backbone has none (and says 1)
   static constexpr int num_stages = sizeof...(BlockCounts);
   static constexpr std::array<int, sizeof...(BlockCounts)> blocks_per_stage{BlockCounts...};
 
@@ -303,7 +303,8 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   static constexpr index_t state_floats = head_offset + head_type::state_floats;
   /// Of those, the floats derived from the tensors rather than loaded.
   static constexpr index_t derived_floats = sums.derived_floats;
-  /// Of those, the floats of the state-dict tensors: what a weights file holds.
+  /// Of those, the floats of the state-dict tensors as stored: what a weights file holds, and for
+  /// grouped convs (ResNeXt) the zeros kept between groups (see conv_weight_layout).
   static constexpr index_t tensor_floats = state_floats - derived_floats;
   /// Largest activation of one image, in floats.
   static constexpr index_t max_activation_floats = sums.max_activation_floats;
@@ -397,15 +398,16 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
     return forward(input_map(images.data(), images.dimensions()));
   }
 
-  /// The allocation-free form: logits go to `logits` (N, classes), scratch to `workspace`, which
-  /// must hold `workspace_floats` floats and may be shared by calls that do not overlap in time.
-  void forward(const input_map& images, output_map logits, float* workspace) const {
-    forward_batch(images, logits, workspace, nullptr);
+  /// The allocation-free form: the output goes to `output` (logits (N, classes), or a backbone's
+  /// features (N, C, H, W)), scratch to `workspace`, which must hold `workspace_floats` floats and
+  /// may be shared by calls that do not overlap in time.
+  void forward(const input_map& images, output_map output, float* workspace) const {
+    forward_batch(images, output, workspace, nullptr);
   }
   /// The same on the threads of `pool`; `workspace` must hold `workspace_floats_for(pool.size())`
   /// floats. Nothing is allocated either.
-  void forward(const input_map& images, output_map logits, float* workspace, thread_pool& pool) const {
-    forward_batch(images, logits, workspace, &pool);
+  void forward(const input_map& images, output_map output, float* workspace, thread_pool& pool) const {
+    forward_batch(images, output, workspace, &pool);
   }
 
   /// Every stage's feature map (N, C, H, W), as torchvision's IntermediateLayerGetter returns them
@@ -430,6 +432,7 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   void forward_stages(const input_map& images, const std::array<float*, num_stages>& maps, float* workspace) const {
     forward_stages_batch(images, maps, workspace, nullptr);
   }
+  /// The same on the threads of `pool`, with a workspace of `workspace_floats_for(pool.size())` floats.
   void forward_stages(const input_map& images, const std::array<float*, num_stages>& maps, float* workspace,
                       thread_pool& pool) const {
     forward_stages_batch(images, maps, workspace, &pool);

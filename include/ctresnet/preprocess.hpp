@@ -250,7 +250,12 @@ inline image_size shorter_side_resized(int width, int height, int size) {
   const bool portrait = width <= height;  // torchvision's test: a square image counts as portrait
   const int shorter = portrait ? width : height;
   const int longer = portrait ? height : width;
-  const int new_longer = static_cast<int>(static_cast<double>(size) * longer / shorter);
+  const double exact_longer = static_cast<double>(size) * longer / shorter;
+  if (exact_longer > 1 << 20)
+    throw image_error("ctresnet::shorter_side_resized: a " + std::to_string(width) + "x" + std::to_string(height) +
+                      " image would be resized to a longer side of more than 2^20 pixels; its aspect ratio is "
+                      "too extreme");
+  const int new_longer = static_cast<int>(exact_longer);
   return portrait ? image_size{size, new_longer} : image_size{new_longer, size};
 }
 

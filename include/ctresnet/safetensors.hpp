@@ -290,9 +290,15 @@ CTRESNET_KERNEL void load_state(const std::vector<tensor_info>& expected, float*
   }
   if (!problems.empty()) {
     std::string message = std::to_string(problems.size()) + " tensor(s) do not fit this network:";
+    const bool only_unexpected = std::all_of(problems.begin(), problems.end(), [](const std::string& problem) {
+      return problem.compare(0, 11, "unexpected ") == 0;
+    });
     const std::size_t shown = std::min<std::size_t>(problems.size(), 8);
     for (std::size_t i = 0; i < shown; ++i) message += "\n  " + problems[i];
     if (shown < problems.size()) message += "\n  ... and " + std::to_string(problems.size() - shown) + " more";
+    if (only_unexpected)
+      message += "\n  (every expected tensor is there; to load a larger network's file into a backbone, pass "
+                 "unexpected_tensors::ignore)";
     file.fail(message);
   }
 

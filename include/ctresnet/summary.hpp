@@ -47,7 +47,7 @@ void print_summary(std::ostream& out, int max_depth = 3) {
       << " G)\n";
   const auto mib = [](index_t floats) { return static_cast<double>(floats) * 4 / (1 << 20); };
   out << "State:        " << detail::with_thousands(Net::state_floats) << " floats (" << mib(Net::state_floats)
-      << " MiB: " << mib(Net::tensor_floats) << " MiB of state-dict tensors, " << mib(Net::derived_floats)
+      << " MiB: " << mib(Net::tensor_floats) << " MiB of state-dict tensors as stored, " << mib(Net::derived_floats)
       << " MiB of Winograd-transformed weights)\n";
   out << "Workspace:    " << static_cast<double>(Net::workspace_bytes) / (1 << 20) << " MiB per forward call\n";
 }

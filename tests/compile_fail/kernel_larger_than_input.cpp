@@ -1,5 +1,5 @@
 // A 7x7 kernel without padding on a 5x5 input.
-// expected-error {{"ctresnet::conv2d: the kernel is larger than the padded input"}}
+// expected-error {{"ctresnet::conv2d: the kernel .spread by its dilation. is larger than the padded input"}}
 #include <ctresnet/ctresnet.hpp>
 
 #ifdef CTRESNET_SHOULD_FAIL

@@ -1,5 +1,5 @@
 // Option-A shortcuts only add channels: a stage that narrows the network cannot use them.
-// expected-error {{"ctresnet::zero_padded_shortcut: zero padding can only add channels"}}
+// expected-error {{"ctresnet::shortcut_kind::zero_padded: zero padding can only add channels"}}
 #include <ctresnet/ctresnet.hpp>
 
 struct narrowing_layout : ctresnet::cifar_layout {

@@ -75,6 +75,7 @@ TEST_CASE("torchvision_resnet50_backbone") {
   } catch (const std::runtime_error& error) {
     const std::string message = error.what();
     CHECK(message.find("unexpected tensor 'fc.weight'") != std::string::npos);
+    CHECK(message.find("pass unexpected_tensors::ignore") != std::string::npos);
   }
   load_safetensors(net, weights, unexpected_tensors::ignore);
 

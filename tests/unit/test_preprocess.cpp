@@ -178,3 +178,8 @@ TEST_CASE("images the steps cannot take are refused with a sentence that names t
                        "are supported",
                        image_error);
 }
+
+TEST_CASE("an image too elongated to resize is refused, not overflowed") {
+  CHECK_THROWS_AS(ctresnet::shorter_side_resized(1, 1 << 24, 256), ctresnet::image_error);
+  CHECK(ctresnet::shorter_side_resized(640, 427, 256).width == 383);
+}

@@ -57,7 +57,8 @@ struct check_dilation {
 template <int PaddedHeight, int PaddedWidth, int Kernel>
 struct check_kernel_fits {
   static_assert(Kernel <= PaddedHeight && Kernel <= PaddedWidth,
-                "ctresnet::conv2d: the kernel is larger than the padded input; use a larger input or a smaller kernel");
+                "ctresnet::conv2d: the kernel (spread by its dilation) is larger than the padded input; use a larger input or a "
+                "smaller kernel");
   static constexpr bool value = true;
 };
 
@@ -94,7 +95,7 @@ struct check_basic_block_undilated {
 template <int InChannels, int OutChannels>
 struct check_zero_padding_widens {
   static_assert(OutChannels >= InChannels && (OutChannels - InChannels) % 2 == 0,
-                "ctresnet::zero_padded_shortcut: zero padding can only add channels, as many after the input's "
+                "ctresnet::shortcut_kind::zero_padded: zero padding can only add channels, as many after the input's "
                 "channels as before them; the block's output must have the input's channels plus an even number");
   static constexpr bool value = true;
 };
