@@ -59,7 +59,8 @@ CTRESNET_KERNEL void conv_bn_layers(layer_visitor visit, const std::string& conv
 /// A convolution followed by its BatchNorm: the unit every ResNet is made of. Its state is the
 /// conv weights (in panels), the BatchNorm's four vectors and, for a conv that runs by Winograd's
 /// method, its transformed weights (derived from the others by `prepare`).
-template <class In, int OutChannels, int Kernel, int Stride, int Padding, int Groups = 1, int Dilation = 1>
+template <class In, int OutChannels, int Kernel, int Stride, int Padding, int Groups = 1, int Dilation = 1,
+          bool AllowWinograd = true>
 struct conv_bn {
   using conv = conv2d<In::channels, OutChannels, Kernel, Stride, Padding, Groups, Dilation>;
   using norm = batch_norm<OutChannels>;
@@ -68,7 +69,7 @@ struct conv_bn {
 
   // Grouped convs run directly, block of groups by block; so do dilated ones.
   static constexpr int winograd_tile =
-      conv::groups == 1 && conv::dilation == 1
+      AllowWinograd && conv::groups == 1 && conv::dilation == 1
           ? ops::winograd_tile_for(Kernel, Stride, Padding, output::height, output::width)
           : 0;
   static constexpr bool uses_winograd = winograd_tile != 0;
@@ -246,9 +247,9 @@ struct basic_block {
   static constexpr const char* type_name = "BasicBlock";
 
   template <class In, int Width, int Stride, shortcut_kind Shortcut, class Layout, int Dilation = 1,
-            class ConvA = conv_bn<In, Width, 3, Stride, 1>>
+            class ConvA = conv_bn<In, Width, 3, Stride, 1, 1, 1, Layout::winograd>>
   struct unit : block_parts<basic_block, Layout, detail::shortcut<Shortcut, In, Width * expansion, Stride>, ConvA,
-                            conv_bn<typename ConvA::output, Width, 3, 1, 1>> {
+                            conv_bn<typename ConvA::output, Width, 3, 1, 1, 1, 1, Layout::winograd>> {
     static_assert(detail::check_basic_block_plain<Layout::groups, Layout::width_per_group>::value);
     static_assert(detail::check_basic_block_undilated<Dilation>::value);
     static void forward(const float* state, image_buffers& b) {
@@ -281,7 +282,8 @@ struct bottleneck {
   template <class In, int Width, int Stride, shortcut_kind Shortcut, class Layout, int Dilation = 1,
             class Reduce = conv_bn<In, inner_width<Width, Layout>, 1, Layout::stride_on_first_1x1 ? Stride : 1, 0>,
             class Spatial = conv_bn<typename Reduce::output, inner_width<Width, Layout>, 3,
-                                    Layout::stride_on_first_1x1 ? 1 : Stride, Dilation, Layout::groups, Dilation>>
+                                    Layout::stride_on_first_1x1 ? 1 : Stride, Dilation, Layout::groups, Dilation,
+                                    Layout::winograd>>
   struct unit : block_parts<bottleneck, Layout, detail::shortcut<Shortcut, In, Width * expansion, Stride>, Reduce,
                             Spatial, conv_bn<typename Spatial::output, Width * expansion, 1, 1, 0>> {
     static void forward(const float* state, image_buffers& b) {

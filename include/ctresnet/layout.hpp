@@ -32,6 +32,9 @@ struct torchvision_layout {
   static constexpr int width_per_group = 64;   // a bottleneck's inner width is width * this / 64 * groups
   static constexpr int fixed_avg_pool = 0;  // 0: adaptive average pool to 1x1
   static constexpr bool has_classifier = true;  // false: a backbone, whose output is its last feature map
+  /// Whether 3x3 stride-1 convs may run by Winograd's method: faster, but their transformed weights
+  /// take 16/9 to 4 times the memory of the weights themselves.
+  static constexpr bool winograd = true;
 
   /// Asked for the first block of each stage; the others keep their shape and add the identity.
   static constexpr shortcut_kind shortcut(int stride, int in_channels, int out_channels) {
@@ -88,6 +91,13 @@ struct grouped_layout : torchvision_layout {
 template <class Base>
 struct without_classifier : Base {
   static constexpr bool has_classifier = false;
+};
+
+/// `Base` with every conv run directly: the state holds the weights and nothing derived from them,
+/// for targets where memory matters more than speed.
+template <class Base>
+struct without_winograd : Base {
+  static constexpr bool winograd = false;
 };
 
 /// `Base` with torchvision's replace_stride_with_dilation = [Layer2, Layer3, Layer4]: each stage

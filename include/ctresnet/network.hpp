@@ -40,7 +40,8 @@ namespace detail {
 /// ImageNet layouts a 3x3/2 max pool.
 template <class In, class Layout>
 struct stem {
-  using conv = conv_bn<In, Layout::stem_width, Layout::stem_kernel, Layout::stem_stride, Layout::stem_kernel / 2>;
+  using conv = conv_bn<In, Layout::stem_width, Layout::stem_kernel, Layout::stem_stride, Layout::stem_kernel / 2, 1, 1,
+                       Layout::winograd>;
   using pool = max_pool2d<3, 2, 1>;
   static constexpr bool pooled = Layout::stem_max_pool;
   using input = In;
@@ -330,6 +331,13 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   using feature_tensor = Eigen::Tensor<float, 4, Eigen::RowMajor>;
   using input_map = Eigen::TensorMap<const Eigen::Tensor<float, 4, Eigen::RowMajor>>;
   using output_map = Eigen::TensorMap<Eigen::Tensor<float, output_rank, Eigen::RowMajor>>;
+  /// The dimensions of the output for a batch of n images: (n, classes), or (n, C, H, W) for a backbone.
+  static std::array<index_t, output_rank> output_dimensions(index_t n) {
+    if constexpr (has_classifier)
+      return {n, Classes};
+    else
+      return {n, features_shape::channels, features_shape::height, features_shape::width};
+  }
 
   /// Every state-dict tensor, in order: visit(const tensor_info&).
   template <class Visitor>
@@ -457,12 +465,6 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
                                 "] with N >= 1");
   }
 
-  static std::array<index_t, output_rank> output_dimensions(index_t n) {
-    if constexpr (has_classifier)
-      return {n, Classes};
-    else
-      return {n, features_shape::channels, features_shape::height, features_shape::width};
-  }
   template <class Dimensions>
   static std::string shape_text(const Dimensions& dimensions) {
     std::string text = "[";

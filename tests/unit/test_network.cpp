@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -274,4 +275,50 @@ TEST_CASE("a network made for loading starts with a state of zeros") {
   x.setConstant(1.0f);
   const auto logits = net.forward(x);
   for (int c = 0; c < 10; ++c) CHECK(logits(0, c) == 0.0f);
+}
+
+TEST_CASE("without_winograd keeps only the weights in the state and computes the same logits") {
+  using fast = cifar::resnet20<>;
+  using lean = cifar::resnet20<10, cifar_input, without_winograd<cifar_layout>>;
+  static_assert(fast::derived_floats > 0 && lean::derived_floats == 0);
+  static_assert(lean::state_floats == lean::tensor_floats);
+  const fast a(4);
+  const lean b(4);
+  const auto x = random_input<fast>(2, 17);
+  const auto with = a.forward(x);
+  const auto without = b.forward(x);
+  for (index_t i = 0; i < with.size(); ++i) CHECK(without.data()[i] == doctest::Approx(with.data()[i]).epsilon(1e-4));
+}
+
+namespace {
+/// The share of a forward pass's workspace that it writes: every float starts as a marker that no
+/// computation produces, and counts as touched once it is something else.
+template <class Net>
+double touched_share_of_workspace() {
+  const Net net(uninitialized);
+  typename Net::input_tensor x(1, Net::input_shape::channels, Net::input_shape::height, Net::input_shape::width);
+  x.setConstant(0.25f);
+  const std::uint32_t marker_bits = 0x7fc0beefu;  // a NaN with a payload
+  float marker;
+  std::memcpy(&marker, &marker_bits, sizeof marker);
+  std::vector<float> workspace(static_cast<std::size_t>(Net::workspace_floats), marker);
+  typename Net::output_tensor out(Net::output_dimensions(1));
+  net.forward(typename Net::input_map(x.data(), x.dimensions()), typename Net::output_map(out.data(), out.dimensions()),
+              workspace.data());
+  std::size_t touched = 0;
+  for (float v : workspace) touched += std::memcmp(&v, &marker, sizeof v) != 0;
+  return static_cast<double>(touched) / static_cast<double>(workspace.size());
+}
+}  // namespace
+
+TEST_CASE("the workspace bound is tight: a forward pass writes a large share of it") {
+  // Four activation buffers sized for the largest activation; a network whose later activations
+  // are smaller leaves parts of three of them unused.
+  const double resnet50_share = touched_share_of_workspace<resnet50<>>();
+  const double resnet18_share = touched_share_of_workspace<resnet18<>>();
+  const double cifar_share = touched_share_of_workspace<cifar::resnet20<>>();
+  MESSAGE("touched: resnet50 " << resnet50_share << ", resnet18 " << resnet18_share << ", cifar resnet20 " << cifar_share);
+  CHECK(resnet50_share > 0.75);
+  CHECK(resnet18_share > 0.4);
+  CHECK(cifar_share > 0.75);
 }
