@@ -42,6 +42,16 @@ CIFAR_WIDTHS = (16, 32, 64)
 CIFAR_INPUT_SIZE = 32
 
 
+def _init_like_torchvision_(model):
+    """Kaiming-normal (fan_out) convs, BatchNorm weight 1 and bias 0: torchvision's and the tutorial's init."""
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(module, nn.BatchNorm2d):
+            nn.init.constant_(module.weight, 1)
+            nn.init.constant_(module.bias, 0)
+
+
 def _conv_bn(in_channels, out_channels, kernel_size, stride):
     """Bias-free conv with "same" padding followed by BN, as in every ResNet."""
     return [
@@ -124,12 +134,7 @@ class ReferenceResNet(nn.Module):
         self.avgpool = nn.AvgPool2d(7, stride=1)
 
         # The tutorial's own initialisation, kept so "PyTorch-like init" matches it.
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.constant_(module.weight, 1)
-                nn.init.constant_(module.bias, 0)
+        _init_like_torchvision_(self)
 
     def forward(self, x):
         x = self.conv1(x)
@@ -189,12 +194,7 @@ class CifarResNet(nn.Module):
         self.fc = nn.Linear(channels, num_classes)
 
         # torchvision's initialisation, so that a trained model starts like one.
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.constant_(module.weight, 1)
-                nn.init.constant_(module.bias, 0)
+        _init_like_torchvision_(self)
 
     def forward(self, x):
         x = self.relu(self.bn1(self.conv1(x)))
