@@ -496,9 +496,7 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
                                     shape_text(output.dimensions()) + ", expected " + shape_text(expected));
     for (index_t n = 0; n < images.dimension(0); ++n) {
       image_buffers image = b;
-      ops::chw_to_hwc(images.data() + n * Input::size, Input::channels, Input::height, Input::width, image.x);
-      stem_type::forward(state_.data(), image);
-      run_stages(image, std::make_index_sequence<num_stages>{});
+      run_image(images.data() + n * Input::size, image, num_stages - 1, [](auto, const image_buffers&) {});
       head_type::forward(state_.data() + head_offset, image, output.data() + n * output_floats);
     }
   }
@@ -511,17 +509,26 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
       if (maps[std::size_t(i)] != nullptr) last = i;
     for (index_t n = 0; n < images.dimension(0); ++n) {
       image_buffers image = b;
-      ops::chw_to_hwc(images.data() + n * Input::size, Input::channels, Input::height, Input::width, image.x);
-      stem_type::forward(state_.data(), image);
-      for_each_stage([&](auto stage) {
-        constexpr int i = decltype(stage)::value;
-        if (i > last) return;
-        using shape = stage_shape<i>;
-        std::tuple_element_t<i, stage_types>::forward(state_.data() + sums.offsets[i + 1], image);
-        if (maps[i] != nullptr)
-          ops::hwc_to_chw(image.x, shape::channels, shape::height, shape::width, maps[i] + n * shape::size);
+      run_image(images.data() + n * Input::size, image, last, [&](auto stage, const image_buffers& after) {
+        using shape = stage_shape<decltype(stage)::value>;
+        if (float* map = maps[stage])
+          ops::hwc_to_chw(after.x, shape::channels, shape::height, shape::width, map + n * shape::size);
       });
     }
+  }
+
+  /// One CHW image through the stem and stages 0 ... last, calling after_stage(stage, image) after
+  /// each; the image's activation is then in image.x.
+  template <class AfterStage>
+  void run_image(const float* chw, image_buffers& image, int last, AfterStage&& after_stage) const {
+    ops::chw_to_hwc(chw, Input::channels, Input::height, Input::width, image.x);
+    stem_type::forward(state_.data(), image);
+    for_each_stage([&](auto stage) {
+      constexpr int i = decltype(stage)::value;
+      if (i > last) return;
+      std::tuple_element_t<i, stage_types>::forward(state_.data() + sums.offsets[i + 1], image);
+      after_stage(stage, image);
+    });
   }
 
   /// f(std::integral_constant<int, I>) for every stage I in order.
@@ -536,10 +543,6 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   template <std::size_t... I>
   void prepare_stages(std::index_sequence<I...>) {
     (std::tuple_element_t<I, stage_types>::prepare(state_.data() + sums.offsets[I + 1]), ...);
-  }
-  template <std::size_t... I>
-  void run_stages(image_buffers& b, std::index_sequence<I...>) const {
-    (std::tuple_element_t<I, stage_types>::forward(state_.data() + sums.offsets[I + 1], b), ...);
   }
 
   std::vector<float, detail::cache_aligned_allocator<float>> state_;
