@@ -9,6 +9,7 @@
 
 #include <ctresnet/config.hpp>
 #include <ctresnet/describe.hpp>
+#include <ctresnet/detail/cache_lines.hpp>
 
 #include <Eigen/Core>
 
@@ -90,11 +91,23 @@ inline void prefetch(const float* address) {
 #endif
 }
 
+/// Asks for a line to be brought into L2 (not L1: it is needed later than the current panel).
+inline void prefetch_to_l2(const float* address) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(address, 0, 2);
+#else
+  (void)address;
+#endif
+}
+
 /// Rows x (Vectors * packet_floats) outputs from `a` packed by pack_rows (`depth` x Rows). Everything
 /// the compiler needs to keep the accumulators in registers is a template constant.
+///
+/// Each step also asks for one cache line of `upcoming`, into L2: `depth` consecutive lines of the
+/// weights the caller needs next (see gemm_row_tiles).
 template <int Rows, int Vectors>
 void gemm_tile(index_t depth, const float* a, const float* b, index_t ldb, float* c, index_t ldc,
-               const tile_epilogue& e) {
+               const tile_epilogue& e, const float* upcoming) {
   using namespace Eigen::internal;
   // Steps of k to prefetch ahead: far enough for weights that come from memory rather than cache
   // (4 steps gave the best kernel with hot caches, 16 the best network: about 10% faster).
@@ -109,6 +122,7 @@ void gemm_tile(index_t depth, const float* a, const float* b, index_t ldb, float
       weights[v] = ploadu<packet>(b + v * packet_floats);
       prefetch(b + ahead * ldb + v * packet_floats);
     }
+    prefetch_to_l2(upcoming + k * cache_line_floats);  // unconditional: a branch here costs registers
     prefetch(a + ahead * Rows);
     for (int i = 0; i < Rows; ++i) {
       const packet x = pset1<packet>(a[i]);
@@ -156,7 +170,7 @@ inline void gemm_tile_narrow(int rows, int columns, index_t depth, const float* 
 }
 
 using gemm_tile_function = void (*)(index_t, const float*, const float*, index_t, float*, index_t,
-                                    const tile_epilogue&);
+                                    const tile_epilogue&, const float*);
 
 /// gemm_tile<rows, Vectors> for rows = 1 ... tile_rows, indexed by rows - 1: a layer whose pixel
 /// count is not a multiple of tile_rows runs tiles of other heights.
@@ -197,14 +211,24 @@ inline index_t tile_width(index_t channels) { return std::min<index_t>(conv_pane
 /// in panels (conv_weight_index) and C's rows `ldc` floats apart; begin and end are multiples of
 /// tile_width(channels). Columns run outermost, so a stretch of weights is read from memory once
 /// for all the tiles.
+///
+/// At batch 1 the deep layers' weights come from L3 or memory and serve few pixels, so the first
+/// tile on a panel would wait for them. The tiles after it, which find the panel in cache, fetch
+/// the next panel into L2 meanwhile, `depth` lines each. (Measured in one process, alternating
+/// forward passes with and without: 0.85-0.95 of the time of the 7x7 and 14x14 layers, 0.96 of
+/// resnet18's and resnet50's.)
 inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, const float* weights, index_t channels,
                            index_t ldc, index_t begin, index_t end, tile_epilogue e) {
   const index_t panel = conv_panel_width(channels), step = tile_width(channels);
+  const index_t panel_lines = depth * panel / cache_line_floats;
   const gemm_tile_function* kernels = gemm_tiles_for(step);
   const float* scale = e.scale;
   const float* shift = e.shift;
   for (index_t column = begin; column < end; column += step) {
     const float* b = weights + (column / panel) * panel * depth + column % panel;
+    // The next panel, if this step starts a panel and another one follows within [begin, end).
+    const index_t next_panel = (column / panel + 1) * panel;
+    const float* next = column % panel == 0 && next_panel < end ? weights + next_panel * depth : nullptr;
     if (scale) {
       e.scale = scale + column;
       e.shift = shift + column;
@@ -212,8 +236,12 @@ inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, cons
     for (int t = 0; t < count; ++t) {
       const row_tile& tile = tiles[t];
       e.residual = tile.residual ? tile.residual + column : nullptr;
+      // Tile t >= 1 fetches lines [(t - 1) depth, t depth) of the next panel; any other tile asks
+      // for its own panel again (a cache hit).
+      const bool fetches = next != nullptr && t >= 1 && t * depth <= panel_lines;
+      const float* upcoming = fetches ? next + (t - 1) * depth * cache_line_floats : b;
       if (kernels)
-        kernels[tile.rows - 1](depth, tile.packed, b, panel, tile.c + column, ldc, e);
+        kernels[tile.rows - 1](depth, tile.packed, b, panel, tile.c + column, ldc, e, upcoming);
       else
         gemm_tile_narrow(tile.rows, static_cast<int>(step), depth, tile.packed, b, panel, tile.c + column, ldc, e);
     }
