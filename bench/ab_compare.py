@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Compares two versions of ctresnet's headers in one process: forward passes of resnet18 and
+resnet50 (batch 1) alternate between version a and version b, and the result per model is the
+median of the per-pair ratios b/a. On a machine whose speed drifts by tens of percent within
+minutes, this is the comparison that stays meaningful: both versions see the same drift.
+
+    /usr/bin/python3 bench/ab_compare.py HEAD~1            # a = HEAD~1, b = the working tree
+    /usr/bin/python3 bench/ab_compare.py v1 v2 --threads 1,2 --pairs 40
+
+A version is a git revision or a directory holding include/ctresnet. Each is compiled as its own
+translation unit with its namespace renamed (-Dctresnet=...), so a change to a kernel shows up as it
+would in a real build (an A/B switch inside one kernel changes how the compiler allocates its
+registers, and with it the result).
+"""
+import argparse
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+AB = ROOT / "bench" / "ab"
+
+
+def include_dir(version: str, scratch: pathlib.Path, side: str) -> pathlib.Path:
+    path = pathlib.Path(version)
+    if (path / "include" / "ctresnet").is_dir():
+        return path / "include"
+    if (path / "ctresnet").is_dir():
+        return path
+    target = scratch / side
+    target.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", version, "include"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target / "include"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("a", help="git revision or directory of version a (the baseline)")
+    parser.add_argument("b", nargs="?", default=str(ROOT), help="version b (default: the working tree)")
+    parser.add_argument("--pairs", type=int, default=30, help="forward passes of each version per model (30)")
+    parser.add_argument("--threads", default="1", help="comma-separated thread counts (1)")
+    parser.add_argument("--models", default="18,50", help="comma-separated depths: 18, 50 (both)")
+    parser.add_argument("--cxx", default="g++")
+    args = parser.parse_args()
+    depths = args.models.split(",")
+    if any(d not in ("18", "50") for d in depths) or args.pairs < 1:
+        parser.error("--models takes 18 and/or 50, --pairs a positive number")
+
+    with tempfile.TemporaryDirectory(prefix="ctresnet_ab_") as scratch_name:
+        scratch = pathlib.Path(scratch_name)
+        flags = [args.cxx, "-std=c++17", "-O3", "-march=native", "-DNDEBUG", "-Wall", "-Wextra", "-Werror",
+                 "-isystem", "/usr/include/eigen3"]
+        compiles = []
+        for side, version in (("a", args.a), ("b", args.b)):
+            include = include_dir(version, scratch, side)
+            compiles.append(subprocess.Popen(flags + [f"-Dctresnet=ctresnet_ab_{side}", f"-DAB_SIDE={side}",
+                                                      "-I", str(include), "-c", str(AB / "variant.cpp"),
+                                                      "-o", str(scratch / f"{side}.o")]))
+        if any(c.wait() != 0 for c in compiles):
+            return 1
+        driver = scratch / "ab_driver"
+        subprocess.run([args.cxx, "-O2", "-Wall", "-Wextra", "-Werror", str(AB / "driver.cpp"), str(scratch / "a.o"),
+                        str(scratch / "b.o"), "-o", str(driver), "-lpthread"], check=True)
+        print(f"a = {args.a}, b = {args.b}; {args.pairs} pairs; the ratio is b's time over a's (below 1: b is faster)")
+        for threads in args.threads.split(","):
+            subprocess.run([str(driver), str(args.pairs), threads] + depths, check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
