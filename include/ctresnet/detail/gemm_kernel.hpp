@@ -215,8 +215,8 @@ inline index_t tile_width(index_t channels) { return std::min<index_t>(conv_pane
 /// At batch 1 the deep layers' weights come from L3 or memory and serve few pixels, so the first
 /// tile on a panel would wait for them. The tiles after it, which find the panel in cache, fetch
 /// the next panel into L2 meanwhile, `depth` lines each. (Measured in one process, alternating
-/// forward passes with and without: 0.85-0.95 of the time of the 7x7 and 14x14 layers, 0.96 of
-/// resnet18's and resnet50's.)
+/// forward passes with and without: 0.85-0.95 of the time of the 7x7 and 14x14 layers,
+/// 0.95-0.985 of resnet18's and resnet50's.)
 inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, const float* weights, index_t channels,
                            index_t ldc, index_t begin, index_t end, tile_epilogue e) {
   const index_t panel = conv_panel_width(channels), step = tile_width(channels);
