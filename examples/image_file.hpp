@@ -97,9 +97,13 @@ inline void check_jpeg_complete(const std::vector<unsigned char>& bytes, const s
                          "end-of-image marker");
 }
 
-/// The decoded image, 8 bits per channel, with 1 (gray), 3 (RGB) or 4 (RGBA) channels.
-inline ctresnet::image read_image_file(const std::string& path) {
-  const std::vector<unsigned char> bytes = read_bytes(path);
+/// The most pixels read_image_file decodes: PIL's limit (twice its decompression-bomb warning
+/// threshold), so that a small file claiming a huge image cannot take gigabytes of memory.
+inline constexpr long long max_image_pixels = 178'956'970;
+
+/// A file's bytes decoded, 8 bits per channel, with 1 (gray), 3 (RGB) or 4 (RGBA) channels. `path`
+/// names the file in error messages.
+inline ctresnet::image decode_image(const std::vector<unsigned char>& bytes, const std::string& path) {
   if (bytes.empty()) throw image_file_error("image '" + path + "' is an empty file");
   if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     throw image_file_error("image '" + path + "' is larger than the 2 GiB stb_image can read");
@@ -108,6 +112,10 @@ inline ctresnet::image read_image_file(const std::string& path) {
   if (!stbi_info_from_memory(bytes.data(), size, &width, &height, &stored_channels))
     throw image_file_error("cannot decode image '" + path + "': " + stb_failure_reason() +
                            " (stb_image reads PNG, JPEG, PPM/PGM, BMP, TGA, GIF, PSD, HDR and PIC)");
+  if (static_cast<long long>(width) * height > max_image_pixels)
+    throw image_file_error("cannot decode image '" + path + "': it is " + std::to_string(width) + "x" +
+                           std::to_string(height) + " pixels, more than the " + std::to_string(max_image_pixels) +
+                           " this program decodes");
   check_netpbm_complete(bytes, path, width, height);
   check_jpeg_complete(bytes, path);
   // Gray with alpha comes out as RGBA, which ctresnet's image types hold.
@@ -120,5 +128,8 @@ inline ctresnet::image read_image_file(const std::string& path) {
   std::memcpy(decoded.pixels.data(), pixels.get(), decoded.pixels.size());
   return decoded;
 }
+
+/// The image file decoded, 8 bits per channel, with 1 (gray), 3 (RGB) or 4 (RGBA) channels.
+inline ctresnet::image read_image_file(const std::string& path) { return decode_image(read_bytes(path), path); }
 
 }  // namespace examples
