@@ -52,6 +52,14 @@ def main():
     pattern("L").save(out / "gray.pgm")
     # 20000 x 10000 pixels announced in 57 bytes: ctresnet-classify refuses it before decoding.
     (out / "huge_claim.png").write_bytes(png_claiming(20000, 10000))
+    # The fuzzer's finding in stb_image 2.27: a Huffman table of more than 256 codes (here 16 x 20)
+    # overflows stb's tables; examples/image_file.hpp refuses it. A regression file of the fuzz tests.
+    jpeg = bytearray((out / "baseline.jpg").read_bytes())
+    dht = jpeg.index(b"\xff\xc4")
+    jpeg[dht + 5: dht + 21] = bytes([20] * 16)
+    regressions = out.parent.parent / "regressions" / "decode_image"
+    regressions.mkdir(parents=True, exist_ok=True)
+    (regressions / "jpeg_huffman_table_of_320_codes.jpg").write_bytes(bytes(jpeg))
     print(f"images in {out}")
 
 

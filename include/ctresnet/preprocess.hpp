@@ -163,16 +163,19 @@ inline image resample_horizontally(const image_view& in, int out_width, int firs
 }
 
 /// The other pass, along y: every column of `in` to `out_height` pixels, of which rows
-/// [first, first + rows) are computed and returned (all of them by default).
-inline image resample_vertically(const image_view& in, int out_height, int first = 0, int rows = -1) {
-  const resample_axis axis = bilinear_axis(in.height, out_height);
+/// [first, first + rows) are computed and returned (all of them by default). `in` may be rows
+/// [in_top, in_top + in.height) of an image of `full_height` rows, as long as they hold every row
+/// those output rows read.
+inline image resample_vertically(const image_view& in, int out_height, int first = 0, int rows = -1,
+                                 int full_height = -1, int in_top = 0) {
+  const resample_axis axis = bilinear_axis(full_height < 0 ? in.height : full_height, out_height);
   if (rows < 0) rows = out_height;
   image out(in.width, rows, in.channels);
   const std::size_t row_bytes = static_cast<std::size_t>(in.width) * static_cast<std::size_t>(in.channels);
   for (int row = 0; row < rows; ++row) {
     const int y = first + row;
     const std::int32_t* w = &axis.weights[static_cast<std::size_t>(y) * static_cast<std::size_t>(axis.taps)];
-    const std::uint8_t* source = in.pixels + pixel_index(in, 0, axis.first[static_cast<std::size_t>(y)]);
+    const std::uint8_t* source = in.pixels + pixel_index(in, 0, axis.first[static_cast<std::size_t>(y)] - in_top);
     const int count = axis.count[static_cast<std::size_t>(y)];
     std::uint8_t* target = out.pixels.data() + pixel_index(out, 0, row);
     for (std::size_t i = 0; i < row_bytes; ++i) {
@@ -294,11 +297,25 @@ inline image resize_shorter_side_and_center_crop(const image_view& in, int size,
   const image_size target = shorter_side_resized(in.width, in.height, size);
   const int left = detail::half_rounded_to_even(target.width - crop);
   const int top = detail::half_rounded_to_even(target.height - crop);
+  // The input rows that the crop's rows read: all of them for a shrinking resize, a few for an
+  // elongated image's long side.
+  int first_row = top, end_row = top + crop;
+  if (target.height != in.height) {
+    const detail::resample_axis rows = detail::bilinear_axis(in.height, target.height);
+    first_row = rows.first[static_cast<std::size_t>(top)];
+    end_row = 0;
+    for (int y = top; y < top + crop; ++y)
+      end_row = std::max(end_row, rows.first[static_cast<std::size_t>(y)] + rows.count[static_cast<std::size_t>(y)]);
+  }
+  image_view needed = in;
+  needed.pixels = in.pixels + detail::pixel_index(in, 0, first_row);
+  needed.height = end_row - first_row;
   // PIL's order: along x, then along y; a pass whose axis keeps its size is skipped, as PIL does.
-  const image columns = target.width != in.width ? detail::resample_horizontally(in, target.width, left, crop)
-                                                 : detail::window(in, left, 0, crop, in.height);
-  return target.height != in.height ? detail::resample_vertically(columns, target.height, top, crop)
-                                    : detail::window(columns, 0, top, crop, crop);
+  const image columns = target.width != in.width ? detail::resample_horizontally(needed, target.width, left, crop)
+                                                 : detail::window(needed, left, 0, crop, needed.height);
+  return target.height != in.height
+             ? detail::resample_vertically(columns, target.height, top, crop, in.height, first_row)
+             : detail::window(columns, 0, 0, crop, crop);
 }
 
 /// torchvision's CenterCrop((height, width)): the middle width x height pixels, the offsets
