@@ -141,8 +141,10 @@ inline void check_jpeg_huffman_tables(const std::vector<unsigned char>& bytes, c
 inline constexpr long long max_image_pixels = 178'956'970;
 
 /// A file's bytes decoded, 8 bits per channel, with 1 (gray), 3 (RGB) or 4 (RGBA) channels. `path`
-/// names the file in error messages.
-inline ctresnet::image decode_image(const std::vector<unsigned char>& bytes, const std::string& path) {
+/// names the file in error messages. An image of more than `max_pixels` is refused before decoding
+/// (a 58-byte TGA can announce 16 million pixels, which stb_image then fills in).
+inline ctresnet::image decode_image(const std::vector<unsigned char>& bytes, const std::string& path,
+                                    long long max_pixels = max_image_pixels) {
   if (bytes.empty()) throw image_file_error("image '" + path + "' is an empty file");
   if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     throw image_file_error("image '" + path + "' is larger than the 2 GiB stb_image can read");
@@ -152,9 +154,9 @@ inline ctresnet::image decode_image(const std::vector<unsigned char>& bytes, con
   if (!stbi_info_from_memory(bytes.data(), size, &width, &height, &stored_channels))
     throw image_file_error("cannot decode image '" + path + "': " + stb_failure_reason() +
                            " (stb_image reads PNG, JPEG, PPM/PGM, BMP, TGA, GIF, PSD, HDR and PIC)");
-  if (static_cast<long long>(width) * height > max_image_pixels)
+  if (static_cast<long long>(width) * height > max_pixels)
     throw image_file_error("cannot decode image '" + path + "': it is " + std::to_string(width) + "x" +
-                           std::to_string(height) + " pixels, more than the " + std::to_string(max_image_pixels) +
+                           std::to_string(height) + " pixels, more than the " + std::to_string(max_pixels) +
                            " this program decodes");
   check_netpbm_complete(bytes, path, width, height);
   check_jpeg_complete(bytes, path);

@@ -210,20 +210,20 @@ class reader {
     std::string tensor, field;  // the keys at depth 1 and 2 most recently seen
     std::size_t array_length = 0;
     auto check = [&](int depth, event kind, nlohmann::json& parsed) {
-      const std::string where = depth >= 2 ? "the header entry of '" + tensor + "'" : "the header";
+      const auto where = [&] { return depth >= 2 ? "the header entry of '" + tensor + "'" : std::string("the header"); };
       // A header is an object (depth 0) of objects (depth 1) of strings and arrays of numbers.
       if ((kind == event::object_start && depth > 1) || (kind == event::array_start && depth > 2))
-        fail(where + " nests deeper than a safetensors header does");
+        fail(where() + " nests deeper than a safetensors header does");
       if (kind == event::object_start) keys_of_open_objects.emplace_back();
       if (kind == event::object_end && !keys_of_open_objects.empty()) keys_of_open_objects.pop_back();
       if (kind == event::array_start) array_length = 0;
       if (kind == event::value && depth == 3 && ++array_length > max_array_length)
-        fail(where + ": its '" + field + "' has more than " + std::to_string(max_array_length) + " entries");
+        fail(where() + ": its '" + field + "' has more than " + std::to_string(max_array_length) + " entries");
       if (kind == event::key && !keys_of_open_objects.empty()) {
         const auto& key = parsed.get_ref<const std::string&>();
         (depth == 1 ? tensor : field) = key;
         if (!keys_of_open_objects.back().insert(key).second)
-          fail(depth == 1 ? "the header names '" + key + "' twice" : where + " has the key '" + key + "' twice");
+          fail(depth == 1 ? "the header names '" + key + "' twice" : where() + " has the key '" + key + "' twice");
       }
       return true;
     };
