@@ -10,6 +10,7 @@
 
 #include <stb_image.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -97,17 +98,66 @@ inline void check_jpeg_complete(const std::vector<unsigned char>& bytes, const s
                          "end-of-image marker");
 }
 
-/// The decoded image, 8 bits per channel, with 1 (gray), 3 (RGB) or 4 (RGBA) channels.
-inline ctresnet::image read_image_file(const std::string& path) {
-  const std::vector<unsigned char> bytes = read_bytes(path);
+/// stb_image 2.27 (Debian 12's) builds a JPEG Huffman table from 16 code counts without checking
+/// that they add up to at most 256, the size of its tables, and writes past them otherwise (fixed in
+/// stb_image 2.28; found by tests/fuzz/fuzz_decode_image). So walk the file's markers as stb_image
+/// does (bytes between segments skipped, a scan's entropy-coded data up to the next marker other
+/// than a restart) and refuse every define-Huffman-table segment with such a table, before stb
+/// parses anything.
+inline void check_jpeg_huffman_tables(const std::vector<unsigned char>& bytes, const std::string& path) {
+  if (bytes.size() < 2 || bytes[0] != 0xFF || bytes[1] != 0xD8) return;
+  const std::size_t size = bytes.size();
+  std::size_t at = 2;
+  auto length_at = [&](std::size_t i) { return i + 1 < size ? std::size_t{bytes[i]} << 8 | bytes[i + 1] : 0; };
+  while (at < size) {
+    if (bytes[at++] != 0xFF) continue;                     // not a marker: skipped, as stb_image skips it
+    while (at < size && bytes[at] == 0xFF) ++at;           // fill bytes
+    if (at >= size) return;
+    const unsigned char marker = bytes[at++];
+    if (marker == 0xD8 || marker == 0x01 || marker == 0x00 || (marker >= 0xD0 && marker <= 0xD7)) continue;
+    if (marker == 0xD9) return;                            // end of image
+    const std::size_t length = length_at(at);              // counts its own two bytes
+    const std::size_t end = at + std::max<std::size_t>(length, 2);
+    if (marker == 0xC4) {
+      for (std::size_t table = at + 2; table < end && table + 17 <= size;) {  // stb: while (L > 0)
+        std::size_t codes = 0;
+        for (std::size_t i = 1; i <= 16; ++i) codes += bytes[table + i];
+        if (codes > 256)
+          throw image_file_error("cannot decode image '" + path + "': a JPEG Huffman table has " +
+                                 std::to_string(codes) + " codes, more than 256 (corrupt JPEG)");
+        table += 17 + codes;
+      }
+    }
+    at = end;
+    if (marker == 0xDA)  // a scan: its entropy-coded data run to the next marker that is no restart
+      while (at + 1 < size && !(bytes[at] == 0xFF && bytes[at + 1] != 0x00 && bytes[at + 1] != 0xFF &&
+                                !(bytes[at + 1] >= 0xD0 && bytes[at + 1] <= 0xD7)))
+        ++at;
+  }
+}
+
+/// The most pixels read_image_file decodes: PIL's limit (twice its decompression-bomb warning
+/// threshold), so that a small file claiming a huge image cannot take gigabytes of memory.
+inline constexpr long long max_image_pixels = 178'956'970;
+
+/// A file's bytes decoded, 8 bits per channel, with 1 (gray), 3 (RGB) or 4 (RGBA) channels. `path`
+/// names the file in error messages. An image of more than `max_pixels` is refused before decoding
+/// (a 58-byte TGA can announce 16 million pixels, which stb_image then fills in).
+inline ctresnet::image decode_image(const std::vector<unsigned char>& bytes, const std::string& path,
+                                    long long max_pixels = max_image_pixels) {
   if (bytes.empty()) throw image_file_error("image '" + path + "' is an empty file");
   if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     throw image_file_error("image '" + path + "' is larger than the 2 GiB stb_image can read");
   const auto size = static_cast<int>(bytes.size());
+  check_jpeg_huffman_tables(bytes, path);
   int width = 0, height = 0, stored_channels = 0;
   if (!stbi_info_from_memory(bytes.data(), size, &width, &height, &stored_channels))
     throw image_file_error("cannot decode image '" + path + "': " + stb_failure_reason() +
                            " (stb_image reads PNG, JPEG, PPM/PGM, BMP, TGA, GIF, PSD, HDR and PIC)");
+  if (static_cast<long long>(width) * height > max_pixels)
+    throw image_file_error("cannot decode image '" + path + "': it is " + std::to_string(width) + "x" +
+                           std::to_string(height) + " pixels, more than the " + std::to_string(max_pixels) +
+                           " this program decodes");
   check_netpbm_complete(bytes, path, width, height);
   check_jpeg_complete(bytes, path);
   // Gray with alpha comes out as RGBA, which ctresnet's image types hold.
@@ -115,10 +165,16 @@ inline ctresnet::image read_image_file(const std::string& path) {
   const std::unique_ptr<unsigned char, void (*)(void*)> pixels(
       stbi_load_from_memory(bytes.data(), size, &width, &height, &stored_channels, channels), stbi_image_free);
   if (!pixels) throw image_file_error("cannot decode image '" + path + "': " + stb_failure_reason());
+  if (width <= 0 || height <= 0)  // found by the fuzzer: stb_image can return an image of no pixels
+    throw image_file_error("cannot decode image '" + path + "': it has no pixels (" + std::to_string(width) + "x" +
+                           std::to_string(height) + ")");
 
   ctresnet::image decoded(width, height, channels);
   std::memcpy(decoded.pixels.data(), pixels.get(), decoded.pixels.size());
   return decoded;
 }
+
+/// The image file decoded, 8 bits per channel, with 1 (gray), 3 (RGB) or 4 (RGBA) channels.
+inline ctresnet::image read_image_file(const std::string& path) { return decode_image(read_bytes(path), path); }
 
 }  // namespace examples

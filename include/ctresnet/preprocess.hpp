@@ -136,15 +136,18 @@ inline std::uint8_t fixed_to_pixel(std::int32_t sum) {
   return static_cast<std::uint8_t>(std::clamp(sum >> resample_precision_bits, 0, 255));
 }
 
-/// One pass of PIL's resize along x: every row of `in` (all its rows) to `out_width` pixels.
-inline image resample_horizontally(const image_view& in, int out_width) {
+/// One pass of PIL's resize along x: every row of `in` (all its rows) to `out_width` pixels, of
+/// which columns [first, first + columns) are computed and returned (all of them by default).
+inline image resample_horizontally(const image_view& in, int out_width, int first = 0, int columns = -1) {
   const resample_axis axis = bilinear_axis(in.width, out_width);
-  image out(out_width, in.height, in.channels);
+  if (columns < 0) columns = out_width;
+  image out(columns, in.height, in.channels);
   const int c_count = in.channels;
   for (int y = 0; y < in.height; ++y) {
     const std::uint8_t* row = in.pixels + pixel_index(in, 0, y);
     std::uint8_t* target = out.pixels.data() + pixel_index(out, 0, y);
-    for (int x = 0; x < out_width; ++x) {
+    for (int column = 0; column < columns; ++column) {
+      const int x = first + column;
       const std::int32_t* w = &axis.weights[static_cast<std::size_t>(x) * static_cast<std::size_t>(axis.taps)];
       const std::uint8_t* source = row + static_cast<std::size_t>(axis.first[static_cast<std::size_t>(x)]) *
                                              static_cast<std::size_t>(c_count);
@@ -152,29 +155,44 @@ inline image resample_horizontally(const image_view& in, int out_width) {
       for (int c = 0; c < c_count; ++c) {
         std::int32_t sum = 1 << (resample_precision_bits - 1);  // the rounding half
         for (int i = 0; i < count; ++i) sum += source[i * c_count + c] * w[i];
-        target[x * c_count + c] = fixed_to_pixel(sum);
+        target[column * c_count + c] = fixed_to_pixel(sum);
       }
     }
   }
   return out;
 }
 
-/// The other pass, along y: every column of `in` to `out_height` pixels.
-inline image resample_vertically(const image_view& in, int out_height) {
-  const resample_axis axis = bilinear_axis(in.height, out_height);
-  image out(in.width, out_height, in.channels);
+/// The other pass, along y: every column of `in` to `out_height` pixels, of which rows
+/// [first, first + rows) are computed and returned (all of them by default). `in` may be rows
+/// [in_top, in_top + in.height) of an image of `full_height` rows, as long as they hold every row
+/// those output rows read.
+inline image resample_vertically(const image_view& in, int out_height, int first = 0, int rows = -1,
+                                 int full_height = -1, int in_top = 0) {
+  const resample_axis axis = bilinear_axis(full_height < 0 ? in.height : full_height, out_height);
+  if (rows < 0) rows = out_height;
+  image out(in.width, rows, in.channels);
   const std::size_t row_bytes = static_cast<std::size_t>(in.width) * static_cast<std::size_t>(in.channels);
-  for (int y = 0; y < out_height; ++y) {
+  for (int row = 0; row < rows; ++row) {
+    const int y = first + row;
     const std::int32_t* w = &axis.weights[static_cast<std::size_t>(y) * static_cast<std::size_t>(axis.taps)];
-    const std::uint8_t* source = in.pixels + pixel_index(in, 0, axis.first[static_cast<std::size_t>(y)]);
+    const std::uint8_t* source = in.pixels + pixel_index(in, 0, axis.first[static_cast<std::size_t>(y)] - in_top);
     const int count = axis.count[static_cast<std::size_t>(y)];
-    std::uint8_t* target = out.pixels.data() + pixel_index(out, 0, y);
+    std::uint8_t* target = out.pixels.data() + pixel_index(out, 0, row);
     for (std::size_t i = 0; i < row_bytes; ++i) {
       std::int32_t sum = 1 << (resample_precision_bits - 1);
       for (int k = 0; k < count; ++k) sum += source[static_cast<std::size_t>(k) * row_bytes + i] * w[k];
       target[i] = fixed_to_pixel(sum);
     }
   }
+  return out;
+}
+
+/// The width x height pixels of `in` from (left, top), which must lie inside it.
+inline image window(const image_view& in, int left, int top, int width, int height) {
+  image out(width, height, in.channels);
+  const std::size_t row_bytes = static_cast<std::size_t>(width) * static_cast<std::size_t>(in.channels);
+  for (int y = 0; y < height; ++y)
+    std::copy_n(in.pixels + pixel_index(in, left, top + y), row_bytes, out.pixels.data() + pixel_index(out, 0, y));
   return out;
 }
 
@@ -266,6 +284,40 @@ inline image resize_shorter_side(const image_view& in, int size) {
   return resize_bilinear(in, target.width, target.height);
 }
 
+/// resize_shorter_side(in, size) followed by center_crop(crop, crop), for crop <= size, computing
+/// only the pixels the crop keeps. They are the same pixels (each pixel of PIL's resize depends
+/// only on its own filter window), but the whole resized image is never made: for an elongated
+/// image (say 7x17000 pixels, whose shorter side becomes 256) it would be hundreds of megabytes.
+inline image resize_shorter_side_and_center_crop(const image_view& in, int size, int crop) {
+  detail::check_image(in, "resize_shorter_side_and_center_crop");
+  detail::check_requested_size(crop, crop, "resize_shorter_side_and_center_crop", "crop size");
+  if (crop > size)
+    throw image_error("ctresnet::resize_shorter_side_and_center_crop: the crop size " + std::to_string(crop) +
+                      " exceeds the shorter side " + std::to_string(size));
+  const image_size target = shorter_side_resized(in.width, in.height, size);
+  const int left = detail::half_rounded_to_even(target.width - crop);
+  const int top = detail::half_rounded_to_even(target.height - crop);
+  // The input rows that the crop's rows read: all of them for a shrinking resize, a few for an
+  // elongated image's long side.
+  int first_row = top, end_row = top + crop;
+  if (target.height != in.height) {
+    const detail::resample_axis rows = detail::bilinear_axis(in.height, target.height);
+    first_row = rows.first[static_cast<std::size_t>(top)];
+    end_row = 0;
+    for (int y = top; y < top + crop; ++y)
+      end_row = std::max(end_row, rows.first[static_cast<std::size_t>(y)] + rows.count[static_cast<std::size_t>(y)]);
+  }
+  image_view needed = in;
+  needed.pixels = in.pixels + detail::pixel_index(in, 0, first_row);
+  needed.height = end_row - first_row;
+  // PIL's order: along x, then along y; a pass whose axis keeps its size is skipped, as PIL does.
+  const image columns = target.width != in.width ? detail::resample_horizontally(needed, target.width, left, crop)
+                                                 : detail::window(needed, left, 0, crop, needed.height);
+  return target.height != in.height
+             ? detail::resample_vertically(columns, target.height, top, crop, in.height, first_row)
+             : detail::window(columns, 0, 0, crop, crop);
+}
+
 /// torchvision's CenterCrop((height, width)): the middle width x height pixels, the offsets
 /// int(round((side - crop) / 2.0)) with Python's rounding of halves to even. Where the image is
 /// smaller than the crop, it is first padded with zeros as torchvision pads it (the odd pixel on
@@ -322,8 +374,7 @@ struct imagenet_eval_transform {
       throw image_error("ctresnet::imagenet_eval_transform: resize_size is " + std::to_string(resize_size) +
                         "; it must be at least the crop size " + std::to_string(crop_size));
     const image rgb = to_rgb(in);
-    const image resized = resize_shorter_side(rgb, resize_size);
-    const image cropped = center_crop(resized, crop_size, crop_size);
+    const image cropped = resize_shorter_side_and_center_crop(rgb, resize_size, crop_size);
     to_normalized_chw(cropped, mean, stddev, chw);
   }
 };

@@ -183,3 +183,23 @@ TEST_CASE("an image too elongated to resize is refused, not overflowed") {
   CHECK_THROWS_AS(ctresnet::shorter_side_resized(1, 1 << 24, 256), ctresnet::image_error);
   CHECK(ctresnet::shorter_side_resized(640, 427, 256).width == 383);
 }
+
+TEST_CASE("resize_shorter_side_and_center_crop gives the pixels of the whole resize, cropped") {
+  // Sizes that shrink, enlarge, keep an axis, and elongated ones (the fuzzer's 7x17413 BMP made the
+  // whole resize take half a gigabyte; the cropped one computes 224 x 224 pixels).
+  const int sizes[][2] = {{7, 2000}, {2000, 7}, {300, 224}, {256, 256}, {256, 400}, {225, 300}, {1, 1}, {640, 427}};
+  std::uint32_t state = 12345;
+  for (const auto& size : sizes)
+    for (const int shorter : {256, 232, 224}) {
+      image picture(size[0], size[1], 3);
+      for (auto& p : picture.pixels) p = static_cast<std::uint8_t>((state = state * 1664525u + 1013904223u) >> 24);
+      const image whole = center_crop(resize_shorter_side(picture, shorter), 224, 224);
+      const image cropped = resize_shorter_side_and_center_crop(picture, shorter, 224);
+      CHECK_MESSAGE(cropped.pixels == whole.pixels, size[0] << "x" << size[1] << " to " << shorter);
+    }
+  const image elongated(7, 17413, 3);
+  CHECK(resize_shorter_side_and_center_crop(elongated, 256, 224).pixels.size() == 224u * 224u * 3u);
+  CHECK_THROWS_WITH_AS(resize_shorter_side_and_center_crop(elongated, 200, 224),
+                       "ctresnet::resize_shorter_side_and_center_crop: the crop size 224 exceeds the shorter side 200",
+                       image_error);
+}

@@ -1,0 +1,37 @@
+// libFuzzer target: any bytes as a safetensors file, read tensor by tensor and loaded into the tiny
+// network. A well-formed file either loads or throws weights_error; nothing else may happen (no
+// crash, no sanitizer report, no other exception).
+#include "../unit/tiny_network.hpp"
+
+#include <ctresnet/safetensors.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using ctresnet_tests::tiny_network;
+  // Every tensor a header describes, whatever the network: the dtype conversions and the reads.
+  try {
+    ctresnet::safetensors::reader file(data, size, "fuzz input");
+    std::vector<float> values;
+    for (const auto& [name, e] : file.entries()) {
+      if (!ctresnet::safetensors::is_float_dtype(e.dtype)) continue;
+      values.resize((e.end - e.begin) / ctresnet::safetensors::dtype_size(e.dtype));
+      file.read_floats(name, values.data());
+    }
+  } catch (const ctresnet::weights_error&) {
+  }
+
+  // The whole loader; a network that took the weights also runs.
+  static tiny_network net(ctresnet::uninitialized);
+  try {
+    ctresnet::load_safetensors_from_memory(net, data, size, "fuzz input");
+  } catch (const ctresnet::weights_error&) {
+    return 0;
+  }
+  static tiny_network::input_tensor image(1, 1, 8, 8);
+  image.setConstant(0.5f);
+  const tiny_network::output_tensor logits = net.forward(image);
+  return logits.size() == 2 ? 0 : (__builtin_trap(), 0);
+}

@@ -1,0 +1,140 @@
+// Every file in tests/malformed/ (written by tools/make_malformed_weights.py) is rejected with its
+// own error, from a path and from memory alike, and leaves the network's weights as they were.
+#include "tiny_network.hpp"
+
+#include <ctresnet/safetensors.hpp>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+using ctresnet_tests::tiny_network;
+
+std::string corpus_path(const std::string& name) { return std::string(CTRESNET_MALFORMED_DIR) + "/" + name + ".safetensors"; }
+
+std::vector<unsigned char> file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE_MESSAGE(in, "cannot open " << path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+bool same_state(const tiny_network& a, const tiny_network& b) {
+  return std::equal(a.state_data(), a.state_data() + tiny_network::state_floats, b.state_data());
+}
+
+/// The file is rejected, from its path and from its bytes, with an error that contains `expected`
+/// and names the file; the network keeps its weights.
+void check_rejected(const std::string& name, const std::string& expected) {
+  const std::string path = corpus_path(name);
+  const tiny_network original(11);
+  tiny_network net(11);
+  std::string from_path = "(no error)", from_memory = "(no error)";
+  try {
+    ctresnet::load_safetensors(net, path);
+  } catch (const ctresnet::weights_error& e) {
+    from_path = e.what();
+  }
+  const std::vector<unsigned char> bytes = file_bytes(path);
+  try {
+    ctresnet::load_safetensors_from_memory(net, bytes.data(), bytes.size(), name);
+  } catch (const ctresnet::weights_error& e) {
+    from_memory = e.what();
+  }
+  CHECK_MESSAGE(from_path.find(expected) != std::string::npos, from_path);
+  CHECK_MESSAGE(from_path.find("ctresnet: " + path + ": ") == 0, from_path);
+  CHECK_MESSAGE(from_memory == "ctresnet: " + name + ": " + from_path.substr(("ctresnet: " + path + ": ").size()),
+                from_memory);
+  CHECK(same_state(original, net));
+}
+
+/// The names of the files the tests below expect, to find a file without a test.
+std::set<std::string>& tested_files() {
+  static std::set<std::string> names;
+  return names;
+}
+struct registered {
+  explicit registered(const char* name) { tested_files().insert(name); }
+};
+}  // namespace
+
+// One test case per file: MALFORMED(file name without .safetensors, expected part of the message).
+#define MALFORMED(name, expected)                                     \
+  static const registered DOCTEST_ANONYMOUS(registered_)(name);       \
+  TEST_CASE("malformed/" name ".safetensors is rejected") { check_rejected(name, expected); }
+
+MALFORMED("empty_file", "the file is 0 bytes, too short for a safetensors header")
+MALFORMED("shorter_than_length_prefix", "the file is 3 bytes, too short for a safetensors header")
+MALFORMED("header_length_past_end", "the header length 4096 runs past the end of the 16-byte file (is the file truncated?)")
+MALFORMED("header_length_over_cap", "the header length 100000001 exceeds the 100000000-byte limit")
+MALFORMED("header_length_huge", "the header length 18446744073709551615 exceeds the 100000000-byte limit")
+MALFORMED("header_not_json", "the header is not valid JSON")
+MALFORMED("header_invalid_utf8", "the header is not valid JSON")
+MALFORMED("header_not_object", "the header is not a JSON object")
+MALFORMED("header_nested_too_deep", "the header entry of 'x' nests deeper than a safetensors header does")
+MALFORMED("duplicate_tensor_name", "the header names 'x' twice")
+MALFORMED("duplicate_key_in_entry", "the header entry of 'x' has the key 'dtype' twice")
+MALFORMED("metadata_not_string", "__metadata__ value 'epochs' is not a string")
+MALFORMED("entry_not_object", "tensor 'x': its header entry is not a JSON object")
+MALFORMED("dtype_missing", "tensor 'x': no dtype string")
+MALFORMED("dtype_unknown", "tensor 'x': unknown dtype F8_E4M3")
+MALFORMED("shape_negative", "tensor 'x': the shape holds something other than a non-negative integer")
+MALFORMED("shape_extent_over_int64", "tensor 'x': the shape extent 9223372036854775808 exceeds 2^63 - 1")
+MALFORMED("shape_count_overflows", "tensor 'x': the element count of its shape [4294967296, 4294967296, 16] overflows 64 bits")
+MALFORMED("shape_bytes_overflow", "tensor 'x': shape [4611686018427387904] of F64 needs more bytes than fit in 64 bits, its data_offsets hold 4")
+MALFORMED("shape_too_many_dimensions", "the header entry of 'x': its 'shape' has more than 64 entries")
+MALFORMED("shape_disagrees_with_bytes", "tensor 'x': shape [3, 3] of F32 needs 36 bytes, its data_offsets hold 40")
+MALFORMED("offsets_not_pair", "tensor 'x': data_offsets is not a pair of non-negative integers")
+MALFORMED("offsets_reversed", "tensor 'x': its data_offsets [8, 4) end before they begin")
+MALFORMED("offsets_past_data", "tensor 'x': its bytes [0, 16) lie outside the data section of 8 bytes (is the file truncated?)")
+MALFORMED("ranges_overlap", "tensor 'b': its bytes [4, 12) overlap those of tensor 'a', [0, 8)")
+MALFORMED("ranges_leave_hole", "bytes [8, 12) of the data section belong to no tensor (a hole before tensor 'b')")
+MALFORMED("trailing_bytes", "bytes [16, 20) at the end of the data section belong to no tensor")
+MALFORMED("truncated_in_data", "lie outside the data section of 1428 bytes (is the file truncated?)")
+MALFORMED("truncated_in_header", "runs past the end of the 40-byte file (is the file truncated?)")
+MALFORMED("weight_nan", "1 tensor(s) hold values that cannot be weights:\n  tensor 'layer1.0.conv2.weight' holds NaN at element 5; ctresnet loads only finite weights")
+MALFORMED("weight_infinite", "tensor 'fc.bias' holds -infinity at element 1; ctresnet loads only finite weights")
+MALFORMED("running_var_negative", "tensor 'layer1.0.bn1.running_var' holds the negative variance -0.25 at element 2")
+MALFORMED("running_var_nan", "tensor 'bn1.running_var' holds NaN at element 0")
+MALFORMED("tensor_missing", "1 tensor(s) do not fit this network:\n  missing tensor 'layer1.0.bn2.bias' (expected shape [4])")
+MALFORMED("tensor_unexpected", "unexpected tensor 'layer2.0.conv1.weight' with shape [1]")
+MALFORMED("tensor_wrong_shape", "tensor 'fc.weight' has shape [4, 2], expected [2, 4]")
+MALFORMED("tensor_integer_dtype", "tensor 'fc.bias' has dtype I32, expected F32, F16 or BF16")
+
+TEST_CASE("the valid files of tests/malformed/ load, as F32 and as F16 with a batch counter") {
+  tiny_network from_f32(ctresnet::uninitialized), from_f16(ctresnet::uninitialized);
+  ctresnet::load_safetensors(from_f32, corpus_path("valid_f32"));
+  ctresnet::load_safetensors(from_f16, corpus_path("valid_f16_with_batch_counter"));
+  CHECK(same_state(from_f32, from_f16));  // the script's weights are exact in F16
+  // The weights are the script's: k/16 for k in -8..8, variances 0.5, 0.75 or 1.
+  std::size_t nonzero = 0;
+  for (const auto& t : tiny_network::tensors())
+    for (ctresnet::index_t i = 0; i < t.elements(); ++i) {
+      const float v = from_f32.state_data()[t.offset + i];
+      CHECK(v * 16 == static_cast<float>(static_cast<int>(v * 16)));
+      CHECK(std::abs(v) <= 1.0f);
+      nonzero += v != 0.0f;
+    }
+  CHECK(nonzero > tiny_network::num_params * 3 / 4);
+}
+
+TEST_CASE("every file in tests/malformed/ has a test") {
+  std::vector<std::string> untested;
+  std::size_t files = 0;
+  for (const auto& item : std::filesystem::directory_iterator(CTRESNET_MALFORMED_DIR)) {
+    const std::string stem = item.path().stem().string();
+    if (item.path().extension() != ".safetensors") continue;
+    ++files;
+    if (stem.rfind("valid_", 0) != 0 && !tested_files().count(stem)) untested.push_back(stem);
+  }
+  CHECK(files >= 22);
+  CHECK_MESSAGE(untested.empty(), "files without a test: " << doctest::toString(untested.size()));
+  for (const auto& name : untested) MESSAGE(name);
+}

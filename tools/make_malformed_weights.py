@@ -1,0 +1,187 @@
+#!/usr/bin/python3
+"""Writes tests/malformed/: small safetensors files, each broken in one way, for the loader's tests
+(tests/unit/test_malformed_weights.cpp) and as seeds for its fuzzer (tests/fuzz/).
+
+Plain Python, no torch: the files are made byte by byte, so that each can be wrong in a way no
+ordinary writer would produce. They describe tests/unit/tiny_network.hpp's network: a one-block
+ResNet with 4 channels on 1x8x8 images and 2 classes (382 floats). Deterministic: a rerun
+rewrites the same bytes.
+
+    tools/make_malformed_weights.py [--out tests/malformed]
+"""
+import argparse
+import json
+import math
+import struct
+from pathlib import Path
+
+# tiny_network's state dict: names and shapes, as ctresnet::tensors() lists them.
+BATCH_NORM = ["weight", "bias", "running_mean", "running_var"]
+TENSORS = [("conv1.weight", [4, 1, 3, 3])] + [(f"bn1.{p}", [4]) for p in BATCH_NORM]
+for conv in ("1", "2"):
+    TENSORS += [(f"layer1.0.conv{conv}.weight", [4, 4, 3, 3])] + [(f"layer1.0.bn{conv}.{p}", [4]) for p in BATCH_NORM]
+TENSORS += [("fc.weight", [2, 4]), ("fc.bias", [2])]
+
+
+def values(name, count):
+    """Small, exactly representable, deterministic weights; variances positive."""
+    if name.endswith("running_var"):
+        return [0.5 + 0.25 * (i % 3) for i in range(count)]
+    seed = sum(map(ord, name))
+    return [((seed + 7 * i) % 17 - 8) / 16 for i in range(count)]
+
+
+def f32(numbers):
+    return struct.pack(f"<{len(numbers)}f", *numbers)
+
+
+def valid_tensors(dtype="F32"):
+    """[(name, dtype, shape, bytes)] of the whole network, in tensors() order."""
+    result = []
+    for name, shape in TENSORS:
+        numbers = values(name, math.prod(shape))
+        data = f32(numbers) if dtype == "F32" else struct.pack(f"<{len(numbers)}e", *numbers)
+        result.append((name, dtype, shape, data))
+    return result
+
+
+def header_of(tensors, metadata=None):
+    """The header dict for tensors laid out one after another, and the data section."""
+    header = {"__metadata__": metadata} if metadata else {}
+    data = b""
+    for name, dtype, shape, raw in tensors:
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    return header, data
+
+
+def file_bytes(header_text, data, length=None):
+    """Length prefix (the header's own unless given), header padded to 8 bytes, data."""
+    text = header_text.encode("utf-8") if isinstance(header_text, str) else header_text
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text) if length is None else length) + text + data
+
+
+def dump(header):
+    return json.dumps(header, separators=(",", ":"))
+
+
+def one_tensor(entry, data):
+    """A file of one tensor 'x' whose header entry is `entry` (a dict or raw JSON text)."""
+    text = entry if isinstance(entry, str) else dump(entry)
+    return file_bytes('{"x":' + text + "}", data)
+
+
+def corpus():
+    """name -> bytes. Every name but valid_* is one problem; the C++ test names the error it expects."""
+    files = {}
+    header, data = header_of(valid_tensors(), {"format": "pt"})
+    valid = file_bytes(dump(header), data)
+    files["valid_f32"] = valid
+    files["valid_f16_with_batch_counter"] = file_bytes(
+        dump(header_of(valid_tensors("F16") + [("bn1.num_batches_tracked", "I64", [], struct.pack("<q", 3))])[0]),
+        header_of(valid_tensors("F16") + [("bn1.num_batches_tracked", "I64", [], struct.pack("<q", 3))])[1])
+
+    # The length prefix and the header as a whole.
+    files["empty_file"] = b""
+    files["shorter_than_length_prefix"] = b"\x10\x00\x00"
+    files["header_length_past_end"] = struct.pack("<Q", 4096) + b'{"x":{}}'
+    files["header_length_over_cap"] = struct.pack("<Q", 100_000_001) + b"{}" + b" " * 6
+    files["header_length_huge"] = struct.pack("<Q", 2**64 - 1) + b"{}" + b" " * 6
+    files["header_not_json"] = file_bytes('{"x": {"dtype": "F32", ', b"")
+    files["header_invalid_utf8"] = file_bytes(b'{"\xff\xfe":{"dtype":"F32","shape":[],"data_offsets":[0,4]}}', b"\0" * 4)
+    files["header_not_object"] = file_bytes("[1, 2, 3]", b"")
+    files["header_nested_too_deep"] = file_bytes('{"x":{"dtype":"F32","shape":[[[1]]],"data_offsets":[0,4]}}', b"\0" * 4)
+    files["duplicate_tensor_name"] = file_bytes(
+        '{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"x":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+        b"\0" * 8)
+    files["duplicate_key_in_entry"] = one_tensor('{"dtype":"F32","dtype":"I8","shape":[1],"data_offsets":[0,4]}',
+                                                 b"\0" * 4)
+    files["metadata_not_string"] = file_bytes('{"__metadata__":{"epochs":90}}', b"")
+
+    # One tensor's header entry.
+    files["entry_not_object"] = file_bytes('{"x":[0,4]}', b"\0" * 4)
+    files["dtype_missing"] = one_tensor({"shape": [1], "data_offsets": [0, 4]}, b"\0" * 4)
+    files["dtype_unknown"] = one_tensor({"dtype": "F8_E4M3", "shape": [4], "data_offsets": [0, 4]}, b"\0" * 4)
+    files["shape_negative"] = one_tensor({"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}, b"\0" * 4)
+    files["shape_extent_over_int64"] = one_tensor({"dtype": "U8", "shape": [2**63], "data_offsets": [0, 4]},
+                                                  b"\0" * 4)
+    files["shape_count_overflows"] = one_tensor({"dtype": "F32", "shape": [2**32, 2**32, 16], "data_offsets": [0, 4]},
+                                                b"\0" * 4)
+    files["shape_bytes_overflow"] = one_tensor({"dtype": "F64", "shape": [2**62], "data_offsets": [0, 4]}, b"\0" * 4)
+    files["shape_too_many_dimensions"] = one_tensor({"dtype": "F32", "shape": [1] * 65, "data_offsets": [0, 4]},
+                                                    b"\0" * 4)
+    files["shape_disagrees_with_bytes"] = one_tensor({"dtype": "F32", "shape": [3, 3], "data_offsets": [0, 40]},
+                                                     b"\0" * 40)
+    files["offsets_not_pair"] = one_tensor({"dtype": "F32", "shape": [1], "data_offsets": [0, 4, 8]}, b"\0" * 8)
+    files["offsets_reversed"] = one_tensor({"dtype": "F32", "shape": [1], "data_offsets": [8, 4]}, b"\0" * 8)
+    files["offsets_past_data"] = one_tensor({"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}, b"\0" * 8)
+
+    # The data section: the tensors' byte ranges must tile it.
+    two = '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":%s}}'
+    files["ranges_overlap"] = file_bytes(two % "[4,12]", b"\0" * 12)
+    files["ranges_leave_hole"] = file_bytes(two % "[12,20]", b"\0" * 20)
+    files["trailing_bytes"] = file_bytes(two % "[8,16]", b"\0" * 20)
+    files["truncated_in_data"] = valid[: len(valid) - 100]
+    files["truncated_in_header"] = valid[:40]
+
+    # A well-formed file that does not fit the network, or whose values cannot be weights.
+    def variant(change):
+        tensors = valid_tensors()
+        change(tensors)
+        h, d = header_of(tensors)
+        return file_bytes(dump(h), d)
+
+    def set_value(name, index, number):
+        def change(tensors):
+            i = next(k for k, t in enumerate(tensors) if t[0] == name)
+            n, dtype, shape, raw = tensors[i]
+            raw = bytearray(raw)
+            raw[4 * index: 4 * index + 4] = struct.pack("<f", number)
+            tensors[i] = (n, dtype, shape, bytes(raw))
+        return change
+
+    def drop(name):
+        return lambda tensors: tensors.__delitem__(next(k for k, t in enumerate(tensors) if t[0] == name))
+
+    def reshape(name, shape):
+        def change(tensors):
+            i = next(k for k, t in enumerate(tensors) if t[0] == name)
+            n, dtype, _, raw = tensors[i]
+            tensors[i] = (n, dtype, shape, raw)
+        return change
+
+    def retype(name, dtype):
+        def change(tensors):
+            i = next(k for k, t in enumerate(tensors) if t[0] == name)
+            n, _, shape, raw = tensors[i]
+            tensors[i] = (n, dtype, shape, raw)
+        return change
+
+    files["weight_nan"] = variant(set_value("layer1.0.conv2.weight", 5, math.nan))
+    files["weight_infinite"] = variant(set_value("fc.bias", 1, -math.inf))
+    files["running_var_negative"] = variant(set_value("layer1.0.bn1.running_var", 2, -0.25))
+    files["running_var_nan"] = variant(set_value("bn1.running_var", 0, math.nan))
+    files["tensor_missing"] = variant(drop("layer1.0.bn2.bias"))
+    files["tensor_unexpected"] = variant(lambda t: t.append(("layer2.0.conv1.weight", "F32", [1], f32([0.0]))))
+    files["tensor_wrong_shape"] = variant(reshape("fc.weight", [4, 2]))
+    files["tensor_integer_dtype"] = variant(retype("fc.bias", "I32"))
+    return files
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "tests" / "malformed")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    files = corpus()
+    for old in args.out.glob("*.safetensors"):
+        if old.stem not in files:
+            old.unlink()
+    for name, data in files.items():
+        (args.out / f"{name}.safetensors").write_bytes(data)
+    print(f"{len(files)} files in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
