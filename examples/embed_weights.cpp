@@ -121,14 +121,17 @@ template <int Depth>
 int embed_cifar(const options& o) {
   const std::string depth = std::to_string(Depth);
   return embed_in_layout<cifar_depth<Depth>::template type, ctresnet::cifar_layout>(
-      o, "ctresnet::cifar::resnet" + depth + "<>", "ctresnet::cifar::resnet<" + depth + ", 10, ctresnet::cifar_input, LAYOUT>",
+      o, "ctresnet::cifar::resnet" + depth + "<>",
+      "ctresnet::cifar::resnet<" + depth + ", 10, ctresnet::cifar_input, LAYOUT>",
       "ctresnet::cifar_layout");
 }
 
 template <class Block, class Stages>
 int embed_imagenet(const options& o, const std::string& spelling, const std::string& block, const std::string& stages) {
   return embed_in_layout<imagenet_model<Block, Stages>::template type, ctresnet::torchvision_layout>(
-      o, spelling, "ctresnet::resnet<ctresnet::" + block + ", ctresnet::stages<" + stages + ">, 1000, ctresnet::imagenet_input, LAYOUT>",
+      o, spelling,
+      "ctresnet::resnet<ctresnet::" + block + ", ctresnet::stages<" + stages +
+          ">, 1000, ctresnet::imagenet_input, LAYOUT>",
       "ctresnet::torchvision_layout");
 }
 
@@ -145,10 +148,27 @@ int run(const options& o) {
   if (o.model == "cifar-resnet44") return embed_cifar<44>(o);
   if (o.model == "cifar-resnet56") return embed_cifar<56>(o);
   if (o.model == "cifar-resnet110") return embed_cifar<110>(o);
-  if (o.model == "resnet18") return embed_imagenet<basic_block, stages<2, 2, 2, 2>>(o, "ctresnet::resnet18<>", "basic_block", "2, 2, 2, 2");
-  if (o.model == "resnet34") return embed_imagenet<basic_block, stages<3, 4, 6, 3>>(o, "ctresnet::resnet34<>", "basic_block", "3, 4, 6, 3");
-  if (o.model == "resnet50") return embed_imagenet<bottleneck, stages<3, 4, 6, 3>>(o, "ctresnet::resnet50<>", "bottleneck", "3, 4, 6, 3");
+  if (o.model == "resnet18")
+    return embed_imagenet<basic_block, stages<2, 2, 2, 2>>(o, "ctresnet::resnet18<>", "basic_block", "2, 2, 2, 2");
+  if (o.model == "resnet34")
+    return embed_imagenet<basic_block, stages<3, 4, 6, 3>>(o, "ctresnet::resnet34<>", "basic_block", "3, 4, 6, 3");
+  if (o.model == "resnet50")
+    return embed_imagenet<bottleneck, stages<3, 4, 6, 3>>(o, "ctresnet::resnet50<>", "bottleneck", "3, 4, 6, 3");
   throw usage_error("unknown model '" + o.model + "'; the models are " + model_list);
+}
+
+/// One line on stderr: the loader lists a file's problems on indented lines, joined here with "; ".
+void report_error(const std::string& message) {
+  std::string line;
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    if (message[i] != '\n') {
+      line += message[i];
+      continue;
+    }
+    while (i + 1 < message.size() && message[i + 1] == ' ') ++i;
+    line += !line.empty() && line.back() == ':' ? " " : "; ";
+  }
+  std::cerr << program << ": error: " << line << '\n';
 }
 
 }  // namespace
@@ -160,7 +180,7 @@ int main(int argc, char** argv) {
     std::cerr << program << ": error: " << e.what() << " (see --help)\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << program << ": error: " << e.what() << '\n';
+    report_error(e.what());
     return 1;
   }
 }

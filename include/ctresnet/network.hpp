@@ -394,9 +394,9 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   }
 
   /// The state buffer, `state_floats` floats; `visit_tensors` tells where each tensor is. After
-  /// writing through it, call prepare(): until then a forward pass throws std::logic_error rather
-  /// than run on outdated derived weights. (A pointer kept and written after prepare() escapes
-  /// this check; take it anew.)
+  /// writing through it, call prepare(): until then a forward pass throws std::logic_error
+  /// (try_forward returns status::state_not_prepared) rather than run on outdated derived weights.
+  /// (A pointer kept and written after prepare() escapes this check; take it anew.)
   float* state_data() {
     stale_ = true;
     return state_.data();

@@ -53,7 +53,8 @@ int main() {
   const ctresnet::network_view<net_type> net(digits_weights::state);
   const net_type::input_map images(digits_vectors::images, digits_vectors::count, input::channels, input::height,
                                    input::width);
-  const ctresnet::status s = net.try_forward(images, net_type::output_map(logits, digits_vectors::count, 10), workspace);
+  const ctresnet::status s =
+      net.try_forward(images, net_type::output_map(logits, digits_vectors::count, 10), workspace);
   check(s == ctresnet::status::ok, "the digits model runs from the compiled-in weights");
 
   std::printf("largest relative difference from the file-loaded network's logits: %g over %d images\n",
