@@ -6,7 +6,28 @@
 #define CTRESNET_VERSION_PATCH 0
 #define CTRESNET_VERSION_STRING "0.1.0"
 
-#include <cstddef>
+#include <cstddef>  // also brings the standard library's configuration macros, read below
+
+// Exceptions: with them (the default), errors throw as documented; built with -fno-exceptions,
+// the throwing functions are left out and the try_ forms report errors as a ctresnet::status.
+#ifndef CTRESNET_EXCEPTIONS
+#if defined(__cpp_exceptions)
+#define CTRESNET_EXCEPTIONS 1
+#else
+#define CTRESNET_EXCEPTIONS 0
+#endif
+#endif
+
+// Threads: thread_pool needs std::thread, which bare-metal standard libraries (newlib's
+// libstdc++ for arm-none-eabi) do not have. There the pool is a type that cannot be made, and a
+// forward pass runs on the calling thread. Define CTRESNET_THREADS to 0 or 1 to choose yourself.
+#ifndef CTRESNET_THREADS
+#if (defined(__GLIBCXX__) && !defined(_GLIBCXX_HAS_GTHREADS)) || defined(_LIBCPP_HAS_NO_THREADS)
+#define CTRESNET_THREADS 0
+#else
+#define CTRESNET_THREADS 1
+#endif
+#endif
 
 // The run-time kernels take their sizes as arguments, so one copy serves every layer. Keeping the
 // compiler from inlining them into each layer type's code is what keeps deep networks quick to

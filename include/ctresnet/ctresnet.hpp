@@ -13,5 +13,7 @@
 #include <ctresnet/blocks.hpp>
 #include <ctresnet/layout.hpp>
 #include <ctresnet/init.hpp>
+#include <ctresnet/status.hpp>
 #include <ctresnet/network.hpp>
+#include <ctresnet/network_view.hpp>
 #include <ctresnet/summary.hpp>

@@ -7,13 +7,16 @@
 #include <ctresnet/detail/cache_lines.hpp>
 #include <ctresnet/init.hpp>
 #include <ctresnet/layout.hpp>
+#include <ctresnet/status.hpp>
 
 #include <unsupported/Eigen/CXX11/Tensor>
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#if CTRESNET_EXCEPTIONS
 #include <stdexcept>
+#endif
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -219,6 +222,18 @@ struct feature_output {
   static void visit_layers(layer_visitor) {}
 };
 
+/// FNV-1a, 64 bits, over whole numbers: enough to tell state layouts apart, not a secure hash.
+struct fnv1a {
+  std::uint64_t value = 0xcbf29ce484222325u;
+  constexpr void add(index_t v) {
+    auto bits = static_cast<std::uint64_t>(v);
+    for (int byte = 0; byte < 8; ++byte, bits >>= 8) {
+      value ^= bits & 0xffu;
+      value *= 0x100000001b3u;
+    }
+  }
+};
+
 template <class... Parts>
 constexpr std::array<index_t, sizeof...(Parts)> state_offsets() {
   std::array<index_t, sizeof...(Parts)> offsets{};
@@ -231,6 +246,8 @@ constexpr std::array<index_t, sizeof...(Parts)> state_offsets() {
 
 template <class Block, class Stages, int Classes, class Input, class Layout>
 class resnet;
+template <class Net>
+class network_view;
 
 /// A ResNet as a type. Block is basic_block or bottleneck, Stages the blocks per stage, Input the
 /// shape of one image, Layout an architecture policy (torchvision_layout, reference_layout, ...).
@@ -377,9 +394,9 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   }
 
   /// The state buffer, `state_floats` floats; `visit_tensors` tells where each tensor is. After
-  /// writing through it, call prepare(): until then a forward pass throws std::logic_error rather
-  /// than run on outdated derived weights. (A pointer kept and written after prepare() escapes
-  /// this check; take it anew.)
+  /// writing through it, call prepare(): until then a forward pass throws std::logic_error
+  /// (try_forward returns status::state_not_prepared) rather than run on outdated derived weights.
+  /// (A pointer kept and written after prepare() escapes this check; take it anew.)
   float* state_data() {
     stale_ = true;
     return state_.data();
@@ -394,6 +411,29 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
     stale_ = false;
   }
 
+  /// The non-throwing, allocation-free forward pass, in every build: logits (N, classes), or a
+  /// backbone's features (N, C, H, W), go to `output`, scratch to `workspace`, which must hold
+  /// `workspace_floats` floats and may be shared by calls that do not overlap in time. Returns
+  /// status::ok, or what is wrong (and then computes nothing).
+  status try_forward(const input_map& images, output_map output, float* workspace) const {
+    return stale_ ? status::state_not_prepared : forward_state(state_.data(), images, output, workspace, nullptr);
+  }
+  /// The same on the threads of `pool`; `workspace` must hold `workspace_floats_for(pool.size())` floats.
+  status try_forward(const input_map& images, output_map output, float* workspace, thread_pool& pool) const {
+    return stale_ ? status::state_not_prepared : forward_state(state_.data(), images, output, workspace, &pool);
+  }
+  /// Every stage's feature map without throwing: stage I's maps go to maps[I] (N x C x H x W floats
+  /// of stage_shape<I>, NCHW), or nowhere if it is nullptr; stages after the last one asked for do not run.
+  status try_forward_stages(const input_map& images, const std::array<float*, num_stages>& maps,
+                            float* workspace) const {
+    return stale_ ? status::state_not_prepared : forward_stages_state(state_.data(), images, maps, workspace, nullptr);
+  }
+  status try_forward_stages(const input_map& images, const std::array<float*, num_stages>& maps, float* workspace,
+                            thread_pool& pool) const {
+    return stale_ ? status::state_not_prepared : forward_stages_state(state_.data(), images, maps, workspace, &pool);
+  }
+
+#if CTRESNET_EXCEPTIONS
   /// Logits (N, classes) for an NCHW batch (N, C, H, W); N >= 1 is chosen at run time. A backbone
   /// gives its feature maps (N, C, H, W) instead.
   output_tensor forward(const input_map& images) const {
@@ -406,16 +446,15 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
     return forward(input_map(images.data(), images.dimensions()));
   }
 
-  /// The allocation-free form: the output goes to `output` (logits (N, classes), or a backbone's
-  /// features (N, C, H, W)), scratch to `workspace`, which must hold `workspace_floats` floats and
-  /// may be shared by calls that do not overlap in time.
+  /// The allocation-free form of forward(images): try_forward, throwing std::invalid_argument for
+  /// a wrong shape or null workspace and std::logic_error for a state not prepared.
   void forward(const input_map& images, output_map output, float* workspace) const {
-    forward_batch(images, output, workspace, nullptr);
+    throw_if_error(try_forward(images, output, workspace), images, &output);
   }
   /// The same on the threads of `pool`; `workspace` must hold `workspace_floats_for(pool.size())`
   /// floats. Nothing is allocated either.
   void forward(const input_map& images, output_map output, float* workspace, thread_pool& pool) const {
-    forward_batch(images, output, workspace, &pool);
+    throw_if_error(try_forward(images, output, workspace, pool), images, &output);
   }
 
   /// Every stage's feature map (N, C, H, W), as torchvision's IntermediateLayerGetter returns them
@@ -435,18 +474,38 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   std::array<feature_tensor, num_stages> forward_stages(const input_tensor& images) const {
     return forward_stages(input_map(images.data(), images.dimensions()));
   }
-  /// The allocation-free form: stage I's maps go to maps[I] (N x C x H x W floats of stage_shape<I>,
-  /// NCHW), or nowhere if it is nullptr; stages after the last one asked for do not run.
+  /// The allocation-free form: try_forward_stages, throwing as forward() does.
   void forward_stages(const input_map& images, const std::array<float*, num_stages>& maps, float* workspace) const {
-    forward_stages_batch(images, maps, workspace, nullptr);
+    throw_if_error(try_forward_stages(images, maps, workspace), images, nullptr);
   }
   /// The same on the threads of `pool`, with a workspace of `workspace_floats_for(pool.size())` floats.
   void forward_stages(const input_map& images, const std::array<float*, num_stages>& maps, float* workspace,
                       thread_pool& pool) const {
-    forward_stages_batch(images, maps, workspace, &pool);
+    throw_if_error(try_forward_stages(images, maps, workspace, pool), images, nullptr);
   }
+#endif
+
+  /// A number that changes with the state's layout: a hash of the input shape, the classes, every
+  /// stage's blocks and offset, and the state's and largest activation's sizes (all the same on
+  /// every CPU, unlike the workspace, whose thread scratch follows the vector width). Weights compiled into a
+  /// program (<ctresnet/embed.hpp>) carry the fingerprint of the network they were written for,
+  /// and network_view refuses at compile time a state of another.
+  static constexpr std::uint64_t state_fingerprint = [] {
+    detail::fnv1a hash;
+    for (index_t v : {index_t{state_floats}, index_t{derived_floats}, index_t{num_params}, index_t{num_macs},
+                      index_t{Classes}, index_t{Input::channels}, index_t{Input::height}, index_t{Input::width},
+                      index_t{has_classifier}, index_t{max_activation_floats}, index_t{Layout::winograd},
+                      index_t{num_stages}})
+      hash.add(v);
+    for (int blocks : blocks_per_stage) hash.add(blocks);
+    for (index_t offset : sums.offsets) hash.add(offset);
+    return hash.value;
+  }();
 
  private:
+  template <class>
+  friend class network_view;
+
   template <std::size_t... I>
   static void visit_stage_tensors(tensor_visitor visit, std::index_sequence<I...>) {
     (std::tuple_element_t<I, stage_types>::visit_tensors(visit, sums.offsets[I + 1]), ...);
@@ -456,15 +515,7 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
     (std::tuple_element_t<I, stage_types>::visit_layers(visit), ...);
   }
 
-  static void check_input(index_t n, index_t c, index_t h, index_t w) {
-    if (n >= 1 && c == Input::channels && h == Input::height && w == Input::width) return;
-    throw std::invalid_argument("ctresnet::resnet::forward: the input has shape [" + std::to_string(n) + ", " +
-                                std::to_string(c) + ", " + std::to_string(h) + ", " + std::to_string(w) +
-                                "], expected [N, " + std::to_string(Input::channels) + ", " +
-                                std::to_string(Input::height) + ", " + std::to_string(Input::width) +
-                                "] with N >= 1");
-  }
-
+#if CTRESNET_EXCEPTIONS
   template <class Dimensions>
   static std::string shape_text(const Dimensions& dimensions) {
     std::string text = "[";
@@ -472,12 +523,37 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
     return text + "]";
   }
 
-  /// Checks the state and the input and lays out the workspace.
-  image_buffers start_batch(const input_map& images, float* workspace, thread_pool* pool) const {
-    if (stale_)
-      throw std::logic_error("ctresnet::resnet::forward: the state was taken for writing through state_data(); "
-                             "call prepare() before the next forward pass");
-    check_input(images.dimension(0), images.dimension(1), images.dimension(2), images.dimension(3));
+  /// Turns a status into the exception the throwing API documents, naming the shapes involved.
+  static void throw_if_error(status s, const input_map& images, const output_map* output) {
+    switch (s) {
+      case status::ok:
+        return;
+      case status::state_not_prepared:
+        throw std::logic_error("ctresnet::resnet::forward: the state was taken for writing through state_data(); "
+                               "call prepare() before the next forward pass");
+      case status::wrong_input_shape:
+        throw std::invalid_argument("ctresnet::resnet::forward: the input has shape " +
+                                    shape_text(images.dimensions()) + ", expected [N, " +
+                                    std::to_string(Input::channels) + ", " + std::to_string(Input::height) + ", " +
+                                    std::to_string(Input::width) + "] with N >= 1");
+      case status::wrong_output_shape:
+        throw std::invalid_argument(
+            "ctresnet::resnet::forward: the " + std::string(has_classifier ? "logits" : "feature") +
+            " tensor has shape " + (output ? shape_text(output->dimensions()) : std::string("?")) + ", expected " +
+            shape_text(output_dimensions(images.dimension(0))));
+      default:
+        throw std::invalid_argument(std::string("ctresnet::resnet::forward: ") + status_message(s));
+    }
+  }
+#endif
+
+  static bool input_fits(const input_map& images) {
+    return images.dimension(0) >= 1 && images.dimension(1) == Input::channels &&
+           images.dimension(2) == Input::height && images.dimension(3) == Input::width;
+  }
+
+  /// Lays out the workspace.
+  static image_buffers start_batch(float* workspace, thread_pool* pool) {
     float* const start = align_to_cache_line(workspace);
     const index_t act = activation_stride;
     float* per_channel = start + 4 * act;
@@ -486,51 +562,56 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
             {per_channel + 2 * channels_stride, thread_stride, per_channel, per_channel + channels_stride, pool}};
   }
 
-  void forward_batch(const input_map& images, output_map output, float* workspace, thread_pool* pool) const {
-    const image_buffers b = start_batch(images, workspace, pool);
+  /// The one forward pass, from a state anywhere: this network's buffer or a network_view's.
+  static status forward_state(const float* state, const input_map& images, output_map output, float* workspace,
+                              thread_pool* pool) {
+    if (!input_fits(images)) return status::wrong_input_shape;
     const auto expected = output_dimensions(images.dimension(0));
     for (std::size_t d = 0; d < expected.size(); ++d)
-      if (output.dimension(d) != expected[d])
-        throw std::invalid_argument("ctresnet::resnet::forward: the " +
-                                    std::string(has_classifier ? "logits" : "feature") + " tensor has shape " +
-                                    shape_text(output.dimensions()) + ", expected " + shape_text(expected));
+      if (output.dimension(d) != expected[d]) return status::wrong_output_shape;
+    if (workspace == nullptr) return status::no_workspace;
+    const image_buffers b = start_batch(workspace, pool);
     for (index_t n = 0; n < images.dimension(0); ++n) {
       image_buffers image = b;
-      run_image(images.data() + n * Input::size, image, num_stages - 1, [](auto, const image_buffers&) {});
-      head_type::forward(state_.data() + head_offset, image, output.data() + n * output_floats);
+      run_image(state, images.data() + n * Input::size, image, num_stages - 1, [](auto, const image_buffers&) {});
+      head_type::forward(state + head_offset, image, output.data() + n * output_floats);
     }
+    return status::ok;
   }
 
-  void forward_stages_batch(const input_map& images, const std::array<float*, num_stages>& maps, float* workspace,
-                            thread_pool* pool) const {
-    const image_buffers b = start_batch(images, workspace, pool);
+  static status forward_stages_state(const float* state, const input_map& images,
+                                     const std::array<float*, num_stages>& maps, float* workspace, thread_pool* pool) {
+    if (!input_fits(images)) return status::wrong_input_shape;
+    if (workspace == nullptr) return status::no_workspace;
+    const image_buffers b = start_batch(workspace, pool);
     int last = -1;
     for (int i = 0; i < num_stages; ++i)
       if (maps[std::size_t(i)] != nullptr) last = i;
     for (index_t n = 0; n < images.dimension(0); ++n) {
       image_buffers image = b;
-      run_image(images.data() + n * Input::size, image, last, [&](auto stage, const image_buffers& after) {
+      run_image(state, images.data() + n * Input::size, image, last, [&](auto stage, const image_buffers& after) {
         using shape = stage_shape<decltype(stage)::value>;
         if (float* map = maps[stage])
           ops::hwc_to_chw(after.x, shape::channels, shape::height, shape::width, map + n * shape::size);
       });
     }
+    return status::ok;
   }
 
   /// One CHW image through the stem and stages 0 ... last, calling after_stage(stage, image) after
   /// each; the image's activation is then in image.x.
   template <class AfterStage>
-  void run_image(const float* chw, image_buffers& image, int last, AfterStage&& after_stage) const {
+  static void run_image(const float* state, const float* chw, image_buffers& image, int last,
+                        AfterStage&& after_stage) {
     ops::chw_to_hwc(chw, Input::channels, Input::height, Input::width, image.x);
-    stem_type::forward(state_.data(), image);
+    stem_type::forward(state, image);
     for_each_stage([&](auto stage) {
       constexpr int i = decltype(stage)::value;
       if (i > last) return;
-      std::tuple_element_t<i, stage_types>::forward(state_.data() + sums.offsets[i + 1], image);
+      std::tuple_element_t<i, stage_types>::forward(state + sums.offsets[i + 1], image);
       after_stage(stage, image);
     });
   }
-
   /// f(std::integral_constant<int, I>) for every stage I in order.
   template <class F>
   static void for_each_stage(F&& f) {

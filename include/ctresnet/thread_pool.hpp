@@ -7,6 +7,7 @@
 
 #include <ctresnet/config.hpp>
 
+#if CTRESNET_THREADS
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -16,8 +17,23 @@
 #include <thread>
 #include <type_traits>
 #include <vector>
+#endif
 
 namespace ctresnet {
+
+#if !CTRESNET_THREADS
+/// Without threads (CTRESNET_THREADS is 0, as on bare-metal newlib) there is no pool to make: the
+/// type exists so that code naming it compiles, and every forward pass runs on the calling thread.
+class thread_pool {
+ public:
+  thread_pool() = delete;
+  int size() const { return 1; }
+  template <class Job>
+  void run(Job&& job) {
+    job(0, 1);
+  }
+};
+#else
 
 namespace detail {
 
@@ -49,19 +65,27 @@ class job_ref {
 /// Threads for one forward pass at a time: `thread_pool pool(2); net.forward(x, y, workspace, pool);`.
 /// The calling thread is thread 0 and works too, so a pool of N starts N - 1 threads. One pool
 /// serves one caller at a time; give each concurrent caller its own pool.
+///
+/// A thread count below 1 throws std::invalid_argument; built without exceptions, where a
+/// constructor cannot report it, such a pool has one thread (size() says so).
 class thread_pool {
  public:
-  explicit thread_pool(int threads = 1) : threads_(threads) {
+  explicit thread_pool(int threads = 1) : threads_(threads < 1 ? 1 : threads) {
+#if CTRESNET_EXCEPTIONS
     if (threads < 1)
       throw std::invalid_argument("ctresnet::thread_pool: the thread count is " + std::to_string(threads) +
                                   "; it must be at least 1");
-    workers_.reserve(static_cast<std::size_t>(threads - 1));
+    workers_.reserve(static_cast<std::size_t>(threads_ - 1));
     try {
-      for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { work(t); });
+      for (int t = 1; t < threads_; ++t) workers_.emplace_back([this, t] { work(t); });
     } catch (...) {  // the system refused a thread: stop the ones that started
       stop();
       throw;
     }
+#else
+    workers_.reserve(static_cast<std::size_t>(threads_ - 1));
+    for (int t = 1; t < threads_; ++t) workers_.emplace_back([this, t] { work(t); });
+#endif
   }
   thread_pool(const thread_pool&) = delete;
   thread_pool& operator=(const thread_pool&) = delete;
@@ -86,12 +110,16 @@ class thread_pool {
       generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
+#if CTRESNET_EXCEPTIONS
     try {
       job(0, threads_);
     } catch (...) {
       wait_for_workers();  // they still use `job`
       throw;
     }
+#else
+    job(0, threads_);
+#endif
     wait_for_workers();
   }
 
@@ -143,5 +171,6 @@ class thread_pool {
   static inline void (*no_job_)(int, int) = [](int, int) {};
   detail::job_ref job_{no_job_};  // the job of the current run()
 };
+#endif  // CTRESNET_THREADS
 
 }  // namespace ctresnet

@@ -53,11 +53,18 @@ void check_forward_allocates_nothing(int threads) {
                                    Net::input_shape::width);
   const typename Net::output_map out(logits.data(), batch, Net::num_classes);
 
+  const network_view<Net> view(net.state_data());  // as from weights compiled in
   const long before = allocations.load();
   net.forward(in, out, workspace.data(), pool);
   net.forward(in, out, workspace.data());
+  const status owned = net.try_forward(in, out, workspace.data());
+  const status viewed_on_pool = view.try_forward(in, out, workspace.data(), pool);
+  const status viewed = view.try_forward(in, out, workspace.data());
   const long after = allocations.load();
   CHECK(after - before == 0);
+  CHECK(owned == status::ok);
+  CHECK(viewed_on_pool == status::ok);
+  CHECK(viewed == status::ok);
   CHECK(std::isfinite(logits[0]));
 }
 
@@ -69,7 +76,7 @@ TEST_CASE("the counter sees allocations") {
   CHECK(allocations.load() - before == 1);
 }
 
-TEST_CASE("a forward pass with a caller's workspace allocates nothing") {
+TEST_CASE("a forward pass with a caller's workspace allocates nothing, from a network or a network_view") {
   using small_input = shape<3, 64, 64>;
   for (int threads : {1, 2, 3}) {
     check_forward_allocates_nothing<resnet18<10, small_input>>(threads);
