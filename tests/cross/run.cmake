@@ -1,0 +1,33 @@
+# The steps of the cross tests (see CMakeLists.txt here), run as `cmake -DSTEP=... -P run.cmake`.
+#
+#   STEP=build  configure SOURCE_DIR with TOOLCHAIN into WORK_DIR and build TARGETS (comma-separated)
+#   STEP=test   run the tests of WORK_DIR that match INCLUDE_REGEX and not EXCLUDE_REGEX
+cmake_minimum_required(VERSION 3.21)
+
+# Runs a command with its output shown; stops with an error unless it exits with 0.
+function(run)
+  list(JOIN ARGN " " shown)
+  message(STATUS "run: ${shown}")
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE status)
+  if(NOT status STREQUAL "0")
+    message(FATAL_ERROR "failed (${status}): ${shown}")
+  endif()
+endfunction()
+
+if(STEP STREQUAL "build")
+  file(REMOVE_RECURSE "${WORK_DIR}")
+  run("${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${WORK_DIR}" -G "${GENERATOR}" "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}"
+      --toolchain "${TOOLCHAIN}" -DCMAKE_BUILD_TYPE=Release
+      -DCTRESNET_NATIVE=OFF         # for any aarch64 CPU (and qemu's)
+      -DCTRESNET_CROSS_TESTS=OFF    # no cross build inside the cross build
+      -DCTRESNET_INSTALL=OFF "-DCTRESNET_REFDATA_DIR=${REFDATA}" "-DCTRESNET_PYTHON=${PYTHON}")
+  string(REPLACE "," ";" TARGETS "${TARGETS}")
+  run("${CMAKE_COMMAND}" --build "${WORK_DIR}" -j2 --target ${TARGETS})
+
+elseif(STEP STREQUAL "test")
+  run("${CMAKE_CTEST_COMMAND}" --test-dir "${WORK_DIR}" -j2 --output-on-failure --no-tests=error
+      -R "${INCLUDE_REGEX}" -E "${EXCLUDE_REGEX}")
+
+else()
+  message(FATAL_ERROR "unknown STEP '${STEP}'")
+endif()
