@@ -510,6 +510,21 @@ CTRESNET_KERNEL void save_state(const std::vector<tensor_info>& tensors, const f
 /// layers a full network's file has beyond it; anything else rejects the file.
 enum class unexpected_tensors { reject, ignore };
 
+namespace detail {
+/// Loads an open file into `net` and prepares it, also when the file is rejected: taking the state
+/// for writing marks the network unprepared, and a rejected file must leave it usable.
+template <class Net>
+void load_into(Net& net, safetensors::reader& file, unexpected_tensors unexpected) {
+  try {
+    load_state(Net::tensors(), net.state_data(), file, unexpected == unexpected_tensors::ignore);
+  } catch (...) {
+    net.prepare();
+    throw;
+  }
+  net.prepare();
+}
+}  // namespace detail
+
 /// Loads Net's state from a safetensors file of PyTorch state_dict keys (torchvision's names for
 /// torchvision-layout nets, the reference example's for reference_layout). Every expected tensor
 /// must be present with its exact shape and a float dtype (F16 and BF16 are converted); BatchNorm
@@ -520,8 +535,7 @@ enum class unexpected_tensors { reject, ignore };
 template <class Net>
 void load_safetensors(Net& net, const std::string& path, unexpected_tensors unexpected = unexpected_tensors::reject) {
   safetensors::reader file(path);
-  detail::load_state(Net::tensors(), net.state_data(), file, unexpected == unexpected_tensors::ignore);
-  net.prepare();
+  detail::load_into(net, file, unexpected);
 }
 
 /// The same from a safetensors file's bytes in memory; `name` stands for the path in error messages.
@@ -529,8 +543,7 @@ template <class Net>
 void load_safetensors_from_memory(Net& net, const void* bytes, std::size_t size, const std::string& name = "(in memory)",
                                   unexpected_tensors unexpected = unexpected_tensors::reject) {
   safetensors::reader file(bytes, size, name);
-  detail::load_state(Net::tensors(), net.state_data(), file, unexpected == unexpected_tensors::ignore);
-  net.prepare();
+  detail::load_into(net, file, unexpected);
 }
 
 /// Saves Net's state as F32 tensors under PyTorch's state_dict keys, so that PyTorch (or

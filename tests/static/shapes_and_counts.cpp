@@ -97,15 +97,18 @@ static_assert(resnet18<>::state_floats ==
               resnet18<>::num_params + 2 * 4800 + 36 * (4 * 64 * 64 + 3 * 128 * 128) + 16 * (3 * 256 * 256));
 // The workspace: four activation buffers (the largest is 64x112x112 after the stem), a scale and
 // shift per channel, and one thread's scratch, each rounded up to whole cache lines, and up to 15
-// floats to move an unaligned start to a line. The largest scratch is that of the 512 -> 512 3x3
-// convs at 7x7: a tile of gathered patch rows (9 x 512 floats each) and a group of packed tiles.
+// floats to move an unaligned start to a line. The largest scratch is that of the 128 -> 128 3x3
+// convs at 28x28 by F(4x4, 3x3): one block of 4 x tile_rows tiles (winograd::block_tiles; 56 with
+// AVX-512), transformed and multiplied, for 36 window positions.
 static_assert(resnet18<>::max_activation_floats == 64 * 112 * 112);
-static_assert(ops::conv_thread_floats(9 * 512) > ops::winograd<2>::thread_floats(256, 256) &&
-              ops::conv_thread_floats(9 * 512) > ops::winograd<4>::thread_floats(128, 128));
+static_assert(ops::winograd<4>::block_tiles(128) == 4 * ops::tile_rows &&
+              ops::winograd<2>::block_tiles(64) == 2 * ops::tile_rows);
+static_assert(ops::winograd<4>::thread_floats(128, 128) > ops::winograd<2>::thread_floats(256, 256) &&
+              ops::winograd<4>::thread_floats(128, 128) > ops::conv_thread_floats(9 * 512));
 static_assert(whole_cache_lines(1) == 16 && whole_cache_lines(16) == 16 && whole_cache_lines(17) == 32);
 static_assert(resnet18<>::workspace_floats ==
-              15 + 4 * 64 * 112 * 112 + 2 * 512 + whole_cache_lines(ops::conv_thread_floats(9 * 512)));
+              15 + 4 * 64 * 112 * 112 + 2 * 512 + whole_cache_lines(ops::winograd<4>::thread_floats(128, 128)));
 static_assert(resnet18<>::workspace_floats_for(2) ==
-              resnet18<>::workspace_floats + whole_cache_lines(ops::conv_thread_floats(9 * 512)));
+              resnet18<>::workspace_floats + whole_cache_lines(ops::winograd<4>::thread_floats(128, 128)));
 
 }  // namespace

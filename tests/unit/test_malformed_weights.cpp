@@ -53,6 +53,13 @@ void check_rejected(const std::string& name, const std::string& expected) {
   CHECK_MESSAGE(from_memory == "ctresnet: " + name + ": " + from_path.substr(("ctresnet: " + path + ": ").size()),
                 from_memory);
   CHECK(same_state(original, net));
+  // ... and stays usable: a forward pass runs (the state is prepared again) and gives the same logits.
+  using shape = tiny_network::input_shape;
+  tiny_network::input_tensor x(1, shape::channels, shape::height, shape::width);
+  x.setConstant(0.5f);
+  const tiny_network::output_tensor want = original.forward(x);
+  const tiny_network::output_tensor got = net.forward(x);
+  CHECK(std::equal(want.data(), want.data() + want.size(), got.data()));
 }
 
 /// The names of the files the tests below expect, to find a file without a test.
