@@ -119,9 +119,9 @@ inline void check_jpeg_huffman_tables(const std::vector<unsigned char>& bytes, c
     const std::size_t length = length_at(at);              // counts its own two bytes
     const std::size_t end = at + std::max<std::size_t>(length, 2);
     if (marker == 0xC4) {
-      for (std::size_t table = at + 2; table < end && table + 17 <= size;) {  // stb: while (L > 0)
-        std::size_t codes = 0;
-        for (std::size_t i = 1; i <= 16; ++i) codes += bytes[table + i];
+      for (std::size_t table = at + 2; table < end && table < size;) {  // stb: while (L > 0)
+        std::size_t codes = 0;  // past the end of the file stb_image reads zeros, and so does this
+        for (std::size_t i = 1; i <= 16; ++i) codes += table + i < size ? bytes[table + i] : 0;
         if (codes > 256)
           throw image_file_error("cannot decode image '" + path + "': a JPEG Huffman table has " +
                                  std::to_string(codes) + " codes, more than 256 (corrupt JPEG)");
