@@ -6,6 +6,7 @@
 // Every model is a type, so all of them are compiled into this one program; they share the
 // convolution kernels, so each extra model costs little compile time.
 #include "image_file.hpp"
+#include "one_line_message.hpp"
 
 #include <ctresnet/ctresnet.hpp>
 #include <ctresnet/preprocess.hpp>
@@ -424,19 +425,9 @@ int run(const options& o) {
   throw usage_error("unknown model '" + o.model + "'; the models are " + model_list());
 }
 
-/// One line on stderr, whatever the message: the loader lists a file's problems on indented
-/// lines, which join the first with "; ".
+/// One line on stderr, whatever the message (see one_line_message.hpp).
 void report_error(const std::string& message) {
-  std::string line;
-  for (std::size_t i = 0; i < message.size(); ++i) {
-    if (message[i] != '\n') {
-      line += message[i];
-      continue;
-    }
-    while (i + 1 < message.size() && message[i + 1] == ' ') ++i;
-    line += !line.empty() && line.back() == ':' ? " " : "; ";
-  }
-  std::cerr << program << ": error: " << line << '\n';
+  std::cerr << program << ": error: " << examples::one_line(message) << '\n';
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <ctresnet/embed.hpp>
 #include <ctresnet/safetensors.hpp>
 
+#include "one_line_message.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -157,18 +159,9 @@ int run(const options& o) {
   throw usage_error("unknown model '" + o.model + "'; the models are " + model_list);
 }
 
-/// One line on stderr: the loader lists a file's problems on indented lines, joined here with "; ".
+/// One line on stderr, whatever the message (see one_line_message.hpp).
 void report_error(const std::string& message) {
-  std::string line;
-  for (std::size_t i = 0; i < message.size(); ++i) {
-    if (message[i] != '\n') {
-      line += message[i];
-      continue;
-    }
-    while (i + 1 < message.size() && message[i + 1] == ' ') ++i;
-    line += !line.empty() && line.back() == ':' ? " " : "; ";
-  }
-  std::cerr << program << ": error: " << line << '\n';
+  std::cerr << program << ": error: " << examples::one_line(message) << '\n';
 }
 
 }  // namespace
