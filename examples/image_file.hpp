@@ -105,9 +105,12 @@ inline void check_jpeg_complete(const std::vector<unsigned char>& bytes, const s
 /// than a restart) and refuse every define-Huffman-table segment with such a table, before stb
 /// parses anything.
 inline void check_jpeg_huffman_tables(const std::vector<unsigned char>& bytes, const std::string& path) {
-  if (bytes.size() < 2 || bytes[0] != 0xFF || bytes[1] != 0xD8) return;
   const std::size_t size = bytes.size();
-  std::size_t at = 2;
+  if (size < 2 || bytes[0] != 0xFF) return;
+  std::size_t at = 1;
+  while (at < size && bytes[at] == 0xFF) ++at;  // stb_image takes fill bytes before the start marker too
+  if (at >= size || bytes[at] != 0xD8) return;
+  ++at;
   auto length_at = [&](std::size_t i) { return i + 1 < size ? std::size_t{bytes[i]} << 8 | bytes[i + 1] : 0; };
   while (at < size) {
     if (bytes[at++] != 0xFF) continue;                     // not a marker: skipped, as stb_image skips it
@@ -136,6 +139,30 @@ inline void check_jpeg_huffman_tables(const std::vector<unsigned char>& bytes, c
   }
 }
 
+/// stb_image 2.27 reads the numbers of a binary PGM or PPM header into an int without checking
+/// for overflow (undefined behaviour; found by tests/fuzz/fuzz_decode_image). So read the header as
+/// stb_image does (whitespace and # comments before each of width, height and maximum value) and
+/// refuse a number over INT_MAX before stb parses it.
+inline void check_netpbm_header_numbers(const std::vector<unsigned char>& bytes, const std::string& path) {
+  if (bytes.size() < 2 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return;
+  const auto space = [](unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; };
+  std::size_t at = 2;
+  for (int number = 0; number < 3; ++number) {
+    for (;;) {
+      while (at < bytes.size() && space(bytes[at])) ++at;
+      if (at >= bytes.size() || bytes[at] != '#') break;
+      while (at < bytes.size() && bytes[at] != '\n' && bytes[at] != '\r') ++at;
+    }
+    long long value = 0;
+    for (; at < bytes.size() && bytes[at] >= '0' && bytes[at] <= '9'; ++at) {
+      value = value * 10 + (bytes[at] - '0');
+      if (value > std::numeric_limits<int>::max())
+        throw image_file_error("cannot decode image '" + path + "': its PGM/PPM header holds a number larger than " +
+                               std::to_string(std::numeric_limits<int>::max()) + " (corrupt file)");
+    }
+  }
+}
+
 /// The most pixels read_image_file decodes: PIL's limit (twice its decompression-bomb warning
 /// threshold), so that a small file claiming a huge image cannot take gigabytes of memory.
 inline constexpr long long max_image_pixels = 178'956'970;
@@ -150,6 +177,7 @@ inline ctresnet::image decode_image(const std::vector<unsigned char>& bytes, con
     throw image_file_error("image '" + path + "' is larger than the 2 GiB stb_image can read");
   const auto size = static_cast<int>(bytes.size());
   check_jpeg_huffman_tables(bytes, path);
+  check_netpbm_header_numbers(bytes, path);
   int width = 0, height = 0, stored_channels = 0;
   if (!stbi_info_from_memory(bytes.data(), size, &width, &height, &stored_channels))
     throw image_file_error("cannot decode image '" + path + "': " + stb_failure_reason() +
