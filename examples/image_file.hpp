@@ -112,6 +112,8 @@ inline void check_jpeg_huffman_tables(const std::vector<unsigned char>& bytes, c
   if (at >= size || bytes[at] != 0xD8) return;
   ++at;
   auto length_at = [&](std::size_t i) { return i + 1 < size ? std::size_t{bytes[i]} << 8 | bytes[i + 1] : 0; };
+  bool progressive = false;
+  bool defined[2][4] = {};  // [DC, AC][table id]
   while (at < size) {
     if (bytes[at++] != 0xFF) continue;                     // not a marker: skipped, as stb_image skips it
     while (at < size && bytes[at] == 0xFF) ++at;           // fill bytes
@@ -121,6 +123,7 @@ inline void check_jpeg_huffman_tables(const std::vector<unsigned char>& bytes, c
     if (marker == 0xD9) return;                            // end of image
     const std::size_t length = length_at(at);              // counts its own two bytes
     const std::size_t end = at + std::max<std::size_t>(length, 2);
+    if (marker == 0xC2) progressive = true;
     if (marker == 0xC4) {
       for (std::size_t table = at + 2; table < end && table < size;) {  // stb: while (L > 0)
         std::size_t codes = 0;  // past the end of the file stb_image reads zeros, and so does this
@@ -128,7 +131,20 @@ inline void check_jpeg_huffman_tables(const std::vector<unsigned char>& bytes, c
         if (codes > 256)
           throw image_file_error("cannot decode image '" + path + "': a JPEG Huffman table has " +
                                  std::to_string(codes) + " codes, more than 256 (corrupt JPEG)");
+        defined[(bytes[table] >> 4) & 1][bytes[table] & 3] = true;  // stb_image refuses other classes and ids
         table += 17 + codes;
+      }
+    }
+    if (marker == 0xDA) {  // stb_image 2.27 decodes with a table no segment defined, reading past its arrays
+      const std::size_t components = at + 2 < size ? bytes[at + 2] : 0;
+      const std::size_t spectral_start = at + 3 + 2 * components;
+      const bool dc = !progressive || (spectral_start < size && bytes[spectral_start] == 0);
+      const bool ac = !progressive || !dc;
+      for (std::size_t c = 0; c < components && at + 4 + 2 * c < size; ++c) {
+        const unsigned char tables = bytes[at + 4 + 2 * c];
+        if ((dc && !defined[0][(tables >> 4) & 3]) || (ac && !defined[1][tables & 3]))
+          throw image_file_error("cannot decode image '" + path + "': a JPEG scan uses a Huffman table that no "
+                                 "segment before it defines (corrupt JPEG)");
       }
     }
     at = end;
