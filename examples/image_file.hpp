@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -179,6 +180,26 @@ inline void check_netpbm_header_numbers(const std::vector<unsigned char>& bytes,
   }
 }
 
+/// stb_image 2.27 allocates a PNG data chunk's announced length before it reads the chunk, so a
+/// 100-byte file can make it ask for 2 GiB (found by tests/fuzz/fuzz_decode_image). A chunk that
+/// runs past the end of the file fails to decode anyway; refuse it before stb allocates anything,
+/// walking the chunks as stb does (up to IEND).
+inline void check_png_chunks_inside_file(const std::vector<unsigned char>& bytes, const std::string& path) {
+  static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (bytes.size() < 8 || !std::equal(signature, signature + 8, bytes.begin())) return;
+  for (std::size_t at = 8; at + 8 <= bytes.size();) {
+    const std::uint64_t length = std::uint64_t{bytes[at]} << 24 | std::uint64_t{bytes[at + 1]} << 16 |
+                                 std::uint64_t{bytes[at + 2]} << 8 | bytes[at + 3];
+    if (length > bytes.size() - at - 8)
+      throw image_file_error("cannot decode image '" + path + "': a PNG chunk of " + std::to_string(length) +
+                             " bytes runs past the end of the file (truncated PNG)");
+    if (std::equal(bytes.begin() + static_cast<std::ptrdiff_t>(at) + 4, bytes.begin() + static_cast<std::ptrdiff_t>(at) + 8,
+                   "IEND"))
+      return;
+    at += 12 + static_cast<std::size_t>(length);
+  }
+}
+
 /// The most pixels read_image_file decodes: PIL's limit (twice its decompression-bomb warning
 /// threshold), so that a small file claiming a huge image cannot take gigabytes of memory.
 inline constexpr long long max_image_pixels = 178'956'970;
@@ -194,6 +215,7 @@ inline ctresnet::image decode_image(const std::vector<unsigned char>& bytes, con
   const auto size = static_cast<int>(bytes.size());
   check_jpeg_huffman_tables(bytes, path);
   check_netpbm_header_numbers(bytes, path);
+  check_png_chunks_inside_file(bytes, path);
   int width = 0, height = 0, stored_channels = 0;
   if (!stbi_info_from_memory(bytes.data(), size, &width, &height, &stored_channels))
     throw image_file_error("cannot decode image '" + path + "': " + stb_failure_reason() +
