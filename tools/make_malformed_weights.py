@@ -132,9 +132,12 @@ def corpus():
         h, d = header_of(tensors)
         return file_bytes(dump(h), d)
 
+    def position(tensors, name):
+        return next(k for k, t in enumerate(tensors) if t[0] == name)
+
     def set_value(name, index, number):
         def change(tensors):
-            i = next(k for k, t in enumerate(tensors) if t[0] == name)
+            i = position(tensors, name)
             n, dtype, shape, raw = tensors[i]
             raw = bytearray(raw)
             raw[4 * index: 4 * index + 4] = struct.pack("<f", number)
@@ -142,18 +145,18 @@ def corpus():
         return change
 
     def drop(name):
-        return lambda tensors: tensors.__delitem__(next(k for k, t in enumerate(tensors) if t[0] == name))
+        return lambda tensors: tensors.__delitem__(position(tensors, name))
 
     def reshape(name, shape):
         def change(tensors):
-            i = next(k for k, t in enumerate(tensors) if t[0] == name)
+            i = position(tensors, name)
             n, dtype, _, raw = tensors[i]
             tensors[i] = (n, dtype, shape, raw)
         return change
 
     def retype(name, dtype):
         def change(tensors):
-            i = next(k for k, t in enumerate(tensors) if t[0] == name)
+            i = position(tensors, name)
             n, _, shape, raw = tensors[i]
             tensors[i] = (n, dtype, shape, raw)
         return change
