@@ -87,13 +87,14 @@ struct conv_bn {
   static constexpr index_t norm_offset = conv::stored_floats;
   static constexpr index_t derived_offset = norm_offset + norm::state_floats;
 
+  /// `in` is an HWC image, or with conv_input::strided_planes (a direct conv only) ops::strided_planes.
   static void forward(const float* state, const float* in, const float* residual, bool relu, float* out,
-                      const ops::conv_scratch& scratch) {
+                      const ops::conv_scratch& scratch, ops::conv_input input = ops::conv_input::channels_last) {
     const ops::conv_epilogue epilogue{state + norm_offset, residual, relu};
     if constexpr (uses_winograd)
       ops::winograd_conv3x3<winograd_tile>(geometry, in, state + derived_offset, epilogue, out, scratch);
     else
-      ops::conv2d(geometry, in, state, epilogue, out, scratch);
+      ops::conv2d(geometry, in, state, epilogue, out, scratch, input);
   }
   /// Recomputes what is derived from the weights.
   static void prepare(float* state) {

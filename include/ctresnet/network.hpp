@@ -56,14 +56,25 @@ struct stem {
   static constexpr index_t num_params = conv::num_params;
   static constexpr index_t num_macs = conv::num_macs;
   static constexpr index_t thread_scratch_floats = conv::thread_scratch_floats;
-  static constexpr index_t max_activation_floats = max_of(In::size, conv::output::size, output::size);
+  /// A direct conv reads the image as strided planes (fastest for its few input channels); a
+  /// Winograd conv (a 3x3/1 stem) reads it channels-last.
+  static constexpr ops::conv_input input_layout =
+      conv::uses_winograd ? ops::conv_input::channels_last : ops::conv_input::strided_planes;
+  static constexpr index_t input_floats =
+      conv::uses_winograd ? In::size : ops::strided_planes(conv::geometry).floats();
+  static constexpr index_t max_activation_floats = max_of(input_floats, conv::output::size, output::size);
   static constexpr int max_channels = Layout::stem_width;
 
   static void prepare(float* state) { conv::prepare(state); }
-  static void forward(const float* state, image_buffers& b) {
+  /// One CHW image (PyTorch's order) through the stem, into b.x.
+  static void forward(const float* state, const float* chw, image_buffers& b) {
     using c = typename conv::output;
     float* const image = b.x;
-    conv::forward(state, image, nullptr, true, b.spare[0], b.scratch);
+    if constexpr (input_layout == ops::conv_input::strided_planes)
+      ops::chw_to_strided_planes(conv::geometry, chw, image);
+    else
+      ops::chw_to_hwc(chw, In::channels, In::height, In::width, image);
+    conv::forward(state, image, nullptr, true, b.spare[0], b.scratch, input_layout);
     if constexpr (pooled) {
       ops::max_pool(b.spare[0], c::height, c::width, c::channels, pool::kernel, pool::stride, pool::padding,
                     output::height, output::width, image);
@@ -603,8 +614,7 @@ class resnet<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   template <class AfterStage>
   static void run_image(const float* state, const float* chw, image_buffers& image, int last,
                         AfterStage&& after_stage) {
-    ops::chw_to_hwc(chw, Input::channels, Input::height, Input::width, image.x);
-    stem_type::forward(state, image);
+    stem_type::forward(state, chw, image);
     for_each_stage([&](auto stage) {
       constexpr int i = decltype(stage)::value;
       if (i > last) return;

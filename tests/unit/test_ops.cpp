@@ -123,6 +123,54 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
   }
 }
 
+TEST_CASE("conv2d reading strided planes (the stem's input) matches the direct definition") {
+  struct conv_case {
+    int height, width, in_channels, out_channels, kernel, stride, padding;
+  };
+  // The stem's 7x7/2 on odd and even sizes, whose tiles of pixels straddle output rows or not;
+  // strides 1 to 3, a 1x1 conv, padding 0, and more channels than the stem's 3.
+  const conv_case cases[] = {{11, 11, 3, 16, 7, 2, 3}, {28, 28, 3, 64, 7, 2, 3}, {13, 17, 3, 32, 5, 3, 2},
+                             {9, 7, 3, 5, 3, 1, 1},    {10, 9, 4, 32, 3, 2, 0},  {6, 6, 8, 16, 1, 1, 0},
+                             {15, 13, 5, 64, 3, 1, 1}};
+  for (const conv_case c : cases) {
+    CAPTURE(c.height);
+    CAPTURE(c.kernel);
+    CAPTURE(c.stride);
+    const ops::conv_geometry g{c.height,
+                               c.width,
+                               c.in_channels,
+                               window_out(c.height, c.kernel, c.stride, c.padding),
+                               window_out(c.width, c.kernel, c.stride, c.padding),
+                               c.out_channels,
+                               c.kernel,
+                               c.stride,
+                               c.padding};
+    const auto image = random_vector(std::size_t(c.height * c.width * c.in_channels), 9);
+    const auto oihw = random_vector(std::size_t(c.out_channels * c.in_channels * c.kernel * c.kernel), 10);
+    const auto residual = random_vector(std::size_t(g.out_pixels() * c.out_channels), 11);
+    std::vector<float> bn = random_vector(std::size_t(4 * c.out_channels), 12);
+    for (int i = 0; i < c.out_channels; ++i) bn[std::size_t(3 * c.out_channels + i)] += 1.5f;
+    const auto weights = to_panels(oihw, c.out_channels, c.in_channels, c.kernel);
+    const auto expected = direct_conv(g, image, oihw);
+
+    std::vector<float> chw(image.size());
+    ops::hwc_to_chw(image.data(), c.in_channels, c.height, c.width, chw.data());
+    // NaNs before and after the planes would show in the outputs if a lane the GEMM uses came from outside them.
+    std::vector<float> planes(std::size_t(ops::strided_planes(g).floats() + 64), std::nanf(""));
+    ops::chw_to_strided_planes(g, chw.data(), planes.data() + 32);
+    for (int threads : {1, 2}) {
+      CAPTURE(threads);
+      thread_pool pool(threads);
+      const index_t patch_floats = ops::conv_thread_floats(g.patch_length());
+      std::vector<float> out(residual.size()), patches(std::size_t(threads * patch_floats)),
+          scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
+      ops::conv2d(g, planes.data() + 32, weights.data(), {bn.data(), residual.data(), true}, out.data(),
+                  {patches.data(), patch_floats, scale.data(), shift.data(), &pool}, ops::conv_input::strided_planes);
+      check_epilogue(out, expected, bn, residual, c.out_channels);
+    }
+  }
+}
+
 TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions match the direct definition", Scheme,
                    ops::winograd<2>, ops::winograd<4>) {
   struct conv_case {
