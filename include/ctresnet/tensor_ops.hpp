@@ -83,6 +83,42 @@ inline void gather_patches(const conv_geometry& g, const float* image, index_t c
   }
 }
 
+/// gather_patches followed by pack_rows, mostly without the patch rows in between: for a tile of
+/// pixels inside one output row, each kernel tap's pixels are `stride` pixels apart in the image,
+/// so pack_rows reads them there; only taps that overhang the padding are gathered first (into
+/// `patches`). A strided 3x3 conv thus skips writing and rereading 36 KB per tile of 14 rows at 256 channels.
+inline void pack_patches(const conv_geometry& g, const float* image, index_t channels, index_t first, int rows,
+                         float* patches, float* packed) {
+  const index_t depth = g.patch_length(), oy = first / g.out_width, ox = first % g.out_width;
+  if (g.dilation > 1 || ox + rows > g.out_width) {
+    gather_patches(g, image, channels, first, rows, patches);
+    detail::pack_rows(patches, depth, rows, depth, packed);
+    return;
+  }
+  const index_t pixel_stride = g.in_channels, tap_stride = g.stride * pixel_stride;
+  // Taps in weight order, each `channels` columns of the packed rows; pack_rows' spills past a
+  // tap's columns land in the next one's, written after it.
+  for (int ky = 0; ky < g.kernel; ++ky) {
+    const index_t iy = oy * g.stride - g.padding + ky;
+    for (int kx = 0; kx < g.kernel; ++kx, packed += channels * rows) {
+      const index_t ix = ox * g.stride - g.padding + kx, last_ix = ix + (rows - 1) * index_t{g.stride};
+      if (iy >= 0 && iy < g.in_height && ix >= 0 && last_ix < g.in_width) {
+        detail::pack_rows(image + (iy * g.in_width + ix) * pixel_stride, tap_stride, rows, channels, packed);
+        continue;
+      }
+      for (int i = 0; i < rows; ++i) {
+        const index_t x = ix + i * index_t{g.stride};
+        float* row = patches + i * channels;
+        if (iy < 0 || iy >= g.in_height || x < 0 || x >= g.in_width)
+          std::fill(row, row + channels, 0.0f);
+        else
+          std::copy_n(image + (iy * g.in_width + x) * pixel_stride, channels, row);
+      }
+      detail::pack_rows(patches, channels, rows, channels, packed);
+    }
+  }
+}
+
 /// A conv's input as `stride`-phase planes, the layout in which a strided conv with few input
 /// channels (the stem: 3 channels, 7x7/2) packs its patch rows fastest. Each channel is a
 /// zero-padded plane of (in_height + 2 padding) rows, and each row keeps its columns of equal
@@ -280,8 +316,7 @@ CTRESNET_KERNEL void conv2d_part(const conv_geometry& g, conv_input input, const
         } else if (g.is_pointwise()) {  // a 1x1 stride-1 conv multiplies the image itself
           detail::pack_rows(in + row * g.in_channels + first_input, g.in_channels, rows, depth, tile_packed);
         } else {
-          gather_patches(g, in + first_input, layout.block_inputs(), row, rows, patches);
-          detail::pack_rows(patches, depth, rows, depth, tile_packed);
+          pack_patches(g, in + first_input, layout.block_inputs(), row, rows, patches, tile_packed);
         }
         const index_t at = row * g.out_channels + first_output;
         tiles[t] = {rows, tile_packed, out + at, epilogue.residual ? epilogue.residual + at : nullptr};

@@ -82,6 +82,9 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
                              {3, 3, 16, 96, 3, 1, 1, 1},    {29, 29, 4, 32, 1, 1, 0, 1},  {9, 9, 128, 128, 3, 1, 1, 32},
                              {10, 7, 64, 64, 3, 2, 1, 8},   {5, 6, 64, 32, 3, 1, 1, 2},   {8, 8, 36, 36, 3, 1, 1, 12},
                              {7, 7, 32, 64, 1, 1, 0, 8},    {6, 6, 8, 8, 3, 1, 1, 4},
+                             // strided, with rows of 14 and 28 pixels: tiles that fit in an output row
+                             // read each tap's pixels from the image, 2 pixels apart
+                             {28, 28, 16, 32, 3, 2, 1, 1}, {56, 56, 8, 16, 3, 2, 1, 1}, {28, 28, 24, 32, 1, 2, 0, 1},
                              // dilated, as in a segmentation backbone: taps 2 and 4 pixels apart
                              {12, 12, 16, 32, 3, 1, 2, 1, 2}, {9, 11, 32, 32, 3, 1, 4, 4, 4}};
   for (const conv_case c : cases) {
