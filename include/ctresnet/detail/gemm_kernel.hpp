@@ -28,6 +28,7 @@ namespace ctresnet::ops::detail {
 
 using packet = Eigen::internal::packet_traits<float>::type;
 inline constexpr int packet_floats = Eigen::internal::packet_traits<float>::size;
+inline constexpr int vectors_per_line = cache_line_floats > packet_floats ? int(cache_line_floats / packet_floats) : 1;
 
 #if defined(__AVX512F__) || defined(__aarch64__)
 inline constexpr int vector_registers = 32;
@@ -112,6 +113,12 @@ void gemm_tile(index_t depth, const float* a, const float* b, index_t ldb, float
   // Steps of k to prefetch ahead: far enough for weights that come from memory rather than cache
   // (4 steps gave the best kernel with hot caches, 16 the best network: about 10% faster).
   constexpr int ahead = 16;
+  // The epilogue reads the residual, often from L3 (it is the block's input, written layers ago).
+  // Asked for now, its lines arrive during the loop instead of stalling the epilogue (resnet18:
+  // 0.96-0.98 of the time; also fetching the output lines for writing was slower).
+  if (e.residual)
+    for (int i = 0; i < Rows; ++i)
+      for (int v = 0; v < Vectors; v += vectors_per_line) prefetch(e.residual + i * e.residual_stride + v * packet_floats);
   packet acc[Rows][Vectors];
   for (int i = 0; i < Rows; ++i)
     for (int v = 0; v < Vectors; ++v) acc[i][v] = pset1<packet>(0.0f);
