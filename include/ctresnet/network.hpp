@@ -77,7 +77,7 @@ struct stem {
     conv::forward(state, image, nullptr, true, b.spare[0], b.scratch, input_layout);
     if constexpr (pooled) {
       ops::max_pool(b.spare[0], c::height, c::width, c::channels, pool::kernel, pool::stride, pool::padding,
-                    output::height, output::width, image);
+                    output::height, output::width, image, b.scratch.pool);
     } else {
       b.x = b.spare[0];
       b.spare[0] = image;
@@ -204,7 +204,8 @@ struct classifier_head {
     float* features = b.spare[0];
     ops::avg_pool_to_chw(b.x, In::width, In::channels, kernel_height, kernel_width, 1, pooled::height,
                          pooled::width, features);
-    ops::linear(features, state, state + index_t{Classes} * In::channels, In::channels, Classes, logits);
+    ops::linear(features, state, state + index_t{Classes} * In::channels, In::channels, Classes, logits,
+                b.scratch.pool);
   }
   static void visit_tensors(tensor_visitor visit, index_t offset) {
     const std::string name = Layout::classifier_name();

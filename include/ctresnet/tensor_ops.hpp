@@ -15,6 +15,7 @@ CTRESNET_KERNELS_BEGIN
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 namespace ctresnet::ops {
 
@@ -337,25 +338,44 @@ CTRESNET_KERNEL void conv2d(const conv_geometry& g, const float* in, const float
   });
 }
 
-/// MaxPool2d on an HWC image; padding never wins, as in PyTorch.
-CTRESNET_KERNEL void max_pool(const float* in, int height, int width, int channels, int kernel, int stride, int padding,
-                     int out_height, int out_width, float* out) {
-  for (int oy = 0; oy < out_height; ++oy) {
+/// Output rows [first_row, end_row) of MaxPool2d on an HWC image; padding never wins, as in PyTorch.
+inline void max_pool_rows(const float* in, int height, int width, int channels, int kernel, int stride, int padding,
+                          int out_width, int first_row, int end_row, float* out) {
+  using namespace Eigen::internal;
+  using detail::packet;
+  const int vector_end = channels - channels % detail::packet_floats;
+  for (int oy = first_row; oy < end_row; ++oy) {
+    const int y_begin = std::max(0, oy * stride - padding), y_end = std::min(height, oy * stride - padding + kernel);
     for (int ox = 0; ox < out_width; ++ox) {
+      const int x_begin = std::max(0, ox * stride - padding), x_end = std::min(width, ox * stride - padding + kernel);
       float* y = out + (index_t{oy} * out_width + ox) * channels;
-      std::fill(y, y + channels, -std::numeric_limits<float>::infinity());
-      for (int ky = 0; ky < kernel; ++ky) {
-        const int iy = oy * stride - padding + ky;
-        if (iy < 0 || iy >= height) continue;
-        for (int kx = 0; kx < kernel; ++kx) {
-          const int ix = ox * stride - padding + kx;
-          if (ix < 0 || ix >= width) continue;
-          const float* x = in + (index_t{iy} * width + ix) * channels;
-          for (int c = 0; c < channels; ++c) y[c] = std::max(y[c], x[c]);
-        }
-      }
+      const auto window_max = [&](int c, auto lowest) {  // the window's maximum of channels [c, c + width of lowest)
+        auto m = lowest;
+        for (int iy = y_begin; iy < y_end; ++iy)
+          for (int ix = x_begin; ix < x_end; ++ix) {
+            const float* x = in + (index_t{iy} * width + ix) * channels + c;
+            if constexpr (std::is_same_v<decltype(lowest), float>)
+              m = std::max(m, *x);
+            else
+              m = pmax(m, ploadu<packet>(x));
+          }
+        return m;
+      };
+      constexpr float lowest = -std::numeric_limits<float>::infinity();
+      int c = 0;
+      for (; c < vector_end; c += detail::packet_floats) pstoreu(y + c, window_max(c, pset1<packet>(lowest)));
+      for (; c < channels; ++c) y[c] = window_max(c, lowest);
     }
   }
+}
+
+/// MaxPool2d on an HWC image, its output rows split among the pool's threads (if any).
+CTRESNET_KERNEL void max_pool(const float* in, int height, int width, int channels, int kernel, int stride, int padding,
+                              int out_height, int out_width, float* out, thread_pool* pool = nullptr) {
+  run_parts(pool, [&](int thread, int threads) {
+    max_pool_rows(in, height, width, channels, kernel, stride, padding, out_width, out_height * thread / threads,
+                  out_height * (thread + 1) / threads, out);
+  });
 }
 
 /// AvgPool2d (no padding) on an HWC image, written in CHW order: the order PyTorch's flatten
@@ -392,14 +412,18 @@ CTRESNET_KERNEL void subsample_and_zero_pad(const float* in, int in_width, int i
   }
 }
 
-/// y[out] = weight[out, in] * x[in] + bias[out]
+/// y[out] = weight[out, in] * x[in] + bias[out], the outputs split among the pool's threads (if
+/// any): the weights come from memory (8 MB for resnet50), and two cores read them faster than one.
 CTRESNET_KERNEL void linear(const float* x, const float* weight, const float* bias, int in_features, int out_features,
-                            float* y) {
+                            float* y, thread_pool* pool = nullptr) {
   using matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  Eigen::Map<Eigen::VectorXf> result(y, out_features);
-  result = Eigen::Map<const Eigen::VectorXf>(bias, out_features);
-  result.noalias() += Eigen::Map<const matrix>(weight, out_features, in_features) *
-                      Eigen::Map<const Eigen::VectorXf>(x, in_features);
+  run_parts(pool, [&](int thread, int threads) {
+    const int first = out_features * thread / threads, rows = out_features * (thread + 1) / threads - first;
+    Eigen::Map<Eigen::VectorXf> result(y + first, rows);
+    result = Eigen::Map<const Eigen::VectorXf>(bias + first, rows);
+    result.noalias() += Eigen::Map<const matrix>(weight + index_t{first} * in_features, rows, in_features) *
+                        Eigen::Map<const Eigen::VectorXf>(x, in_features);
+  });
 }
 
 /// One HWC image to CHW (PyTorch's order).

@@ -3,7 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 namespace {
@@ -222,6 +224,27 @@ TEST_CASE("max pool ignores padding and takes the window maximum") {
   CHECK(out[3] == -6.0f);
 }
 
+TEST_CASE("max pool on several threads matches the definition, vectors of channels and the rest alike") {
+  // 37 channels: whole vectors and single channels; 11x9 pixels: windows cut by every edge.
+  const int height = 11, width = 9, channels = 37, out_height = 6, out_width = 5;
+  const auto image = random_vector(std::size_t(height * width * channels), 13);
+  for (int threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    thread_pool pool(threads);
+    std::vector<float> out(std::size_t(out_height * out_width * channels));
+    ops::max_pool(image.data(), height, width, channels, 3, 2, 1, out_height, out_width, out.data(), &pool);
+    for (int oy = 0; oy < out_height; ++oy)
+      for (int ox = 0; ox < out_width; ++ox)
+        for (int c = 0; c < channels; ++c) {
+          float expected = -std::numeric_limits<float>::infinity();
+          for (int y = std::max(0, 2 * oy - 1); y <= std::min(height - 1, 2 * oy + 1); ++y)
+            for (int x = std::max(0, 2 * ox - 1); x <= std::min(width - 1, 2 * ox + 1); ++x)
+              expected = std::max(expected, image[std::size_t((y * width + x) * channels + c)]);
+          REQUIRE(out[std::size_t((oy * out_width + ox) * channels + c)] == expected);
+        }
+  }
+}
+
 TEST_CASE("average pool writes channel-major features, as PyTorch flattens them") {
   // 2 channels, 3x3 image; channel 1 is channel 0 plus 100.
   std::vector<float> image(18);
@@ -245,13 +268,18 @@ TEST_CASE("average pool writes channel-major features, as PyTorch flattens them"
 }
 
 TEST_CASE("linear is weight times input plus bias") {
-  const auto x = random_vector(5, 7), w = random_vector(15, 8), b = random_vector(3, 9);
-  std::vector<float> y(3);
-  ops::linear(x.data(), w.data(), b.data(), 5, 3, y.data());
-  for (std::size_t o = 0; o < 3; ++o) {
-    double sum = b[o];
-    for (std::size_t i = 0; i < 5; ++i) sum += double{w[o * 5 + i]} * x[i];
-    CHECK(y[o] == doctest::Approx(sum).epsilon(1e-6));
+  const std::size_t in = 5, out = 7;
+  const auto x = random_vector(in, 7), w = random_vector(in * out, 8), b = random_vector(out, 9);
+  for (int threads : {1, 2, 3}) {  // the outputs split among threads
+    CAPTURE(threads);
+    thread_pool pool(threads);
+    std::vector<float> y(out);
+    ops::linear(x.data(), w.data(), b.data(), int(in), int(out), y.data(), &pool);
+    for (std::size_t o = 0; o < out; ++o) {
+      double sum = b[o];
+      for (std::size_t i = 0; i < in; ++i) sum += double{w[o * in + i]} * x[i];
+      CHECK(y[o] == doctest::Approx(sum).epsilon(1e-6));
+    }
   }
 }
 
