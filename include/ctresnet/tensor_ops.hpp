@@ -136,11 +136,14 @@ struct strided_planes {
         rows(g.in_height + 2 * index_t{g.padding}),
         phases(g.stride),
         row_floats((g.in_width + 2 * index_t{g.padding} + g.stride - 1) / g.stride) {}
+  /// Floats of one padded row (all its phases) and of one channel's plane.
+  constexpr index_t row_stride() const { return phases * row_floats; }
+  constexpr index_t plane_floats() const { return rows * row_stride(); }
   /// Floats the planes take, with room for the packet that copying the last row's end reads past it.
-  constexpr index_t floats() const { return channels * rows * phases * row_floats + detail::packet_floats; }
+  constexpr index_t floats() const { return channels * plane_floats() + detail::packet_floats; }
   /// Where padded pixel (row, column) of channel c is.
   constexpr index_t index(index_t c, index_t row, index_t column) const {
-    return ((c * rows + row) * phases + column % phases) * row_floats + column / phases;
+    return c * plane_floats() + row * row_stride() + column % phases * row_floats + column / phases;
   }
 };
 
@@ -165,7 +168,7 @@ inline void chw_to_strided_planes(const conv_geometry& g, const float* chw, floa
 inline void pack_patches_from_planes(const conv_geometry& g, const float* planes, index_t first, int rows,
                                      float* packed) {
   const strided_planes p(g);
-  const index_t plane_floats = p.rows * p.phases * p.row_floats, padded_row_floats = p.phases * p.row_floats;
+  const index_t plane_floats = p.plane_floats(), row_stride = p.row_stride();
   // The tile's runs of pixels within one output row: where each starts in the tile, and where its
   // first pixel's window starts in the planes.
   struct run {
@@ -188,7 +191,7 @@ inline void pack_patches_from_planes(const conv_geometry& g, const float* planes
       // Tap kx is kx / stride floats on in phase kx % stride (no division in the loop).
       index_t phase = 0, shift = 0;
       for (int kx = 0; kx < g.kernel; ++kx) {
-        const index_t tap = ky * padded_row_floats + phase * p.row_floats + shift;
+        const index_t tap = ky * row_stride + phase * p.row_floats + shift;
         for (index_t c = 0; c < g.in_channels; ++c, column += rows) copy(tap + c * plane_floats, column);
         if (++phase == p.phases) {
           phase = 0;
