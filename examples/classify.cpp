@@ -5,6 +5,7 @@
 //
 // Every model is a type, so all of them are compiled into this one program; they share the
 // convolution kernels, so each extra model costs little compile time.
+#include "digits_transform.hpp"
 #include "image_file.hpp"
 #include "one_line_message.hpp"
 
@@ -413,7 +414,7 @@ int classify(const options& o, const Transform& transform, const std::vector<std
 
 int run(const options& o) {
   if (o.model == "digits")
-    return classify<ctresnet::cifar::resnet20<10, ctresnet::shape<1, 16, 16>>>(o, ctresnet::digits_transform{},
+    return classify<ctresnet::cifar::resnet20<10, ctresnet::shape<1, 16, 16>>>(o, digits_transform{},
                                                                                digit_class_names());
   const ctresnet::imagenet_eval_transform imagenet{o.resize};
   const std::vector<std::string> names = imagenet_class_names();

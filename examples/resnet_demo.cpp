@@ -1,5 +1,5 @@
-// What the reference example's __main__ does, in C++: build a ResNet-152 (the reference layout,
-// 5 classes), run a random 1x3x224x224 input, print the output shape. Then the network's summary,
+// A ResNet-152 in the stage-projection layout (5 classes) on a random 1x3x224x224 input: prints the
+// output shape. Then the network's summary,
 // computed at compile time, and how long the forward pass took.
 #include <ctresnet/ctresnet.hpp>
 
@@ -7,8 +7,8 @@
 #include <iostream>
 
 int main() {
-  using net_type = ctresnet::reference::resnet152<>;
-  const net_type model;  // initialised like the reference: Kaiming-normal convs, BatchNorm 1 and 0
+  using net_type = ctresnet::stage_projection::resnet152<>;
+  const net_type model;  // Kaiming-normal convs, BatchNorm weight 1 and bias 0, as PyTorch initialises them
 
   net_type::input_tensor input(1, 3, 224, 224);
   ctresnet::random_generator generator(2021);

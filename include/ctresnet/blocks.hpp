@@ -5,10 +5,11 @@
 // IWYU pragma: private, include <ctresnet/ctresnet.hpp>
 
 #include <ctresnet/describe.hpp>
+#include <ctresnet/detail/meta.hpp>
 #include <ctresnet/layers.hpp>
 #include <ctresnet/layout.hpp>
-#include <ctresnet/tensor_ops.hpp>
-#include <ctresnet/winograd.hpp>
+#include <ctresnet/kernels/tensor_ops.hpp>
+#include <ctresnet/kernels/winograd.hpp>
 
 #include <algorithm>
 #include <array>
@@ -23,13 +24,13 @@ namespace ctresnet {
 struct image_buffers {
   float* x;
   float* spare[3];
-  ops::conv_scratch scratch;
+  kernels::conv_scratch scratch;
 };
 
 namespace detail {
 
 /// The state-dict entries of a conv and its BatchNorm: conv weight, then the norm's four vectors.
-CTRESNET_KERNEL void conv_bn_tensors(tensor_visitor visit, const std::string& conv_name, const std::string& norm_name,
+CTRESNET_NOINLINE void conv_bn_tensors(tensor_visitor visit, const std::string& conv_name, const std::string& norm_name,
                                      const conv_weight_layout& weights, index_t offset) {
   const index_t out_channels = weights.out_channels;
   visit(tensor_info{conv_name + ".weight", tensor_role::conv_weight, 4,
@@ -43,7 +44,7 @@ CTRESNET_KERNEL void conv_bn_tensors(tensor_visitor visit, const std::string& co
 }
 
 /// The summary rows of a conv and its BatchNorm.
-CTRESNET_KERNEL void conv_bn_layers(layer_visitor visit, const std::string& conv_name, const std::string& norm_name,
+CTRESNET_NOINLINE void conv_bn_layers(layer_visitor visit, const std::string& conv_name, const std::string& norm_name,
                                     int depth, int kernel, int stride, int groups, int dilation,
                                     std::array<int, 3> output, index_t conv_params, index_t macs) {
   const std::string k = std::to_string(kernel);
@@ -70,36 +71,36 @@ struct conv_bn {
   // Grouped convs run directly, block of groups by block; so do dilated ones.
   static constexpr int winograd_tile =
       AllowWinograd && conv::groups == 1 && conv::dilation == 1
-          ? ops::winograd_tile_for(Kernel, Stride, Padding, output::height, output::width)
+          ? kernels::winograd_tile_for(Kernel, Stride, Padding, output::height, output::width)
           : 0;
   static constexpr bool uses_winograd = winograd_tile != 0;
-  using winograd = ops::winograd<uses_winograd ? winograd_tile : 2>;  // unused by a direct conv
+  using winograd = kernels::winograd<uses_winograd ? winograd_tile : 2>;  // unused by a direct conv
   static constexpr index_t derived_floats = uses_winograd ? winograd::weight_floats(In::channels, OutChannels) : 0;
   static constexpr index_t state_floats = conv::stored_floats + norm::state_floats + derived_floats;
   static constexpr index_t num_params = conv::num_params + norm::num_params;
   static constexpr index_t num_macs = conv::template macs<In>;
   /// Scratch one thread needs while it works on this conv.
   static constexpr index_t thread_scratch_floats =
-      uses_winograd ? winograd::thread_floats(In::channels, OutChannels) : ops::conv_thread_floats(conv::patch_length);
-  static constexpr ops::conv_geometry geometry{In::height, In::width,    In::channels, output::height,
+      uses_winograd ? winograd::thread_floats(In::channels, OutChannels) : kernels::conv_thread_floats(conv::patch_length);
+  static constexpr kernels::conv_geometry geometry{In::height, In::width,    In::channels, output::height,
                                                output::width, OutChannels, Kernel,     Stride,
                                                Padding,   conv::groups, conv::dilation};
   static constexpr index_t norm_offset = conv::stored_floats;
   static constexpr index_t derived_offset = norm_offset + norm::state_floats;
 
-  /// `in` is an HWC image, or with conv_input::strided_planes (a direct conv only) ops::strided_planes.
+  /// `in` is an HWC image, or with conv_input::strided_planes (a direct conv only) kernels::strided_planes.
   static void forward(const float* state, const float* in, const float* residual, bool relu, float* out,
-                      const ops::conv_scratch& scratch, ops::conv_input input = ops::conv_input::channels_last) {
-    const ops::conv_epilogue epilogue{state + norm_offset, residual, relu};
+                      const kernels::conv_scratch& scratch, kernels::conv_input input = kernels::conv_input::channels_last) {
+    const kernels::conv_epilogue epilogue{state + norm_offset, residual, relu};
     if constexpr (uses_winograd)
-      ops::winograd_conv3x3<winograd_tile>(geometry, in, state + derived_offset, epilogue, out, scratch);
+      kernels::winograd_conv3x3<winograd_tile>(geometry, in, state + derived_offset, epilogue, out, scratch);
     else
-      ops::conv2d(geometry, in, state, epilogue, out, scratch, input);
+      kernels::conv2d(geometry, in, state, epilogue, out, scratch, input);
   }
   /// Recomputes what is derived from the weights.
   static void prepare(float* state) {
     if constexpr (uses_winograd)
-      ops::winograd_weights<winograd_tile>(state, In::channels, OutChannels, state + derived_offset);
+      kernels::winograd_weights<winograd_tile>(state, In::channels, OutChannels, state + derived_offset);
   }
 
   static void visit_tensors(tensor_visitor visit, const std::string& conv_name, const std::string& norm_name,
@@ -120,7 +121,7 @@ struct shortcut {
   using output = In;
   static constexpr index_t state_floats = 0, derived_floats = 0, num_params = 0, num_macs = 0,
                            thread_scratch_floats = 0;
-  static const float* forward(const float*, const float* in, float*, const ops::conv_scratch&) { return in; }
+  static const float* forward(const float*, const float* in, float*, const kernels::conv_scratch&) { return in; }
   static void prepare(float*) {}
   template <class Layout>
   static void visit_tensors(tensor_visitor, const std::string&, index_t, Layout*) {}
@@ -138,7 +139,7 @@ struct shortcut<shortcut_kind::projection, In, OutChannels, Stride> {
                            num_macs = projection::num_macs,
                            thread_scratch_floats = projection::thread_scratch_floats;
   static void prepare(float* state) { projection::prepare(state); }
-  static const float* forward(const float* state, const float* in, float* out, const ops::conv_scratch& scratch) {
+  static const float* forward(const float* state, const float* in, float* out, const kernels::conv_scratch& scratch) {
     projection::forward(state, in, nullptr, false, out, scratch);
     return out;
   }
@@ -163,8 +164,8 @@ struct shortcut<shortcut_kind::zero_padded, In, OutChannels, Stride> {
   static constexpr index_t state_floats = 0, derived_floats = 0, num_params = 0, num_macs = 0,
                            thread_scratch_floats = 0;
   static void prepare(float*) {}
-  static const float* forward(const float*, const float* in, float* out, const ops::conv_scratch&) {
-    ops::subsample_and_zero_pad(in, In::width, In::channels, Stride, output::height, output::width, OutChannels,
+  static const float* forward(const float*, const float* in, float* out, const kernels::conv_scratch&) {
+    kernels::subsample_and_zero_pad(in, In::width, In::channels, Stride, output::height, output::width, OutChannels,
                                 channels_before, out);
     return out;
   }
@@ -176,14 +177,6 @@ struct shortcut<shortcut_kind::zero_padded, In, OutChannels, Stride> {
                      OutChannels, output::height, output::width, 0, 0});
   }
 };
-
-/// The largest of some compile-time sizes (0 for none).
-template <class... Values>
-constexpr index_t max_of(Values... values) {
-  index_t m = 0;
-  ((m = std::max<index_t>(m, values)), ...);
-  return m;
-}
 
 }  // namespace detail
 
@@ -208,12 +201,7 @@ struct block_parts {
   static constexpr int max_channels = static_cast<int>(detail::max_of(Convs::output::channels...));
 
   /// Where each conv's state starts; the last entry is the shortcut's.
-  static constexpr std::array<index_t, sizeof...(Convs) + 1> offsets = [] {
-    std::array<index_t, sizeof...(Convs) + 1> o{};
-    const index_t sizes[] = {Convs::state_floats...};
-    for (std::size_t i = 1; i < o.size(); ++i) o[i] = o[i - 1] + sizes[i - 1];
-    return o;
-  }();
+  static constexpr std::array<index_t, sizeof...(Convs) + 1> offsets = detail::state_offsets<Convs...>();
   static constexpr index_t shortcut_offset = offsets[sizeof...(Convs)];
 
   static void prepare(float* state) {

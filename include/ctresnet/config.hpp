@@ -29,15 +29,16 @@
 #endif
 #endif
 
-// The run-time kernels take their sizes as arguments, so one copy serves every layer. Keeping the
-// compiler from inlining them into each layer type's code is what keeps deep networks quick to
-// compile (every inlined copy of Eigen's GEMM costs seconds).
+// Functions whose sizes are run-time arguments (the kernels, and the code that visits or loads a
+// network's tensors) are compiled once and called from every layer type. Keeping the compiler from
+// inlining them into each type's code is what keeps deep networks quick to compile (every inlined
+// copy of a GEMM costs seconds).
 #if defined(__GNUC__) || defined(__clang__)
-#define CTRESNET_KERNEL __attribute__((noinline)) inline
+#define CTRESNET_NOINLINE __attribute__((noinline)) inline
 #elif defined(_MSC_VER)
-#define CTRESNET_KERNEL __declspec(noinline) inline
+#define CTRESNET_NOINLINE __declspec(noinline) inline
 #else
-#define CTRESNET_KERNEL inline
+#define CTRESNET_NOINLINE inline
 #endif
 
 // g++ 12 warns of an uninitialised variable inside its own AVX-512 intrinsics once they are

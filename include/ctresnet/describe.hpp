@@ -68,6 +68,16 @@ struct conv_weight_layout {
   }
 };
 
+namespace detail {
+/// "[64, 3, 7, 7]": extents as PyTorch prints a shape.
+template <class Extent>
+std::string shape_text(const Extent* extents, std::size_t rank) {
+  std::string text = "[";
+  for (std::size_t d = 0; d < rank; ++d) text += (d ? ", " : "") + std::to_string(extents[d]);
+  return text + "]";
+}
+}  // namespace detail
+
 /// One entry of the state dict: PyTorch's name and shape, and where ctresnet keeps it.
 struct tensor_info {
   std::string name;
@@ -86,12 +96,21 @@ struct tensor_info {
     return n;
   }
   /// "[64, 3, 7, 7]"
-  std::string shape_string() const {
-    std::string s = "[";
-    for (int i = 0; i < rank; ++i) s += (i ? ", " : "") + std::to_string(shape[static_cast<std::size_t>(i)]);
-    return s + "]";
-  }
+  std::string shape_string() const { return detail::shape_text(shape.data(), static_cast<std::size_t>(rank)); }
 };
+
+/// Calls f(pytorch_index, stored_index) for every element of a conv weight, in PyTorch's order
+/// ([O][I / groups][kH][kW]): what converts between PyTorch's layout and the stored panels.
+template <class F>
+void for_each_conv_weight(const tensor_info& t, F&& f) {
+  const conv_weight_layout layout = t.conv_layout();
+  const index_t outputs = t.shape[0], inputs = t.shape[1], kernel = t.shape[2];
+  index_t pytorch_index = 0;
+  for (index_t o = 0; o < outputs; ++o)
+    for (index_t i = 0; i < inputs; ++i)
+      for (index_t y = 0; y < kernel; ++y)
+        for (index_t x = 0; x < kernel; ++x) f(pytorch_index++, layout.index(o, i, y, x));
+}
 
 /// One row of a network summary. Depth 1 is a stage (or the stem and head), 2 a block, 3 a layer.
 struct layer_info {

@@ -1,4 +1,4 @@
-// Initialisation of a network that was not loaded, as torchvision and the reference example do it.
+// Initialisation of a network that was not loaded, as torchvision does it.
 // The generator is ours (not <random>'s distributions) so that a seed gives the same network with
 // every standard library.
 #pragma once
@@ -54,12 +54,9 @@ class pytorch_initializer {
         if (t.groups == 1) {
           fill_normal(data, n, std::sqrt(2.0 / fan_out));
         } else {  // only the weights within a group; those between groups stay zero
-          const conv_weight_layout layout = t.conv_layout();
-          for (index_t o = 0; o < t.shape[0]; ++o)
-            for (index_t i = 0; i < t.shape[1]; ++i)
-              for (index_t y = 0; y < t.shape[2]; ++y)
-                for (index_t x = 0; x < t.shape[3]; ++x)
-                  data[layout.index(o, i, y, x)] = static_cast<float>(std::sqrt(2.0 / fan_out) * generator_.normal());
+          for_each_conv_weight(t, [&](index_t, index_t stored) {
+            data[stored] = static_cast<float>(std::sqrt(2.0 / fan_out) * generator_.normal());
+          });
         }
         break;
       }

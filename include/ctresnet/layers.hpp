@@ -1,5 +1,5 @@
 // Layer types: each knows its parameters and, for a given input shape, its output shape and
-// multiply-adds. Pure compile-time facts; the arithmetic lives in tensor_ops.hpp.
+// multiply-adds. Pure compile-time facts; the arithmetic lives in kernels/.
 #pragma once
 // IWYU pragma: private, include <ctresnet/ctresnet.hpp>
 

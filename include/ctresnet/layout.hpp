@@ -51,10 +51,15 @@ struct torchvision_layout {
   static std::string classifier_name() { return "fc"; }
 };
 
-/// The PyTorch example in shared/reference: every stage's first block has a projection shortcut,
-/// even where the shape does not change; a fixed AvgPool2d(7, stride 1); 5 classes by default; and
-/// state-dict names from its nn.Sequential containers.
-struct reference_layout : torchvision_layout {
+/// The stage-projection layout, a common way of writing ResNets by hand in PyTorch: every stage's
+/// first block has a projection shortcut (1x1 conv and BatchNorm), even where the shape does not
+/// change (so layer1.0 of a ResNet-18 has one, where torchvision's has none); the average pool is a
+/// fixed AvgPool2d(7, stride 1), so the input must leave a 7x7 feature map or larger; 5 classes by
+/// default. Its state-dict names come from nn.Sequential containers: the stem is conv1.0 (conv) and
+/// conv1.1 (BatchNorm); a block's convs and norms are numbered within its Sequential, skipping the
+/// ReLUs (layer1.0.basicblock.0, layer1.0.basicblock.1, layer1.0.basicblock.3, ...); the shortcut
+/// is downsample.0 and downsample.1, as in torchvision.
+struct stage_projection_layout : torchvision_layout {
   static constexpr int default_classes = 5;
   static constexpr int fixed_avg_pool = 7;
 

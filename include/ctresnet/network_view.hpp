@@ -1,18 +1,11 @@
 // A network that runs from a state it does not own: weights compiled into read-only memory
 // (<ctresnet/embed.hpp> writes them), or any buffer laid out as Net's state. It copies nothing and
-// allocates nothing; its forward pass is Net's own.
+// allocates nothing; its plan and its forward passes are Net's own.
 #pragma once
-// IWYU pragma: private, include <ctresnet/ctresnet.hpp>
 
-#include <ctresnet/detail/checks.hpp>
-#include <ctresnet/network.hpp>
-#include <ctresnet/status.hpp>
+#include <ctresnet/ctresnet.hpp>
 
-#include <array>
 #include <cstdint>
-#if CTRESNET_EXCEPTIONS
-#include <vector>
-#endif
 
 namespace ctresnet {
 
@@ -46,20 +39,13 @@ struct check_embedded_state_fingerprint {
 
 /// Net run from a state it does not own: `network_view<Net> net(weights);` with `weights` from a
 /// generated header, or `network_view<Net> net(pointer)` for `Net::state_floats` floats of a state
-/// that Net prepared (load, then state_data()). The state must outlive the view.
+/// that Net prepared (load, then state_data()). The state must outlive the view. Its compile-time
+/// facts and its forward passes (forward, try_forward, forward_stages, try_forward_stages, on the
+/// calling thread or a pool) are Net's.
 template <class Net>
-class network_view {
+class network_view : public network_api<network_view<Net>, typename Net::plan_type> {
  public:
   using network_type = Net;
-  using input_shape = typename Net::input_shape;
-  using input_map = typename Net::input_map;
-  using output_map = typename Net::output_map;
-  static constexpr int num_classes = Net::num_classes;
-  static constexpr int num_stages = Net::num_stages;
-  static constexpr index_t state_floats = Net::state_floats;
-  static constexpr index_t workspace_floats = Net::workspace_floats;
-  static constexpr std::size_t workspace_bytes = Net::workspace_bytes;
-  static constexpr index_t workspace_floats_for(int threads) { return Net::workspace_floats_for(threads); }
 
   /// `state` holds Net::state_floats floats of a prepared state (Winograd's weights included).
   constexpr explicit network_view(const float* state) noexcept : state_(state) {}
@@ -71,33 +57,8 @@ class network_view {
   }
 
   constexpr const float* state_data() const noexcept { return state_; }
-
-  /// As Net::try_forward: the output to `output`, scratch to `workspace` (workspace_floats floats),
-  /// status::ok or what is wrong.
-  status try_forward(const input_map& images, output_map output, float* workspace) const {
-    return state_ == nullptr ? status::no_state : Net::forward_state(state_, images, output, workspace, nullptr);
-  }
-  status try_forward(const input_map& images, output_map output, float* workspace, thread_pool& pool) const {
-    return state_ == nullptr ? status::no_state : Net::forward_state(state_, images, output, workspace, &pool);
-  }
-  status try_forward_stages(const input_map& images, const std::array<float*, Net::num_stages>& maps,
-                            float* workspace) const {
-    return state_ == nullptr ? status::no_state
-                             : Net::forward_stages_state(state_, images, maps, workspace, nullptr);
-  }
-
-#if CTRESNET_EXCEPTIONS
-  /// As Net::forward: throws std::invalid_argument for a wrong shape, a null workspace or state.
-  void forward(const input_map& images, output_map output, float* workspace) const {
-    Net::throw_if_error(try_forward(images, output, workspace), images, &output);
-  }
-  typename Net::output_tensor forward(const input_map& images) const {
-    typename Net::output_tensor output(Net::output_dimensions(images.dimension(0)));
-    std::vector<float> workspace(static_cast<std::size_t>(workspace_floats));
-    forward(images, output_map(output.data(), output.dimensions()), workspace.data());
-    return output;
-  }
-#endif
+  /// status::no_state for a view of a null pointer.
+  constexpr status state_status() const noexcept { return state_ == nullptr ? status::no_state : status::ok; }
 
  private:
   const float* state_;

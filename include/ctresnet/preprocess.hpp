@@ -1,6 +1,6 @@
 // From 8-bit pixels to a network's input, computed as PyTorch's data pipelines compute it:
-// torchvision's ImageNet evaluation transform and the digits model's transform, and the steps they
-// are made of. Pixels in, floats out: nothing here decodes a file (stb_image or any decoder that
+// torchvision's ImageNet evaluation transform and the steps it is made of, which other transforms
+// (the digits example's) are built from. Pixels in, floats out: nothing here decodes a file (stb_image or any decoder that
 // gives interleaved 8-bit pixels will do), and nothing needs more than the standard library.
 //
 // torchvision 0.14 resizes a PIL image with PIL's Image.resize(..., BILINEAR). PIL filters with a
@@ -376,34 +376,6 @@ struct imagenet_eval_transform {
     const image rgb = to_rgb(in);
     const image cropped = resize_shorter_side_and_center_crop(rgb, resize_size, crop_size);
     to_normalized_chw(cropped, mean, stddev, chw);
-  }
-};
-
-/// The transform of the digits model that tools/train_digits.py trains (a CIFAR ResNet-20 on
-/// scikit-learn's 8x8 handwritten digits, white on black): 8x8 gray pixels, p / 255, repeated
-/// nearest-neighbour to 16x16, then (x - 0.5) / 0.5. Writes output_shape::size floats.
-///
-/// Colour images are made gray first as PIL's convert("L") does (to_gray). An image that is not
-/// 8x8 is resized to 8x8 with resize_bilinear, whatever its aspect ratio, as torchvision's
-/// Resize((8, 8)) would; so in torchvision's terms the transform is
-///   Grayscale() -> Resize((8, 8)) -> ToTensor() -> nearest x2 -> Normalize([0.5], [0.5]).
-struct digits_transform {
-  using output_shape = shape<1, 16, 16>;
-  static constexpr int source_size = 8;  // the data set's images are 8x8
-  static constexpr int repeat = output_shape::width / source_size;
-
-  void operator()(const image_view& in, float* chw) const {
-    detail::check_image(in, "digits_transform");
-    image converted;
-    image_view gray = in;
-    if (in.channels != 1) gray = converted = to_gray(in);
-    if (gray.width != source_size || gray.height != source_size)
-      gray = converted = resize_bilinear(gray, source_size, source_size);
-    for (int y = 0; y < output_shape::height; ++y)
-      for (int x = 0; x < output_shape::width; ++x) {
-        const float value = static_cast<float>(gray.pixels[detail::pixel_index(gray, x / repeat, y / repeat)]) / 255.0f;
-        chw[y * output_shape::width + x] = (value - 0.5f) / 0.5f;
-      }
   }
 };
 

@@ -49,11 +49,7 @@ struct entry {
   std::vector<std::int64_t> shape;
   std::uint64_t begin = 0, end = 0;  // byte range within the data section
 
-  std::string shape_string() const {
-    std::string s = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-  }
+  std::string shape_string() const { return detail::shape_text(shape.data(), shape.size()); }
 };
 
 /// Bytes per element of the dtypes ctresnet knows, 0 for any other.
@@ -338,20 +334,10 @@ namespace detail {
 
 /// PyTorch's conv weight [O, I / groups, kH, kW] to ctresnet's panels (conv_weight_layout), and back.
 inline void oihw_to_panels(const float* from, const tensor_info& t, float* to) {
-  const conv_weight_layout layout = t.conv_layout();
-  const index_t o = t.shape[0], i = t.shape[1], k = t.shape[2];
-  for (index_t a = 0; a < o; ++a)
-    for (index_t b = 0; b < i; ++b)
-      for (index_t y = 0; y < k; ++y)
-        for (index_t x = 0; x < k; ++x) to[layout.index(a, b, y, x)] = from[((a * i + b) * k + y) * k + x];
+  for_each_conv_weight(t, [&](index_t pytorch, index_t stored) { to[stored] = from[pytorch]; });
 }
 inline void panels_to_oihw(const float* from, const tensor_info& t, float* to) {
-  const conv_weight_layout layout = t.conv_layout();
-  const index_t o = t.shape[0], i = t.shape[1], k = t.shape[2];
-  for (index_t a = 0; a < o; ++a)
-    for (index_t b = 0; b < i; ++b)
-      for (index_t y = 0; y < k; ++y)
-        for (index_t x = 0; x < k; ++x) to[((a * i + b) * k + y) * k + x] = from[layout.index(a, b, y, x)];
+  for_each_conv_weight(t, [&](index_t pytorch, index_t stored) { to[pytorch] = from[stored]; });
 }
 
 inline bool same_shape(const tensor_info& expected, const safetensors::entry& actual) {
@@ -395,9 +381,10 @@ inline std::string problems_message(const std::string& what, const std::vector<s
 /// The body of load_safetensors, once for every network type. The file is checked completely,
 /// its values included, before the first weight is written: a rejected file leaves the state as it
 /// was. That takes two passes over the data (check, then write), with one tensor's worth of memory.
-CTRESNET_KERNEL void load_state(const std::vector<tensor_info>& expected, float* state, safetensors::reader& file,
+CTRESNET_NOINLINE void load_state(const std::vector<tensor_info>& expected, float* state, safetensors::reader& file,
                                 bool ignore_unexpected) {
   std::vector<std::string> problems;
+  std::size_t unexpected = 0;  // of the problems, tensors the network does not have
   std::set<std::string> known;
   std::set<std::string> norm_modules;
   for (const tensor_info& t : expected) {
@@ -417,15 +404,14 @@ CTRESNET_KERNEL void load_state(const std::vector<tensor_info>& expected, float*
     if (known.count(name)) continue;
     const bool batch_counter = name.size() > 19 && name.compare(name.size() - 19, 19, "num_batches_tracked") == 0 &&
                                norm_modules.count(module_prefix(name));
-    if (!batch_counter && !ignore_unexpected)
+    if (!batch_counter && !ignore_unexpected) {
       problems.push_back("unexpected tensor '" + name + "' with shape " + e.shape_string());
+      ++unexpected;
+    }
   }
   if (!problems.empty()) {
     std::string message = problems_message("tensor(s) do not fit this network:", problems);
-    const bool only_unexpected = std::all_of(problems.begin(), problems.end(), [](const std::string& problem) {
-      return problem.compare(0, 11, "unexpected ") == 0;
-    });
-    if (only_unexpected)
+    if (unexpected == problems.size())
       message += "\n  (every expected tensor is there; to load a larger network's file into a backbone, pass "
                  "unexpected_tensors::ignore)";
     file.fail(message);
@@ -466,7 +452,7 @@ CTRESNET_KERNEL void load_state(const std::vector<tensor_info>& expected, float*
 }
 
 /// The body of save_safetensors, once for every network type.
-CTRESNET_KERNEL void save_state(const std::vector<tensor_info>& tensors, const float* state, const std::string& path) {
+CTRESNET_NOINLINE void save_state(const std::vector<tensor_info>& tensors, const float* state, const std::string& path) {
   nlohmann::json header = nlohmann::json::object();
   header["__metadata__"] = {{"format", "pt"}, {"producer", "ctresnet " CTRESNET_VERSION_STRING}};
   std::uint64_t offset = 0;
@@ -526,7 +512,7 @@ void load_into(Net& net, safetensors::reader& file, unexpected_tensors unexpecte
 }  // namespace detail
 
 /// Loads Net's state from a safetensors file of PyTorch state_dict keys (torchvision's names for
-/// torchvision-layout nets, the reference example's for reference_layout). Every expected tensor
+/// torchvision-layout nets, nn.Sequential names for stage_projection_layout). Every expected tensor
 /// must be present with its exact shape and a float dtype (F16 and BF16 are converted); BatchNorm
 /// `num_batches_tracked` may be present or not; any other tensor is an error. Every weight must be
 /// finite, and a BatchNorm running_var not negative. Every problem is found before any weight is

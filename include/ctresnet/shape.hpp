@@ -17,7 +17,7 @@ struct shape {
   static constexpr index_t size = index_t{Channels} * Height * Width;
 };
 
-/// ImageNet's RGB 224x224: torchvision's and the reference example's default input.
+/// ImageNet's RGB 224x224: torchvision's default input.
 using imagenet_input = shape<3, 224, 224>;
 /// CIFAR-10's images.
 using cifar_input = shape<3, 32, 32>;

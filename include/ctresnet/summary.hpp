@@ -34,8 +34,8 @@ void print_summary(std::ostream& out, int max_depth = 3) {
   Net::visit_layers([&](const layer_info& layer) {
     if (layer.depth > max_depth) return;
     const std::string indent(static_cast<std::size_t>(2 * (layer.depth - 1)), ' ');
-    const std::string shape =
-        "[" + std::to_string(layer.channels) + ", " + std::to_string(layer.height) + ", " + std::to_string(layer.width) + "]";
+    const int extents[] = {layer.channels, layer.height, layer.width};
+    const std::string shape = detail::shape_text(extents, 3);
     std::snprintf(line, sizeof line, "%-34s %-22s %-18s %14s %16s\n", (indent + layer.name).c_str(), layer.type.c_str(),
                   shape.c_str(), layer.params ? detail::with_thousands(layer.params).c_str() : "-",
                   layer.macs ? detail::with_thousands(layer.macs).c_str() : "-");

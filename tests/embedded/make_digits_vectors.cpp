@@ -2,6 +2,7 @@
 // them (preprocessed by ctresnet-classify's own path) and the logits that the file-loaded network
 // gives for them on this machine, as a header of exact hex-float literals.
 //   make_digits_vectors DIGITS_DIR OUT.hpp
+#include "digits_transform.hpp"
 #include "image_file.hpp"
 
 #include <ctresnet/ctresnet.hpp>
@@ -33,7 +34,7 @@ int main(int argc, char** argv) {
     while (list >> file >> label) {
       const ctresnet::image pixels = examples::read_image_file(dir + "/test/" + file);
       images.resize(images.size() + input::size);
-      ctresnet::digits_transform{}(pixels, images.data() + images.size() - input::size);
+      digits_transform{}(pixels, images.data() + images.size() - input::size);
       labels.push_back(label);
     }
     const auto count = static_cast<ctresnet::index_t>(labels.size());

@@ -1,6 +1,7 @@
 // libFuzzer target: any bytes as an image file, through ctresnet-classify's path: stb_image's
 // decoding with our checks (examples/image_file.hpp), then both models' preprocessing. Each step
 // either succeeds or throws its error type; nothing else may happen.
+#include "digits_transform.hpp"
 #include "image_file.hpp"
 
 #include <ctresnet/preprocess.hpp>
@@ -21,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const ctresnet::image_view view{decoded.pixels.data(), decoded.width, decoded.height, decoded.channels};
   static std::vector<float> digits(16 * 16), imagenet(3 * 224 * 224);
   try {
-    ctresnet::digits_transform{}(view, digits.data());
+    digits_transform{}(view, digits.data());
     // The ImageNet transform costs ten times the decoding, the same for any input: on one input
     // in eight (chosen by length, so that a rerun does the same), and on small images only.
     if (size % 8 == 0 && static_cast<long long>(decoded.width) * decoded.height <= 512 * 512)

@@ -1,6 +1,7 @@
 // The main job: the committed digits model (tools/train_digits.py) classifies the 360 held-out
 // images as PyTorch does. The images go through ctresnet-classify's own path: stb_image decodes
-// the PGM files, ctresnet::digits_transform preprocesses them.
+// the PGM files, digits_transform preprocesses them.
+#include "digits_transform.hpp"
 #include "image_file.hpp"
 
 #include <ctresnet/ctresnet.hpp>
@@ -53,13 +54,13 @@ TEST_CASE("the digits model classifies the held-out images as PyTorch does, with
   net_type net;
   ctresnet::load_safetensors(net, digits_dir + "/resnet20_digits.safetensors");
   net_type::input_tensor x(360, 1, 16, 16);
-  using input = ctresnet::digits_transform::output_shape;
+  using input = digits_transform::output_shape;
   for (std::size_t i = 0; i < images.size(); ++i) {
     const ctresnet::image pixels = examples::read_image_file(digits_dir + "/test/" + images[i].file);
     REQUIRE(pixels.width == 8);
     REQUIRE(pixels.height == 8);
     REQUIRE(pixels.channels == 1);
-    ctresnet::digits_transform{}(pixels, x.data() + static_cast<std::ptrdiff_t>(i) * input::size);
+    digits_transform{}(pixels, x.data() + static_cast<std::ptrdiff_t>(i) * input::size);
   }
   const net_type::output_tensor logits = net.forward(x);
 

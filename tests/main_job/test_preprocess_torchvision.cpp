@@ -3,6 +3,7 @@
 // same files with stb_image, as ctresnet-classify does. It tells the two sources of difference
 // apart: the decoders (equal for PNG and PGM, not quite for JPEG) and the transform (equal to the
 // last bit, given the same pixels).
+#include "digits_transform.hpp"
 #include "image_file.hpp"
 
 #include <ctresnet/preprocess.hpp>
@@ -65,7 +66,7 @@ bool is_jpeg(const std::string& file) { return file.size() > 4 && file.compare(f
 std::vector<float> transformed(const reference_case& c, const ctresnet::image& pixels) {
   std::vector<float> x(c.expected.size());
   if (c.transform == "digits") {
-    ctresnet::digits_transform{}(pixels, x.data());
+    digits_transform{}(pixels, x.data());
   } else {
     REQUIRE((c.transform == "imagenet256" || c.transform == "imagenet232"));
     ctresnet::imagenet_eval_transform{c.transform == "imagenet256" ? 256 : 232}(pixels, x.data());

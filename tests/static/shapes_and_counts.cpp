@@ -19,14 +19,14 @@ static_assert(conv2d<3, 64, 7, 2, 3>::macs<shape<3, 224, 224>> == 118'013'952);
 static_assert(conv2d<64, 256, 1, 1, 0>::patch_length == 64);  // a 1x1 conv's patch is the pixel
 static_assert(conv2d<64, 64, 3, 1, 1>::patch_length == 576);
 
-// The feature maps of torchvision's nets and of the reference example's (its torch.Size comments).
+// The feature maps of torchvision's nets and of the stage-projection layout's.
 static_assert(std::is_same_v<resnet18<>::features_shape, shape<512, 7, 7>>);
 static_assert(std::is_same_v<resnet50<>::features_shape, shape<2048, 7, 7>>);
 static_assert(std::is_same_v<resnet50<>::stem_type::output, shape<64, 56, 56>>);
 static_assert(std::is_same_v<std::tuple_element_t<0, resnet50<>::stage_types>::output, shape<256, 56, 56>>);
 static_assert(std::is_same_v<std::tuple_element_t<1, resnet50<>::stage_types>::output, shape<512, 28, 28>>);
 static_assert(std::is_same_v<std::tuple_element_t<2, resnet50<>::stage_types>::output, shape<1024, 14, 14>>);
-static_assert(std::is_same_v<reference::resnet152<>::features_shape, shape<2048, 7, 7>>);
+static_assert(std::is_same_v<stage_projection::resnet152<>::features_shape, shape<2048, 7, 7>>);
 static_assert(std::is_same_v<resnet18<10, shape<3, 32, 32>>::features_shape, shape<512, 1, 1>>);
 static_assert(std::is_same_v<resnet50<1000, shape<3, 256, 320>>::features_shape, shape<2048, 8, 10>>);
 
@@ -49,13 +49,13 @@ static_assert(resnet50<10>::num_params == resnet50<>::num_params - 990 * 2049);
 static_assert(resnet50<1000, shape<3, 448, 448>>::num_params == resnet50<>::num_params);
 static_assert(resnet18<1000, shape<1, 224, 224>>::num_params == resnet18<>::num_params - 2 * 64 * 49);
 
-// The reference example: 5 classes; a 1x1 projection in every stage's first block, so its
+// The stage-projection layout: 5 classes; a 1x1 projection in every stage's first block, so its
 // ResNet-18 has an extra 64->64 conv + BN in layer1.0 and its ResNet-50 the same parameters as
 // torchvision's (whose layer1.0 already projects 64->256).
-static_assert(reference::resnet18<>::num_classes == 5);
-static_assert(reference::resnet18<1000>::num_params == resnet18<>::num_params + 64 * 64 + 2 * 64);
-static_assert(reference::resnet50<1000>::num_params == resnet50<>::num_params);
-static_assert(reference::resnet50<1000>::num_macs == resnet50<>::num_macs);
+static_assert(stage_projection::resnet18<>::num_classes == 5);
+static_assert(stage_projection::resnet18<1000>::num_params == resnet18<>::num_params + 64 * 64 + 2 * 64);
+static_assert(stage_projection::resnet50<1000>::num_params == resnet50<>::num_params);
+static_assert(stage_projection::resnet50<1000>::num_macs == resnet50<>::num_macs);
 
 // v1 moves the stride within the bottleneck: same parameters, fewer MACs (the 3x3 runs at the
 // lower resolution either way; the first 1x1 moves to it).
@@ -91,8 +91,8 @@ static_assert(std::is_same_v<cifar::resnet20<10, shape<1, 16, 16>>::features_sha
 // of each 3x3 stride-1 conv: 36 per channel pair at 28x28 and up (Winograd F(4x4, 3x3)), 16 down
 // to 8x8 (F(2x2, 3x3)). ResNet-18 has 4 such convs at 56x56 with 64 channels, 3 at 28x28 with 128
 // and 3 at 14x14 with 256; its 7x7 stage runs directly.
-static_assert(ops::winograd_tile_for(3, 1, 1, 56, 56) == 4 && ops::winograd_tile_for(3, 1, 1, 14, 14) == 2 &&
-              ops::winograd_tile_for(3, 1, 1, 7, 7) == 0 && ops::winograd_tile_for(3, 2, 1, 56, 56) == 0);
+static_assert(kernels::winograd_tile_for(3, 1, 1, 56, 56) == 4 && kernels::winograd_tile_for(3, 1, 1, 14, 14) == 2 &&
+              kernels::winograd_tile_for(3, 1, 1, 7, 7) == 0 && kernels::winograd_tile_for(3, 2, 1, 56, 56) == 0);
 static_assert(resnet18<>::state_floats ==
               resnet18<>::num_params + 2 * 4800 + 36 * (4 * 64 * 64 + 3 * 128 * 128) + 16 * (3 * 256 * 256));
 // The workspace: four activation buffers (the largest is 64x112x112 after the stem), a scale and
@@ -101,14 +101,14 @@ static_assert(resnet18<>::state_floats ==
 // convs at 28x28 by F(4x4, 3x3): one block of 4 x tile_rows tiles (winograd::block_tiles; 56 with
 // AVX-512), transformed and multiplied, for 36 window positions.
 static_assert(resnet18<>::max_activation_floats == 64 * 112 * 112);
-static_assert(ops::winograd<4>::block_tiles(128) == 4 * ops::tile_rows &&
-              ops::winograd<2>::block_tiles(64) == 2 * ops::tile_rows);
-static_assert(ops::winograd<4>::thread_floats(128, 128) > ops::winograd<2>::thread_floats(256, 256) &&
-              ops::winograd<4>::thread_floats(128, 128) > ops::conv_thread_floats(9 * 512));
+static_assert(kernels::winograd<4>::block_tiles(128) == 4 * kernels::tile_rows &&
+              kernels::winograd<2>::block_tiles(64) == 2 * kernels::tile_rows);
+static_assert(kernels::winograd<4>::thread_floats(128, 128) > kernels::winograd<2>::thread_floats(256, 256) &&
+              kernels::winograd<4>::thread_floats(128, 128) > kernels::conv_thread_floats(9 * 512));
 static_assert(whole_cache_lines(1) == 16 && whole_cache_lines(16) == 16 && whole_cache_lines(17) == 32);
 static_assert(resnet18<>::workspace_floats ==
-              15 + 4 * 64 * 112 * 112 + 2 * 512 + whole_cache_lines(ops::winograd<4>::thread_floats(128, 128)));
+              15 + 4 * 64 * 112 * 112 + 2 * 512 + whole_cache_lines(kernels::winograd<4>::thread_floats(128, 128)));
 static_assert(resnet18<>::workspace_floats_for(2) ==
-              resnet18<>::workspace_floats + whole_cache_lines(ops::winograd<4>::thread_floats(128, 128)));
+              resnet18<>::workspace_floats + whole_cache_lines(kernels::winograd<4>::thread_floats(128, 128)));
 
 }  // namespace

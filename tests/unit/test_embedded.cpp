@@ -15,6 +15,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #ifndef CTRESNET_DIGITS_DIR
@@ -76,6 +77,39 @@ TEST_CASE("a network_view over a network's own state runs as the network does") 
   CHECK(std::memcmp(actual.data(), expected.data(), sizeof(float) * std::size_t(expected.size())) == 0);
 }
 
+TEST_CASE("a network_view has the network's forward passes, each with and without a thread pool") {
+  const net_type net(7);
+  const ctresnet::network_view<net_type> view(net.state_data());
+  static_assert(ctresnet::network_view<net_type>::state_floats == net_type::state_floats);
+  static_assert(ctresnet::network_view<net_type>::workspace_floats_for(3) == net_type::workspace_floats_for(3));
+  static_assert(std::is_same_v<ctresnet::network_view<net_type>::stage_shape<1>, net_type::stage_shape<1>>);
+  ctresnet::thread_pool pool(2);
+  const auto same = [](const auto& a, const auto& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(float) * std::size_t(a.size())) == 0;
+  };
+
+  const net_type::output_tensor expected = net.forward(all_images());
+  CHECK(same(view.forward(all_images()), expected));
+  CHECK(same(view.forward(all_images(), pool), expected));
+  CHECK(same(net.forward(all_images(), pool), expected));
+
+  const auto net_maps = net.forward_stages(all_images());
+  const auto view_maps = view.forward_stages(all_images(), pool);
+  for (std::size_t stage = 0; stage < net_maps.size(); ++stage) CHECK(same(view_maps[stage], net_maps[stage]));
+
+  // The allocation-free forms, on the pool: every stage, and the logits.
+  std::vector<float> workspace(static_cast<std::size_t>(net_type::workspace_floats_for(pool.size())));
+  std::vector<float> last(static_cast<std::size_t>(net_maps.back().size()), -1.0f);
+  REQUIRE(view.try_forward_stages(all_images(), {nullptr, nullptr, last.data()}, workspace.data(), pool) ==
+          ctresnet::status::ok);
+  CHECK(std::memcmp(last.data(), net_maps.back().data(), sizeof(float) * last.size()) == 0);
+  std::vector<float> logits(static_cast<std::size_t>(expected.size()), -1.0f);
+  view.forward(all_images(), net_type::output_map(logits.data(), digits_vectors::count, 10), workspace.data(), pool);
+  CHECK(std::memcmp(logits.data(), expected.data(), sizeof(float) * logits.size()) == 0);
+  view.forward_stages(all_images(), {nullptr, nullptr, last.data()}, workspace.data(), pool);
+  CHECK(std::memcmp(last.data(), net_maps.back().data(), sizeof(float) * last.size()) == 0);
+}
+
 TEST_CASE("wrong arguments give a status, or with the throwing forms an exception naming the problem") {
   const ctresnet::network_view<net_type> view(digits_weights::state);
   std::vector<float> workspace(static_cast<std::size_t>(net_type::workspace_floats));
@@ -87,14 +121,14 @@ TEST_CASE("wrong arguments give a status, or with the throwing forms an exceptio
   const net_type::input_map narrow(digits_vectors::images, 1, 1, 16, 8);
   CHECK(view.try_forward(narrow, one, workspace.data()) == ctresnet::status::wrong_input_shape);
   CHECK_THROWS_WITH_AS(view.forward(narrow, one, workspace.data()),
-                       "ctresnet::resnet::forward: the input has shape [1, 1, 16, 8], expected [N, 1, 16, 16] with N >= 1",
+                       "ctresnet::forward: the input has shape [1, 1, 16, 8], expected [N, 1, 16, 16] with N >= 1",
                        std::invalid_argument);
   const net_type::input_map none(digits_vectors::images, 0, 1, 16, 16);
   CHECK(view.try_forward(none, one, workspace.data()) == ctresnet::status::wrong_input_shape);
   const net_type::input_map two(digits_vectors::images, 2, 1, 16, 16);
   CHECK(view.try_forward(two, one, workspace.data()) == ctresnet::status::wrong_output_shape);
   CHECK_THROWS_WITH_AS(view.forward(two, one, workspace.data()),
-                       "ctresnet::resnet::forward: the logits tensor has shape [1, 10], expected [2, 10]",
+                       "ctresnet::forward: the logits tensor has shape [1, 10], expected [2, 10]",
                        std::invalid_argument);
   CHECK(view.try_forward(image, one, nullptr) == ctresnet::status::no_workspace);
   CHECK_THROWS_AS(view.forward(image, one, nullptr), std::invalid_argument);

@@ -86,7 +86,7 @@ TEST_CASE("an input of the wrong shape is rejected with a message naming both sh
   small_resnet18::input_tensor wrong(2, 3, 64, 65);
   wrong.setZero();
   CHECK_THROWS_WITH_AS(net.forward(wrong),
-                       "ctresnet::resnet::forward: the input has shape [2, 3, 64, 65], expected [N, 3, 64, 64] with N >= 1",
+                       "ctresnet::forward: the input has shape [2, 3, 64, 65], expected [N, 3, 64, 64] with N >= 1",
                        std::invalid_argument);
   small_resnet18::input_tensor empty(0, 3, 64, 64);
   CHECK_THROWS_AS(net.forward(empty), std::invalid_argument);
@@ -190,17 +190,17 @@ TEST_CASE("state-dict names and shapes follow torchvision") {
   CHECK(resnet50<>::tensor_floats == resnet50<>::num_params + 2 * 26560);  // 26,560 BatchNorm channels
 }
 
-TEST_CASE("state-dict names follow the reference example's nn.Sequential containers") {
-  const auto r18 = names_of(reference::resnet18<>::tensors());
+TEST_CASE("state-dict names of the stage-projection layout follow its nn.Sequential containers") {
+  const auto r18 = names_of(stage_projection::resnet18<>::tensors());
   for (const char* name : {"conv1.0.weight", "conv1.1.running_mean", "layer1.0.basicblock.0.weight",
                            "layer1.0.basicblock.3.weight", "layer1.0.basicblock.4.running_var",
                            "layer1.0.downsample.0.weight", "layer1.0.downsample.1.bias", "fc.weight", "fc.bias"})
     CHECK_MESSAGE(contains(r18, name), name);
   CHECK_FALSE(contains(r18, "layer1.1.downsample.0.weight"));
-  const auto r50 = names_of(reference::resnet50<>::tensors());
+  const auto r50 = names_of(stage_projection::resnet50<>::tensors());
   for (const char* name : {"layer2.0.bottleneck.4.bias", "layer2.0.bottleneck.6.weight", "layer4.2.bottleneck.7.running_var"})
     CHECK_MESSAGE(contains(r50, name), name);
-  CHECK(reference::resnet50<>::tensors().back().shape_string() == "[5]");
+  CHECK(stage_projection::resnet50<>::tensors().back().shape_string() == "[5]");
 }
 
 TEST_CASE("the summary lists every layer with shape, parameters and MACs") {

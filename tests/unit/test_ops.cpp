@@ -19,7 +19,7 @@ std::vector<float> random_vector(std::size_t n, std::uint64_t seed) {
 }
 
 /// PyTorch's Conv2d by its definition, on an HWC image with weights [O, I / groups, kH, kW].
-std::vector<float> direct_conv(const ops::conv_geometry& g, const std::vector<float>& image,
+std::vector<float> direct_conv(const kernels::conv_geometry& g, const std::vector<float>& image,
                                const std::vector<float>& oihw) {
   const int group_in = g.in_channels / g.groups, group_out = g.out_channels / g.groups;
   std::vector<float> out(static_cast<std::size_t>(g.out_pixels() * g.out_channels), 0.0f);
@@ -95,7 +95,7 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
     CAPTURE(c.out_channels);
     CAPTURE(c.groups);
     CAPTURE(c.dilation);
-    const ops::conv_geometry g{c.height,
+    const kernels::conv_geometry g{c.height,
                                c.width,
                                c.in_channels,
                                window_out(c.height, c.kernel, c.stride, c.padding, c.dilation),
@@ -117,10 +117,10 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
     for (int threads : {1, 2, 3}) {
       CAPTURE(threads);
       thread_pool pool(threads);
-      const index_t patch_floats = ops::conv_thread_floats(g.patch_length());
+      const index_t patch_floats = kernels::conv_thread_floats(g.patch_length());
       std::vector<float> out(residual.size()), patches(std::size_t(threads * patch_floats)),
           scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
-      ops::conv2d(g, image.data(), weights.data(), {bn.data(), residual.data(), true}, out.data(),
+      kernels::conv2d(g, image.data(), weights.data(), {bn.data(), residual.data(), true}, out.data(),
                   {patches.data(), patch_floats, scale.data(), shift.data(), &pool});
 
       check_epilogue(out, expected, bn, residual, c.out_channels);
@@ -141,7 +141,7 @@ TEST_CASE("conv2d reading strided planes (the stem's input) matches the direct d
     CAPTURE(c.height);
     CAPTURE(c.kernel);
     CAPTURE(c.stride);
-    const ops::conv_geometry g{c.height,
+    const kernels::conv_geometry g{c.height,
                                c.width,
                                c.in_channels,
                                window_out(c.height, c.kernel, c.stride, c.padding),
@@ -159,25 +159,25 @@ TEST_CASE("conv2d reading strided planes (the stem's input) matches the direct d
     const auto expected = direct_conv(g, image, oihw);
 
     std::vector<float> chw(image.size());
-    ops::hwc_to_chw(image.data(), c.in_channels, c.height, c.width, chw.data());
+    kernels::hwc_to_chw(image.data(), c.in_channels, c.height, c.width, chw.data());
     // NaNs before and after the planes would show in the outputs if a lane the GEMM uses came from outside them.
-    std::vector<float> planes(std::size_t(ops::strided_planes(g).floats() + 64), std::nanf(""));
-    ops::chw_to_strided_planes(g, chw.data(), planes.data() + 32);
+    std::vector<float> planes(std::size_t(kernels::strided_planes(g).floats() + 64), std::nanf(""));
+    kernels::chw_to_strided_planes(g, chw.data(), planes.data() + 32);
     for (int threads : {1, 2}) {
       CAPTURE(threads);
       thread_pool pool(threads);
-      const index_t patch_floats = ops::conv_thread_floats(g.patch_length());
+      const index_t patch_floats = kernels::conv_thread_floats(g.patch_length());
       std::vector<float> out(residual.size()), patches(std::size_t(threads * patch_floats)),
           scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
-      ops::conv2d(g, planes.data() + 32, weights.data(), {bn.data(), residual.data(), true}, out.data(),
-                  {patches.data(), patch_floats, scale.data(), shift.data(), &pool}, ops::conv_input::strided_planes);
+      kernels::conv2d(g, planes.data() + 32, weights.data(), {bn.data(), residual.data(), true}, out.data(),
+                  {patches.data(), patch_floats, scale.data(), shift.data(), &pool}, kernels::conv_input::strided_planes);
       check_epilogue(out, expected, bn, residual, c.out_channels);
     }
   }
 }
 
 TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions match the direct definition", Scheme,
-                   ops::winograd<2>, ops::winograd<4>) {
+                   kernels::winograd<2>, kernels::winograd<4>) {
   struct conv_case {
     int height, width, in_channels, out_channels;
   };
@@ -187,7 +187,7 @@ TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions match the 
   for (const conv_case c : cases) {
     CAPTURE(c.height);
     CAPTURE(c.out_channels);
-    const ops::conv_geometry g{c.height, c.width, c.in_channels, c.height, c.width, c.out_channels, 3, 1, 1};
+    const kernels::conv_geometry g{c.height, c.width, c.in_channels, c.height, c.width, c.out_channels, 3, 1, 1};
     const auto image = random_vector(std::size_t(c.height * c.width * c.in_channels), 5);
     const auto oihw = random_vector(std::size_t(c.out_channels * c.in_channels * 9), 6);
     const auto residual = random_vector(std::size_t(g.out_pixels() * c.out_channels), 7);
@@ -195,7 +195,7 @@ TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions match the 
     for (int i = 0; i < c.out_channels; ++i) bn[std::size_t(3 * c.out_channels + i)] += 1.5f;
     const auto weights = to_panels(oihw, c.out_channels, c.in_channels, 3);
     std::vector<float> transformed(std::size_t(Scheme::weight_floats(c.in_channels, c.out_channels)));
-    ops::winograd_weights<Scheme::tile>(weights.data(), c.in_channels, c.out_channels, transformed.data());
+    kernels::winograd_weights<Scheme::tile>(weights.data(), c.in_channels, c.out_channels, transformed.data());
     const auto expected = direct_conv(g, image, oihw);
 
     for (int threads : {1, 2, 3}) {
@@ -204,7 +204,7 @@ TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions match the 
       const index_t scratch_floats = Scheme::thread_floats(c.in_channels, c.out_channels);
       std::vector<float> out(residual.size()), scratch(std::size_t(threads * scratch_floats)),
           scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
-      ops::winograd_conv3x3<Scheme::tile>(g, image.data(), transformed.data(), {bn.data(), residual.data(), true},
+      kernels::winograd_conv3x3<Scheme::tile>(g, image.data(), transformed.data(), {bn.data(), residual.data(), true},
                                            out.data(), {scratch.data(), scratch_floats, scale.data(), shift.data(), &pool});
       // 4x4 tiles' transforms multiply by up to 8 and lose about a decimal digit more.
       check_epilogue(out, expected, bn, residual, c.out_channels, Scheme::tile == 4 ? 1e-4 : 1e-5);
@@ -217,7 +217,7 @@ TEST_CASE("max pool ignores padding and takes the window maximum") {
   std::vector<float> image(16);
   for (int i = 0; i < 16; ++i) image[std::size_t(i)] = -1.0f - float(i);
   std::vector<float> out(4);
-  ops::max_pool(image.data(), 4, 4, 1, 3, 2, 1, 2, 2, out.data());
+  kernels::max_pool(image.data(), 4, 4, 1, 3, 2, 1, 2, 2, out.data());
   CHECK(out[0] == -1.0f);  // window rows -1..1, cols -1..1 -> pixels (0,0),(0,1),(1,0),(1,1)
   CHECK(out[1] == -2.0f);  // cols 1..3
   CHECK(out[2] == -5.0f);
@@ -232,7 +232,7 @@ TEST_CASE("max pool on several threads matches the definition, vectors of channe
     CAPTURE(threads);
     thread_pool pool(threads);
     std::vector<float> out(std::size_t(out_height * out_width * channels));
-    ops::max_pool(image.data(), height, width, channels, 3, 2, 1, out_height, out_width, out.data(), &pool);
+    kernels::max_pool(image.data(), height, width, channels, 3, 2, 1, out_height, out_width, out.data(), &pool);
     for (int oy = 0; oy < out_height; ++oy)
       for (int ox = 0; ox < out_width; ++ox)
         for (int c = 0; c < channels; ++c) {
@@ -254,13 +254,13 @@ TEST_CASE("average pool writes channel-major features, as PyTorch flattens them"
   }
   SUBCASE("global (adaptive to 1x1)") {
     std::vector<float> out(2);
-    ops::avg_pool_to_chw(image.data(), 3, 2, 3, 3, 1, 1, 1, out.data());
+    kernels::avg_pool_to_chw(image.data(), 3, 2, 3, 3, 1, 1, 1, out.data());
     CHECK(out[0] == doctest::Approx(4.0));
     CHECK(out[1] == doctest::Approx(104.0));
   }
   SUBCASE("2x2 windows, stride 1") {
     std::vector<float> out(8);
-    ops::avg_pool_to_chw(image.data(), 3, 2, 2, 2, 1, 2, 2, out.data());
+    kernels::avg_pool_to_chw(image.data(), 3, 2, 2, 2, 1, 2, 2, out.data());
     CHECK(out[0] == doctest::Approx((0 + 1 + 3 + 4) / 4.0));
     CHECK(out[3] == doctest::Approx((4 + 5 + 7 + 8) / 4.0));
     CHECK(out[4] == doctest::Approx(100 + (0 + 1 + 3 + 4) / 4.0));
@@ -274,7 +274,7 @@ TEST_CASE("linear is weight times input plus bias") {
     CAPTURE(threads);
     thread_pool pool(threads);
     std::vector<float> y(out);
-    ops::linear(x.data(), w.data(), b.data(), int(in), int(out), y.data(), &pool);
+    kernels::linear(x.data(), w.data(), b.data(), int(in), int(out), y.data(), &pool);
     for (std::size_t o = 0; o < out; ++o) {
       double sum = b[o];
       for (std::size_t i = 0; i < in; ++i) sum += double{w[o * in + i]} * x[i];
@@ -286,6 +286,6 @@ TEST_CASE("linear is weight times input plus bias") {
 TEST_CASE("chw_to_hwc moves channels last") {
   const std::vector<float> chw{1, 2, 3, 4, 5, 6};  // 2 channels of 1x3
   std::vector<float> hwc(6);
-  ops::chw_to_hwc(chw.data(), 2, 1, 3, hwc.data());
+  kernels::chw_to_hwc(chw.data(), 2, 1, 3, hwc.data());
   CHECK(hwc == std::vector<float>{1, 4, 2, 5, 3, 6});
 }

@@ -3,6 +3,8 @@
 // tests/main_job/test_preprocess_torchvision.cpp compares whole transforms on real photographs.
 #include <ctresnet/preprocess.hpp>
 
+#include "digits_transform.hpp"  // the digits example's transform, built on the steps tested here
+
 #include <doctest/doctest.h>
 
 #include <cstdint>

@@ -10,14 +10,14 @@
 
 CTRESNET_KERNELS_BEGIN
 #include <Eigen/Core>
-#include <ctresnet/detail/gemm_kernel.hpp>
+#include <ctresnet/kernels/gemm.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
-namespace ctresnet::ops {
+namespace ctresnet::kernels {
 
 /// Geometry of one convolution, all sizes already checked at compile time.
 struct conv_geometry {
@@ -293,7 +293,7 @@ void run_parts(thread_pool* pool, Part&& part) {
 /// Thread `thread` of `threads`' share of out = epilogue(conv(in, weights)): a range of tiles of
 /// output pixels, or of output channels where there are too few pixel tiles to go round. A grouped
 /// conv runs block of groups by block (conv_weight_layout), each a dense conv on its channels.
-CTRESNET_KERNEL void conv2d_part(const conv_geometry& g, conv_input input, const float* in, const float* weights,
+CTRESNET_NOINLINE void conv2d_part(const conv_geometry& g, conv_input input, const float* in, const float* weights,
                                  const conv_epilogue& epilogue, float* out, const conv_scratch& scratch, int thread,
                                  int threads) {
   const conv_weight_layout layout = g.weight_layout();
@@ -334,7 +334,7 @@ CTRESNET_KERNEL void conv2d_part(const conv_geometry& g, conv_input input, const
 
 /// out = epilogue(conv(in, weights)), with `weights` in panels (conv_weight_index) and `in` an HWC
 /// image, or strided_planes of an ungrouped, undilated conv's input.
-CTRESNET_KERNEL void conv2d(const conv_geometry& g, const float* in, const float* weights, const conv_epilogue& epilogue,
+CTRESNET_NOINLINE void conv2d(const conv_geometry& g, const float* in, const float* weights, const conv_epilogue& epilogue,
                             float* out, const conv_scratch& scratch, conv_input input = conv_input::channels_last) {
   fold_batch_norm(epilogue.batch_norm, g.out_channels, scratch.scale, scratch.shift);
   run_parts(scratch.pool, [&](int thread, int threads) {
@@ -374,7 +374,7 @@ inline void max_pool_rows(const float* in, int height, int width, int channels, 
 }
 
 /// MaxPool2d on an HWC image, its output rows split among the pool's threads (if any).
-CTRESNET_KERNEL void max_pool(const float* in, int height, int width, int channels, int kernel, int stride, int padding,
+CTRESNET_NOINLINE void max_pool(const float* in, int height, int width, int channels, int kernel, int stride, int padding,
                               int out_height, int out_width, float* out, thread_pool* pool = nullptr) {
   run_parts(pool, [&](int thread, int threads) {
     max_pool_rows(in, height, width, channels, kernel, stride, padding, out_width, out_height * thread / threads,
@@ -384,7 +384,7 @@ CTRESNET_KERNEL void max_pool(const float* in, int height, int width, int channe
 
 /// AvgPool2d (no padding) on an HWC image, written in CHW order: the order PyTorch's flatten
 /// feeds the classifier in. A window as large as the image is AdaptiveAvgPool2d(1).
-CTRESNET_KERNEL void avg_pool_to_chw(const float* in, int width, int channels, int kernel_height, int kernel_width,
+CTRESNET_NOINLINE void avg_pool_to_chw(const float* in, int width, int channels, int kernel_height, int kernel_width,
                             int stride, int out_height, int out_width, float* out) {
   const float area = static_cast<float>(kernel_height * kernel_width);
   const index_t out_area = index_t{out_height} * out_width;
@@ -403,7 +403,7 @@ CTRESNET_KERNEL void avg_pool_to_chw(const float* in, int width, int channels, i
 
 /// The zero-padded shortcut on an HWC image: pixel (y, x) of `out` is input pixel (y, x) * stride,
 /// its channels placed at [before, before + in_channels) of out_channels, zeros elsewhere.
-CTRESNET_KERNEL void subsample_and_zero_pad(const float* in, int in_width, int in_channels, int stride,
+CTRESNET_NOINLINE void subsample_and_zero_pad(const float* in, int in_width, int in_channels, int stride,
                                             int out_height, int out_width, int out_channels, int before, float* out) {
   for (int y = 0; y < out_height; ++y) {
     for (int x = 0; x < out_width; ++x) {
@@ -418,7 +418,7 @@ CTRESNET_KERNEL void subsample_and_zero_pad(const float* in, int in_width, int i
 
 /// y[out] = weight[out, in] * x[in] + bias[out], the outputs split among the pool's threads (if
 /// any): the weights come from memory (8 MB for resnet50), and two cores read them faster than one.
-CTRESNET_KERNEL void linear(const float* x, const float* weight, const float* bias, int in_features, int out_features,
+CTRESNET_NOINLINE void linear(const float* x, const float* weight, const float* bias, int in_features, int out_features,
                             float* y, thread_pool* pool = nullptr) {
   using matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   run_parts(pool, [&](int thread, int threads) {
@@ -431,19 +431,19 @@ CTRESNET_KERNEL void linear(const float* x, const float* weight, const float* bi
 }
 
 /// One HWC image to CHW (PyTorch's order).
-CTRESNET_KERNEL void hwc_to_chw(const float* in, int channels, int height, int width, float* out) {
+CTRESNET_NOINLINE void hwc_to_chw(const float* in, int channels, int height, int width, float* out) {
   const index_t area = index_t{height} * width;
   for (index_t p = 0; p < area; ++p)
     for (int c = 0; c < channels; ++c) out[c * area + p] = in[p * channels + c];
 }
 
 /// One CHW image (PyTorch's order) to HWC.
-CTRESNET_KERNEL void chw_to_hwc(const float* in, int channels, int height, int width, float* out) {
+CTRESNET_NOINLINE void chw_to_hwc(const float* in, int channels, int height, int width, float* out) {
   const index_t area = index_t{height} * width;
   for (int c = 0; c < channels; ++c)
     for (index_t p = 0; p < area; ++p) out[p * channels + c] = in[c * area + p];
 }
 
-}  // namespace ctresnet::ops
+}  // namespace ctresnet::kernels
 
 CTRESNET_KERNELS_END

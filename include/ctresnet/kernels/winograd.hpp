@@ -9,11 +9,11 @@
 #pragma once
 // IWYU pragma: private, include <ctresnet/ctresnet.hpp>
 
-#include <ctresnet/tensor_ops.hpp>
+#include <ctresnet/kernels/tensor_ops.hpp>
 
 CTRESNET_KERNELS_BEGIN
 
-namespace ctresnet::ops {
+namespace ctresnet::kernels {
 
 /// The constants of F(Tile x Tile, 3x3).
 template <int Tile>
@@ -121,7 +121,7 @@ struct winograd_1d<4> {  // interpolation points 0, 1, -1, 2, -2 and infinity
 /// matrices [in, out], each in panels of output channels like an ordinary 1x1 conv's weights.
 /// Computed in double, so the transformed weights are the exact ones rounded once.
 template <int Tile>
-CTRESNET_KERNEL void winograd_weights(const float* weights, int in_channels, int out_channels, float* transformed) {
+CTRESNET_NOINLINE void winograd_weights(const float* weights, int in_channels, int out_channels, float* transformed) {
   constexpr int window = winograd<Tile>::window;
   const index_t width = conv_panel_width(out_channels);
   const index_t matrix = index_t{in_channels} * out_channels;
@@ -254,7 +254,7 @@ void winograd_outputs(const conv_geometry& g, const float* m, index_t first, int
 /// Thread `thread` of `threads`' share of a Winograd conv: blocks of tiles, or output channels
 /// where there are too few blocks to go round.
 template <int Tile>
-CTRESNET_KERNEL void winograd_conv3x3_part(const conv_geometry& g, const float* in, const float* transformed,
+CTRESNET_NOINLINE void winograd_conv3x3_part(const conv_geometry& g, const float* in, const float* transformed,
                                            const conv_epilogue& epilogue, float* out, const conv_scratch& scratch,
                                            int thread, int threads) {
   using scheme = winograd<Tile>;
@@ -298,7 +298,7 @@ CTRESNET_KERNEL void winograd_conv3x3_part(const conv_geometry& g, const float* 
 
 /// out = epilogue(conv3x3(in)), stride 1, padding 1, with weights transformed by winograd_weights<Tile>.
 template <int Tile>
-CTRESNET_KERNEL void winograd_conv3x3(const conv_geometry& g, const float* in, const float* transformed,
+CTRESNET_NOINLINE void winograd_conv3x3(const conv_geometry& g, const float* in, const float* transformed,
                                       const conv_epilogue& epilogue, float* out, const conv_scratch& scratch) {
   fold_batch_norm(epilogue.batch_norm, g.out_channels, scratch.scale, scratch.shift);
   run_parts(scratch.pool, [&](int thread, int threads) {
@@ -306,6 +306,6 @@ CTRESNET_KERNEL void winograd_conv3x3(const conv_geometry& g, const float* in, c
   });
 }
 
-}  // namespace ctresnet::ops
+}  // namespace ctresnet::kernels
 
 CTRESNET_KERNELS_END

@@ -24,7 +24,7 @@
 #pragma GCC diagnostic ignored "-Wignored-attributes"
 #endif
 
-namespace ctresnet::ops::detail {
+namespace ctresnet::kernels::detail {
 
 using packet = Eigen::internal::packet_traits<float>::type;
 inline constexpr int packet_floats = Eigen::internal::packet_traits<float>::size;
@@ -255,7 +255,7 @@ inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, cons
   }
 }
 
-}  // namespace ctresnet::ops::detail
+}  // namespace ctresnet::kernels::detail
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
