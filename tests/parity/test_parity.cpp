@@ -10,10 +10,10 @@ TEST_CASE("torchvision_resnet34") { check_parity<resnet34<>>("torchvision_resnet
 TEST_CASE("torchvision_resnet50") { check_parity<resnet50<>>("torchvision_resnet50"); }
 TEST_CASE("torchvision_resnet101") { check_parity<resnet101<>>("torchvision_resnet101"); }
 TEST_CASE("torchvision_resnet152") { check_parity<resnet152<>>("torchvision_resnet152"); }
-TEST_CASE("reference_resnet18") { check_parity<reference::resnet18<>>("reference_resnet18"); }
-TEST_CASE("reference_resnet34") { check_parity<reference::resnet34<>>("reference_resnet34"); }
-TEST_CASE("reference_resnet50") { check_parity<reference::resnet50<>>("reference_resnet50"); }
-TEST_CASE("reference_resnet101") { check_parity<reference::resnet101<>>("reference_resnet101"); }
-TEST_CASE("reference_resnet152") { check_parity<reference::resnet152<>>("reference_resnet152"); }
+TEST_CASE("stage_projection_resnet18") { check_parity<reference::resnet18<>>("stage_projection_resnet18"); }
+TEST_CASE("stage_projection_resnet34") { check_parity<reference::resnet34<>>("stage_projection_resnet34"); }
+TEST_CASE("stage_projection_resnet50") { check_parity<reference::resnet50<>>("stage_projection_resnet50"); }
+TEST_CASE("stage_projection_resnet101") { check_parity<reference::resnet101<>>("stage_projection_resnet101"); }
+TEST_CASE("stage_projection_resnet152") { check_parity<reference::resnet152<>>("stage_projection_resnet152"); }
 TEST_CASE("v1_resnet50") { check_parity<v1::resnet50<>>("v1_resnet50"); }
 TEST_CASE("v1_resnet101") { check_parity<v1::resnet101<>>("v1_resnet101"); }
