@@ -34,7 +34,7 @@ def parse_args():
                         help="module structure / stride placement (see resnet_models.py)")
     parser.add_argument("--depth", required=True, type=int, choices=resnet_models.DEPTHS)
     parser.add_argument("--classes", type=int, metavar="N",
-                        help="size of the fc layer (default: 1000 for torchvision/v1, 5 for reference, "
+                        help="size of the fc layer (default: 1000 for torchvision/v1, 5 for stage_projection, "
                              "or taken from fc.weight with --from-state-dict)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--seed", type=int, default=0, metavar="S",

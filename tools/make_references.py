@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Generate the PyTorch reference files that ctresnet's tests compare against.
 
-For every case NAME (layout_resnetDEPTH, or cifar_resnetDEPTH_SHORTCUT for the
-CIFAR ResNets with shortcut option A or B) it writes into --out:
+For every case NAME (torchvision_resnetDEPTH, stage_projection_resnetDEPTH for
+resnet_models' "stage_projection" layout, v1_resnetDEPTH, cifar_resnetDEPTH_SHORTCUT for
+the CIFAR ResNets with shortcut option A or B, ...) it writes into --out:
   NAME.weights.safetensors  the randomised model's state_dict (F32, num_batches_tracked I64 [])
   NAME.io.safetensors       "input" F32 [batch,3,size,size] and "output" F32 [batch,classes] (eval logits);
                             size is --size, except for CIFAR cases, which always take 32x32
@@ -67,12 +68,13 @@ class Case(NamedTuple):
         return STAGES_INPUT_SIZE if self.stages else size
 
 
+# A case is named after its layout and depth.
 CASES = {
-    f"{layout}_resnet{depth}": Case(layout, depth)
-    for layout, depths in (
-        ("torchvision", resnet_models.DEPTHS),
-        ("reference", resnet_models.DEPTHS),
-        ("v1", (50, 101)),
+    f"{name}_resnet{depth}": Case(layout, depth)
+    for name, layout, depths in (
+        ("torchvision", "torchvision", resnet_models.DEPTHS),
+        ("stage_projection", "stage_projection", resnet_models.DEPTHS),
+        ("v1", "v1", (50, 101)),
     )
     for depth in depths
 }
@@ -224,7 +226,7 @@ def parse_args():
                         help=f"generate only these cases (default: all): {', '.join(CASES)}")
     parser.add_argument("--batch", type=positive_int, default=2, help="images per input (default: 2)")
     parser.add_argument("--size", type=positive_int, default=224,
-                        help="input height and width (default: 224; reference cases need 193..224; "
+                        help="input height and width (default: 224; stage_projection cases need 193..224; "
                              "CIFAR cases ignore it and always use 32)")
     parser.add_argument("--check-load", type=Path, metavar="FILE.safetensors",
                         help="instead of generating, check that FILE reproduces --case's stored output")
@@ -234,9 +236,9 @@ def parse_args():
         parser.error("--check-load and --case go together")
     if args.check_load is None:
         selected = args.only or CASES
-        needs_reference_size = any(CASES[name].layout == "reference" for name in selected)
-        if args.size not in resnet_models.REFERENCE_INPUT_SIZES and needs_reference_size:
-            parser.error(f"reference cases end in AvgPool2d(7) + fc and need --size in 193..224, got {args.size}")
+        needs_stage_projection_size = any(CASES[name].layout == "stage_projection" for name in selected)
+        if args.size not in resnet_models.STAGE_PROJECTION_INPUT_SIZES and needs_stage_projection_size:
+            parser.error(f"stage_projection cases end in AvgPool2d(7) + fc and need --size in 193..224, got {args.size}")
     return args
 
 

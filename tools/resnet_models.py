@@ -3,9 +3,10 @@
 
 Layouts differ in module structure (hence state_dict keys) or stride placement:
   torchvision  torchvision.models.resnetN, stride of a Bottleneck on its 3x3 conv.
-  reference    the model of the PyTorch tutorial "pytorch实现ResNet结构的实例代码"
-               (keys conv1.0.weight, layerX.Y.basicblock.K.*, a projection
-               shortcut in the first block of every stage, AvgPool2d(7)).
+  stage_projection
+               a ResNet written by hand with nn.Sequential containers (keys
+               conv1.0.weight, layerX.Y.basicblock.K.*), a projection shortcut in
+               the first block of every stage, AvgPool2d(7).
   v1           torchvision's model with the Bottleneck stride on the first 1x1
                conv, as in the original paper; same keys as torchvision.
 
@@ -20,15 +21,15 @@ import torch
 import torchvision
 from torch import nn
 
-LAYOUTS = ("torchvision", "reference", "v1")
+LAYOUTS = ("torchvision", "stage_projection", "v1")
 DEPTHS = (18, 34, 50, 101, 152)
-DEFAULT_NUM_CLASSES = {"torchvision": 1000, "v1": 1000, "reference": 5}
+DEFAULT_NUM_CLASSES = {"torchvision": 1000, "v1": 1000, "stage_projection": 5}
 BLOCKS_PER_STAGE = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
 BOTTLENECK_DEPTHS = (50, 101, 152)
 
-# The reference model ends in AvgPool2d(7, stride=1) + Linear(512 or 2048), so
+# The stage-projection model ends in AvgPool2d(7, stride=1) + Linear(512 or 2048), so
 # its last feature map must be 7x7: input sizes whose ceil(size / 32) == 7.
-REFERENCE_INPUT_SIZES = range(193, 225)
+STAGE_PROJECTION_INPUT_SIZES = range(193, 225)
 
 # Side of the random image that calibrates conv scales; valid for every ImageNet
 # layout (a model's calibration_size attribute overrides it: CIFAR ResNets use 32).
@@ -69,7 +70,7 @@ def _add_shortcut(out, x, downsample, relu):
     return relu(out)
 
 
-class ReferenceBasicBlock(nn.Module):
+class StageProjectionBasicBlock(nn.Module):
     """Two 3x3 convs; the branch lives in `basicblock` to reproduce the tutorial's keys."""
 
     expansion = 1
@@ -88,7 +89,7 @@ class ReferenceBasicBlock(nn.Module):
         return _add_shortcut(self.basicblock(x), x, self.downsample, self.relu)
 
 
-class ReferenceBottleneck(nn.Module):
+class StageProjectionBottleneck(nn.Module):
     """1x1 -> 3x3 (strided) -> 1x1 x4; the branch lives in `bottleneck` for the tutorial's keys."""
 
     expansion = 4
@@ -110,12 +111,12 @@ class ReferenceBottleneck(nn.Module):
         return _add_shortcut(self.bottleneck(x), x, self.downsample, self.relu)
 
 
-class ReferenceResNet(nn.Module):
+class StageProjectionResNet(nn.Module):
     """The tutorial's ResNet: module registration order matches it, so state_dict order does too."""
 
-    def __init__(self, depth, num_classes=DEFAULT_NUM_CLASSES["reference"]):
+    def __init__(self, depth, num_classes=DEFAULT_NUM_CLASSES["stage_projection"]):
         super().__init__()
-        block = ReferenceBottleneck if depth in BOTTLENECK_DEPTHS else ReferenceBasicBlock
+        block = StageProjectionBottleneck if depth in BOTTLENECK_DEPTHS else StageProjectionBasicBlock
         self.conv1 = nn.Sequential(
             *_conv_bn(3, 64, 7, 2),
             nn.ReLU(inplace=True),
@@ -218,8 +219,8 @@ def build(layout, depth, num_classes=None, replace_stride_with_dilation=None):
         raise ValueError(f"unsupported depth {depth!r}; expected one of {DEPTHS}")
     if num_classes is None:
         num_classes = DEFAULT_NUM_CLASSES[layout]
-    if layout == "reference":
-        model = ReferenceResNet(depth, num_classes)
+    if layout == "stage_projection":
+        model = StageProjectionResNet(depth, num_classes)
     else:
         model = getattr(torchvision.models, f"resnet{depth}")(
             weights=None, num_classes=num_classes, replace_stride_with_dilation=replace_stride_with_dilation)

@@ -1,7 +1,8 @@
 # The steps of the cross tests (see CMakeLists.txt here), run as `cmake -DSTEP=... -P run.cmake`.
 #
 #   STEP=build  configure SOURCE_DIR with TOOLCHAIN into WORK_DIR and build TARGETS (comma-separated)
-#   STEP=test   run the tests of WORK_DIR that match INCLUDE_REGEX and not EXCLUDE_REGEX
+#   STEP=test   run the tests of WORK_DIR that match INCLUDE_REGEX and not EXCLUDE_REGEX; each
+#               alternative of INCLUDE_REGEX (split at every |) must select at least one of them
 cmake_minimum_required(VERSION 3.21)
 
 # Runs a command with its output shown; stops with an error unless it exits with 0.
@@ -25,6 +26,17 @@ if(STEP STREQUAL "build")
   run("${CMAKE_COMMAND}" --build "${WORK_DIR}" -j2 --target ${TARGETS})
 
 elseif(STEP STREQUAL "test")
+  # --no-tests=error below fails an empty selection; this fails one that lost a part of itself, such
+  # as a renamed test. (-FA: fixtures' setup tests are not counted.)
+  string(REPLACE "|" ";" alternatives "${INCLUDE_REGEX}")
+  foreach(alternative IN LISTS alternatives)
+    execute_process(COMMAND "${CMAKE_CTEST_COMMAND}" --test-dir "${WORK_DIR}" -N -FA ".*" -R "${alternative}"
+                            -E "${EXCLUDE_REGEX}"
+                    RESULT_VARIABLE status OUTPUT_VARIABLE listed ERROR_VARIABLE errors)
+    if(NOT status STREQUAL "0" OR NOT listed MATCHES "\nTotal Tests: ([0-9]+)" OR CMAKE_MATCH_1 EQUAL 0)
+      message(FATAL_ERROR "'${alternative}', a part of INCLUDE_REGEX, selects no test:\n${listed}${errors}")
+    endif()
+  endforeach()
   run("${CMAKE_CTEST_COMMAND}" --test-dir "${WORK_DIR}" -j2 --output-on-failure --no-tests=error
       -R "${INCLUDE_REGEX}" -E "${EXCLUDE_REGEX}")
 

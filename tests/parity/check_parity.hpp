@@ -48,7 +48,7 @@ void check_parity(const std::string& case_name) {
   CHECK(worst <= 1e-4f * largest);
   CHECK(std::all_of(logits.data(), logits.data() + logits.size(), [](float v) { return std::isfinite(v); }));
 
-  // What ctresnet saves must load back into PyTorch; tests/CMakeLists.txt checks that with PyTorch.
+  // What ctresnet saves must load back into PyTorch; tests/parity/CMakeLists.txt checks that with PyTorch.
   if (const char* saved = std::getenv("CTRESNET_SAVE_TO")) save_safetensors(net, saved);
 }
 }  // namespace parity

@@ -2,7 +2,8 @@
 #   MODE=sanitize    SOURCE_DIR, WORK_DIR, CXX, GENERATOR, MAKE_PROGRAM, SANITIZE, REFDATA, and
 #                    optionally TARGETS (what to build), TESTS and EXCLUDE (ctest -R and -E regexes)
 #   MODE=fuzz_build  SOURCE_DIR, WORK_DIR, CXX (clang++), GENERATOR, MAKE_PROGRAM
-#   MODE=fuzz_run    FUZZER, WORK_DIR, SEEDS (|-separated directories), REGRESSIONS, SECONDS
+#   MODE=fuzz_run    FUZZER, WORK_DIR, SEEDS (|-separated directories), SECONDS, and REGRESSIONS (a
+#                    directory of files the fuzzer once failed on, or empty for none)
 cmake_minimum_required(VERSION 3.21)
 
 function(run)
@@ -48,9 +49,13 @@ elseif(MODE STREQUAL "fuzz_build")
   configure("${SOURCE_DIR}/tests/fuzz" "${build}")
   run("${CMAKE_COMMAND}" --build "${build}" -j2)
 elseif(MODE STREQUAL "fuzz_run")
-  # Each known finding first: its file must now pass.
-  file(GLOB regressions "${REGRESSIONS}/*")
-  if(regressions)
+  # Each known finding first: its file must now pass. A REGRESSIONS directory that is missing or
+  # empty (renamed?) fails, rather than leaving them out.
+  if(REGRESSIONS)
+    file(GLOB regressions "${REGRESSIONS}/*")
+    if(NOT regressions)
+      message(FATAL_ERROR "run.cmake: no regression files in '${REGRESSIONS}'")
+    endif()
     run("${FUZZER}" ${regressions})
   endif()
   # Then fuzzing, from the seeds, into a fresh corpus; a finding fails the test and is kept in
