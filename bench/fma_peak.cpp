@@ -9,8 +9,10 @@
 //
 // Each thread runs `chains` independent chains acc = acc * m + c on Eigen's widest float packet
 // (16 floats with AVX-512). An FMA has a latency of about 4 cycles and a core issues up to two a
-// cycle, so at least 8 chains must be in flight; 16 keep both units busy with room to spare and
-// still fit in the 32 vector registers. The loop body is nothing but the FMAs.
+// cycle, so at least 8 chains must be in flight. The chains and the two constants must all stay in
+// registers, or the loop also loads and stores: 16 chains with AVX-512's 32 registers, 12 with
+// the 16 of AVX2 (there 16 chains spill to the stack and measured about half of what 12 give,
+// on an AMD EPYC Zen 4 with -march=x86-64-v3). The loop body is nothing but the FMAs.
 //
 // Why the compiler cannot skip the work: m, c and the iteration count are run-time values, float
 // arithmetic is not reassociated without -ffast-math, and every accumulator ends up in a checksum
@@ -36,7 +38,12 @@ namespace {
 
 using packet = Eigen::internal::packet_traits<float>::type;
 constexpr int lanes = Eigen::internal::packet_traits<float>::size;
-constexpr int chains = 16;
+#if defined(__AVX512F__) || defined(__aarch64__)
+constexpr int vector_registers = 32;
+#else
+constexpr int vector_registers = 16;
+#endif
+constexpr int chains = vector_registers >= 32 ? 16 : 12;
 constexpr double flops_per_iteration = 2.0 * lanes * chains;  // an FMA is two flops per lane
 
 /// Runs the chains for `iterations` steps; returns the sum of all accumulators' lanes.
