@@ -17,3 +17,4 @@
 #include <ctresnet/network.hpp>
 #include <ctresnet/network_view.hpp>
 #include <ctresnet/summary.hpp>
+#include <ctresnet/graph.hpp>
