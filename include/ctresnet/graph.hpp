@@ -56,6 +56,21 @@ std::string conv_label() {
   return text;
 }
 
+// Node and edge styles. The main path's edges weigh more than the shortcuts', which keeps the
+// main path a straight vertical line and sends each shortcut around its block at the side.
+inline constexpr const char* conv_style = "";
+inline constexpr const char* add_style = "shape=ellipse, fillcolor=\"#eeeeee\", width=1.2";
+inline constexpr const char* repeated_style = "fillcolor=\"#c6dbef\", peripheries=2";
+inline constexpr const char* pool_style = "fillcolor=\"#e5f5e0\"";
+inline constexpr const char* end_style = "style=\"rounded\", width=1.2";
+inline constexpr const char* projection_style = "fillcolor=\"#fdd0a2\"";
+inline constexpr const char* zero_padded_style = "fillcolor=\"#fff3c4\", style=\"rounded,filled,dashed\"";
+inline constexpr const char* main_edge = "weight=20";
+// A shortcut leaves the block's input on the right and enters the add from the right.
+inline constexpr const char* identity_edge = "color=\"#e6550d\", tailport=e, headport=e";
+inline constexpr const char* shortcut_in_edge = "color=\"#e6550d\", tailport=e";
+inline constexpr const char* shortcut_out_edge = "color=\"#e6550d\", headport=e";
+
 /// Writes DOT statements, one a line, quoting every name and label.
 class dot_writer {
  public:
@@ -65,10 +80,8 @@ class dot_writer {
     out_ << indent_ << quoted(id) << " [label=" << quoted(label) << (*attributes ? ", " : "") << attributes << "];\n";
   }
   /// Edges wait for finish(): one written inside a cluster would pull its ends into the cluster.
-  void edge(const std::string& from, const std::string& to, const char* attributes = "") {
-    edges_ += "  " + quoted(from) + " -> " + quoted(to);
-    if (*attributes) edges_ += std::string(" [") + attributes + "]";
-    edges_ += ";\n";
+  void edge(const std::string& from, const std::string& to, const char* attributes = main_edge) {
+    edges_ += "  " + quoted(from) + " -> " + quoted(to) + " [" + attributes + "];\n";
   }
   void finish() { out_ << edges_ << "}\n"; }
   void begin_cluster(const std::string& name) {
@@ -101,17 +114,6 @@ class dot_writer {
   std::string edges_;
 };
 
-// Node and edge styles. The main path shares a group, which keeps it a straight vertical line and
-// sends each shortcut around its block at the side.
-inline constexpr const char* conv_style = "group=main";
-inline constexpr const char* add_style = "group=main, shape=ellipse, fillcolor=\"#eeeeee\", width=1.2";
-inline constexpr const char* repeated_style = "group=main, fillcolor=\"#c6dbef\", peripheries=2";
-inline constexpr const char* pool_style = "group=main, fillcolor=\"#e5f5e0\"";
-inline constexpr const char* end_style = "group=main, style=\"rounded\", width=1.2";
-inline constexpr const char* projection_style = "fillcolor=\"#fdd0a2\"";
-inline constexpr const char* zero_padded_style = "fillcolor=\"#fff3c4\", style=\"rounded,filled,dashed\"";
-inline constexpr const char* shortcut_edge = "color=\"#e6550d\"";
-
 /// One block: its convs down the main path, its shortcut beside them, the add and ReLU where they
 /// meet. Returns the add's node, the block's output.
 template <class Kind, class Layout, class Block, std::size_t... I>
@@ -138,7 +140,7 @@ std::string draw_block(dot_writer& dot, const std::string& name, const std::stri
   using side = typename Block::shortcut;
   using drawn = drawn_shortcut<side>;
   if constexpr (drawn::kind == shortcut_kind::identity) {
-    dot.edge(input, add, shortcut_edge);
+    dot.edge(input, add, identity_edge);
   } else {
     std::string id, label;
     if constexpr (drawn::kind == shortcut_kind::projection) {
@@ -151,8 +153,8 @@ std::string draw_block(dot_writer& dot, const std::string& name, const std::stri
     }
     dot.node(id, label + "\n" + shape_label<typename side::output>(),
              drawn::kind == shortcut_kind::projection ? projection_style : zero_padded_style);
-    dot.edge(input, id, shortcut_edge);
-    dot.edge(id, add, shortcut_edge);
+    dot.edge(input, id, shortcut_in_edge);
+    dot.edge(id, add, shortcut_out_edge);
   }
   return add;
 }
