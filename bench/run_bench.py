@@ -3,6 +3,7 @@
 
     /usr/bin/python3 bench/run_bench.py             # resnet18/50/152 x batch 1, 8 x threads 1, 2
     /usr/bin/python3 bench/run_bench.py --quick     # smoke test: resnet18, batch 1, 1 thread, 5 runs
+    /usr/bin/python3 bench/run_bench.py --chart build-bench/latency.svg   # and a bar chart of the latencies
 
 Steps: build bench/ctresnet_bench.cpp and bench/fma_peak.cpp (Release, -march=native) into
 build-bench/; install onnxruntime-node into bench/node_modules if it is missing; export each
@@ -27,6 +28,7 @@ Exit status: 1 if any framework's logits disagree with PyTorch's or any worker f
 import argparse
 import datetime
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -93,7 +95,13 @@ def parse_args():
     parser.add_argument("--python", default="/usr/bin/python3", help="a Python with torch and torchvision")
     parser.add_argument("--node", default=shutil.which("node") or "/usr/bin/node")
     parser.add_argument("--skip-build", action="store_true", help="use the programs already in --build-dir")
+    parser.add_argument("--chart", type=Path, metavar="PATH.svg",
+                        help="also draw the latencies as a bar chart into PATH (.svg, .png or .pdf), with Debian's "
+                             "python3-matplotlib; bench/plot_bench.py draws one from a saved results.json")
     args = parser.parse_args()
+    # Checked now rather than after the measurements; imported only to draw.
+    if args.chart and importlib.util.find_spec("matplotlib") is None:
+        parser.error("--chart needs matplotlib: apt-get install python3-matplotlib, and run /usr/bin/python3")
     quick = args.quick
     args.models = args.models or (["resnet18"] if quick else ["resnet18", "resnet50", "resnet152"])
     args.batches = args.batches or ([1] if quick else [1, 8])
@@ -719,7 +727,9 @@ def report(args, results, peak, revision, started, finished):
         body += ["Not measured:", "", *notes, ""]
     text = "\n".join(header + body)
     (args.build_dir / "results.md").write_text(text)
-    (args.build_dir / "results.json").write_text(json.dumps({"peak": peak, "results": results}, indent=1))
+    (args.build_dir / "results.json").write_text(json.dumps(
+        {"started": started.isoformat(timespec="minutes"), "cpu": cpu_model(), "peak": peak, "results": results},
+        indent=1))
     log("\n" + text)
     log(f"Written to {args.build_dir / 'results.md'} (samples in results.json)")
 
@@ -753,6 +763,11 @@ def main():
                     log("  measuring again: the machine was busy")
                 results.append(result)
     report(args, results, peak, revision, started, datetime.datetime.now().astimezone())
+    if args.chart:
+        import plot_bench
+
+        plot_bench.write_chart(results, args.chart, cpu_model(), started.date().isoformat())
+        log(f"Chart written to {args.chart}")
 
     failed = [r for r in results if not r["logits"]["ok"]]
     errors = [n for r in results for n in r["frameworks"].values() if n["status"] == "error"]

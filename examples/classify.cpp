@@ -37,6 +37,7 @@ constexpr const char* program = "ctresnet-classify";
 constexpr const char* usage = R"(Usage: ctresnet-classify --model NAME --weights FILE [options] IMAGE...
        ctresnet-classify --model NAME --weights FILE --labels FILE [options]
        ctresnet-classify --model NAME --summary
+       ctresnet-classify --model NAME --graph [collapsed|full]
 
 Classifies images with a ResNet run by ctresnet on weights exported from PyTorch, and
 prints the most probable classes with their probabilities (the softmax of the logits).
@@ -56,11 +57,17 @@ Models:
               An image is converted to RGB and put through torchvision's evaluation transform:
               Resize(256) (PIL's antialiased bilinear), CenterCrop(224), ToTensor(),
               Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]).
+  stage_projection_resnet18
+              the ResNet-18 of the PyTorch example in shared/reference
+              (ctresnet::stage_projection::resnet18<>): a projection shortcut in the first block of
+              every stage, layer1's included, a fixed 7x7 average pool and 5 classes, named 0
+              to 4. Its weights: tools/export_safetensors.py --layout reference --depth 18.
+              Images are preprocessed as for torchvision's ResNets.
 
 Options:
   --model NAME     the network, one of the models above (required)
   --weights FILE   its weights: a .safetensors file of PyTorch state_dict keys (required
-                   unless only --summary is asked for)
+                   unless only --summary or --graph is asked for)
   --top K          print the K most probable classes of each image (default 5; at most the
                    number of classes)
   --labels FILE    evaluate instead: classify every image that FILE lists, one "IMAGE LABEL"
@@ -73,6 +80,11 @@ Options:
   --threads N      threads that share each forward pass (default 1)
   --summary        first print the network's layers with output shapes, parameters and
                    multiply-adds
+  --graph [collapsed|full]
+                   print the network as a Graphviz digraph (DOT), and nothing else:
+                   its layers with output shapes, each block's shortcut beside it. collapsed
+                   (the default) draws each stage's first block in full and the blocks after
+                   it as one node, full every block. Render it with: dot -Tsvg -o net.svg
   -h, --help       print this help and exit
 
 Images: PNG, JPEG, PPM/PGM, BMP, TGA, GIF (the first frame), PSD, HDR and PIC, decoded by
@@ -127,15 +139,17 @@ std::vector<std::string> imagenet_class_names() {
   return names;
 }
 
-std::vector<std::string> digit_class_names() {
+/// Classes named by their index: "0", "1", ...
+std::vector<std::string> numbered_class_names(int count) {
   std::vector<std::string> names;
-  for (int digit = 0; digit < 10; ++digit) names.push_back(std::to_string(digit));
+  for (int index = 0; index < count; ++index) names.push_back(std::to_string(index));
   return names;
 }
 
 // ---- arguments ----------------------------------------------------------------------------
 
-const std::vector<std::string> model_names = {"digits", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"};
+const std::vector<std::string> model_names = {"digits", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+                                              "stage_projection_resnet18"};
 
 std::string model_list() {
   std::string list;
@@ -155,6 +169,8 @@ struct options {
   int resize = ctresnet::imagenet_eval_transform{}.resize_size;
   bool resize_given = false;
   bool summary = false;
+  bool graph = false;
+  ctresnet::graph_detail graph_level = ctresnet::graph_detail::collapsed;
 };
 
 /// The whole of `text` as an integer in [low, high], or a usage error naming the option.
@@ -192,6 +208,19 @@ options parse_arguments(int argc, char** argv) {
       o.summary = true;
       continue;
     }
+    if (arg == "--graph" || arg.rfind("--graph=", 0) == 0) {
+      // Its value is optional: "--graph", "--graph full" or "--graph=full".
+      std::string level = "collapsed";
+      if (arg != "--graph")
+        level = arg.substr(std::string("--graph=").size());
+      else if (i + 1 < args.size() && !args[i + 1].empty() && args[i + 1][0] != '-')
+        level = args[++i];
+      if (level != "collapsed" && level != "full")
+        throw usage_error("--graph takes collapsed or full, not '" + level + "'");
+      o.graph = true;
+      o.graph_level = level == "full" ? ctresnet::graph_detail::full : ctresnet::graph_detail::collapsed;
+      continue;
+    }
     // The options with a value: "--top 3" or "--top=3".
     const std::size_t equals = arg.find('=');
     const std::string name = arg.substr(0, equals);
@@ -224,7 +253,9 @@ options parse_arguments(int argc, char** argv) {
   if (!o.images.empty() && !o.labels.empty())
     throw usage_error("give either image files or --labels, not both");
   const bool classifies = !o.images.empty() || !o.labels.empty();
-  if (!classifies && !o.summary)
+  if (o.graph && (classifies || o.summary))
+    throw usage_error("--graph prints the network's graph alone; give it without images, --labels or --summary");
+  if (!classifies && !o.summary && !o.graph)
     throw usage_error("no image given; name image files, or a labels file with --labels");
   if (classifies && o.weights.empty()) throw usage_error("no weights given; name the weights file with --weights");
   return o;
@@ -365,6 +396,10 @@ std::string percent(double fraction, int width = 0) {
 
 template <class Net, class Transform>
 int classify(const options& o, const Transform& transform, const std::vector<std::string>& class_names) {
+  if (o.graph) {
+    ctresnet::write_dot<Net>(std::cout, o.graph_level);
+    return 0;
+  }
   if (o.summary) {
     ctresnet::print_summary<Net>(std::cout);
     if (!o.images.empty() || !o.labels.empty()) std::cout << '\n';
@@ -415,8 +450,10 @@ int classify(const options& o, const Transform& transform, const std::vector<std
 int run(const options& o) {
   if (o.model == "digits")
     return classify<ctresnet::cifar::resnet20<10, ctresnet::shape<1, 16, 16>>>(o, digits_transform{},
-                                                                               digit_class_names());
+                                                                               numbered_class_names(10));
   const ctresnet::imagenet_eval_transform imagenet{o.resize};
+  if (o.model == "stage_projection_resnet18")
+    return classify<ctresnet::stage_projection::resnet18<>>(o, imagenet, numbered_class_names(5));
   const std::vector<std::string> names = imagenet_class_names();
   if (o.model == "resnet18") return classify<ctresnet::resnet18<>>(o, imagenet, names);
   if (o.model == "resnet34") return classify<ctresnet::resnet34<>>(o, imagenet, names);

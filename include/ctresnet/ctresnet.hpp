@@ -22,4 +22,5 @@
 #include <ctresnet/network.hpp>
 #include <ctresnet/models.hpp>
 #include <ctresnet/summary.hpp>
+#include <ctresnet/graph.hpp>
 #include <ctresnet/network_view.hpp>
