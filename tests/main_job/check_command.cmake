@@ -8,16 +8,8 @@
 # runs longer than TIMEOUT seconds (default 120) fails: no hang goes unnoticed.
 cmake_minimum_required(VERSION 3.21)
 
-set(command "")
-set(after_separator FALSE)
-math(EXPR last "${CMAKE_ARGC} - 1")
-foreach(i RANGE ${last})
-  if(after_separator)
-    list(APPEND command "${CMAKE_ARGV${i}}")
-  elseif(CMAKE_ARGV${i} STREQUAL "--")
-    set(after_separator TRUE)
-  endif()
-endforeach()
+include("${CMAKE_CURRENT_LIST_DIR}/../command_after_separator.cmake")
+ctresnet_command_after_separator(command)
 if(NOT command OR NOT DEFINED EXPECT_EXIT)
   message(FATAL_ERROR "usage: cmake -DEXPECT_EXIT=N [-DEXPECT_STDOUT=regex] [-DEXPECT_STDERR=regex] "
                       "-P check_command.cmake -- COMMAND ARG...")

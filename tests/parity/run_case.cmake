@@ -14,16 +14,8 @@
 # exit after the summary still fails. Output goes through as it comes.
 cmake_minimum_required(VERSION 3.21)
 
-set(command "")
-set(after_separator FALSE)
-math(EXPR last "${CMAKE_ARGC} - 1")
-foreach(i RANGE ${last})
-  if(after_separator)
-    list(APPEND command "${CMAKE_ARGV${i}}")
-  elseif(CMAKE_ARGV${i} STREQUAL "--")
-    set(after_separator TRUE)
-  endif()
-endforeach()
+include("${CMAKE_CURRENT_LIST_DIR}/../command_after_separator.cmake")
+ctresnet_command_after_separator(command)
 if(NOT command OR NOT CASE OR CASE MATCHES "[*?,\\]")
   message(FATAL_ERROR "usage: cmake -DCASE=name -P run_case.cmake -- COMMAND... "
                       "(a name, not a doctest pattern: no *, ?, comma or backslash)")

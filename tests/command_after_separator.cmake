@@ -1,0 +1,15 @@
+# For the scripts that CTest runs as `cmake -D... -P script.cmake -- COMMAND ARG...`: the words after
+# the `--`, as a list, into `variable`.
+function(ctresnet_command_after_separator variable)
+  set(command "")
+  set(after_separator FALSE)
+  math(EXPR last "${CMAKE_ARGC} - 1")
+  foreach(i RANGE ${last})
+    if(after_separator)
+      list(APPEND command "${CMAKE_ARGV${i}}")
+    elseif(CMAKE_ARGV${i} STREQUAL "--")
+      set(after_separator TRUE)
+    endif()
+  endforeach()
+  set(${variable} "${command}" PARENT_SCOPE)
+endfunction()
