@@ -91,7 +91,11 @@ def parse_args():
                              "5 %% of the CPUs while it was timed (default: 2)")
     parser.add_argument("--weights-seed", type=int, default=0)
     parser.add_argument("--input-seed", type=int, default=1)
-    parser.add_argument("--build-dir", type=Path, default=ROOT / "build-bench")
+    parser.add_argument("--build-dir", type=Path, default=None,
+                        help="default: build-bench, or build-bench-ARCH with --march ARCH")
+    parser.add_argument("--march", default="native", metavar="ARCH",
+                        help="compile ctresnet and fma_peak for this CPU type, e.g. x86-64-v3 (AVX2 and FMA) to "
+                             "measure the AVX2 kernels on an AVX-512 machine (default: native)")
     parser.add_argument("--python", default="/usr/bin/python3", help="a Python with torch and torchvision")
     parser.add_argument("--node", default=shutil.which("node") or "/usr/bin/node")
     parser.add_argument("--skip-build", action="store_true", help="use the programs already in --build-dir")
@@ -109,6 +113,10 @@ def parse_args():
     args.runs = args.runs or (5 if quick else 20)
     if min(args.batches + args.threads + [args.runs, args.rounds]) < 1:
         parser.error("batches, threads, runs and rounds must be at least 1")
+    if not all(c.isalnum() or c in "-_." for c in args.march):
+        parser.error(f"--march takes a CPU type such as native or x86-64-v3, not '{args.march}'")
+    if args.build_dir is None:
+        args.build_dir = ROOT / ("build-bench" if args.march == "native" else f"build-bench-{args.march}")
     return args
 
 
@@ -199,10 +207,12 @@ def wait_for_quiet(limit_s, threshold=0.10, window_s=2.0):
 
 
 def build(args):
-    """Configures and builds the two C++ programs: Release (-O3 -DNDEBUG) with -march=native."""
+    """Configures and builds the two C++ programs: Release (-O3 -DNDEBUG) with -march=ARCH."""
     if not args.skip_build:
+        arch = ["-DCTRESNET_NATIVE=ON", "-DCMAKE_CXX_FLAGS="] if args.march == "native" else \
+               ["-DCTRESNET_NATIVE=OFF", f"-DCMAKE_CXX_FLAGS=-march={args.march}"]
         run_checked(["cmake", "-S", ROOT, "-B", args.build_dir, "-DCTRESNET_BUILD_BENCH=ON",
-                     "-DCMAKE_BUILD_TYPE=Release", "-DCTRESNET_NATIVE=ON", "-DCTRESNET_BUILD_TESTS=OFF",
+                     "-DCMAKE_BUILD_TYPE=Release", *arch, "-DCTRESNET_BUILD_TESTS=OFF",
                      "-DCTRESNET_BUILD_EXAMPLES=OFF"], stdout=subprocess.DEVNULL)
         run_checked(["cmake", "--build", args.build_dir, "-j", str(os.cpu_count() or 2), "--target", "ctresnet_bench",
                      "fma_peak"])
@@ -673,7 +683,7 @@ def report(args, results, peak, revision, started, finished):
         f"- fp32 FMA peak measured by bench/fma_peak: {peak['per_core_gflops']:.0f} GFLOP/s per core, the median "
         f"of {peak['repeats']} repeats ({peak['lanes']}-float vectors); GFLOP/s by threads: {by_threads}"
         + (f" (disturbed: other load {peak['other_load']:.0%})" if disturbed else ""),
-        f"- ctresnet: git {revision}; {compiler_version(args.build_dir)}, -O3 -march=native -DNDEBUG; "
+        f"- ctresnet: git {revision}; {compiler_version(args.build_dir)}, -O3 -march={args.march} -DNDEBUG; "
         f"API: {first_ready(results, 'ctresnet', 'api') or 'n/a'}",
         f"- PyTorch {first_ready(results, 'pytorch', 'torch') or 'n/a'}: torch.jit.trace + freeze + "
         "optimize_for_inference (oneDNN), inference_mode, set_num_threads(threads)",

@@ -244,7 +244,7 @@ TEST_CASE("the summary shows grouped and dilated convs, option-A shortcuts and b
   CHECK(features.str().find("fc") == std::string::npos);
 }
 
-TEST_CASE("forward_stages gives every stage's map; the last one is what forward's features are") {
+TEST_CASE("forward_stages gives every stage's map, the last one what forward's features are") {
   using small = resnet18<10, shape<3, 64, 64>>;
   const small net(7);
   const auto x = random_input<small>(2, 21);
