@@ -353,14 +353,16 @@ def main():
         test_images = load_images(files, args.model == "digits", args.size)
         float_model = spec.float_model()
         resnet_models.load_strict(float_model, state_dict)
-        float_correct, _ = accuracy(float_model.eval(), test_images, labels)
+        float_correct, float_logits = accuracy(float_model.eval(), test_images, labels)
         fc_outputs = []
         hook = model.fc.register_forward_hook(lambda module, args, output: fc_outputs.append(output.int_repr()))
-        int8_correct, _ = accuracy(model, test_images, labels)
+        int8_correct, int8_logits = accuracy(model, test_images, labels)
         hook.remove()
         n = len(labels)
         print(f"accuracy on {n} images of {args.eval}: float {float_correct / n:.4f} ({float_correct}/{n}), "
-              f"int8 {int8_correct / n:.4f} ({int8_correct}/{n})")
+              f"int8 {int8_correct / n:.4f} ({int8_correct}/{n}); same prediction on "
+              f"{int((float_logits.argmax(1) == int8_logits.argmax(1)).sum())}/{n}, "
+              f"max |int8 - float logit| {(int8_logits - float_logits).abs().max().item():.3g}")
         if args.golden:
             fc = torch.cat(fc_outputs).numpy()
             arrays, meta = int8_reference.load(args.out)
