@@ -8,12 +8,13 @@ bit. The C++ kernels follow these functions; docs/int8.md states the same formul
 
 Arithmetic: activations are uint8 (quint8) values in int64 arrays, weights int8, accumulators
 int64 checked to fit int32 (PyTorch's accumulators are int32). Convolution sums are computed as
-float64 matrix products: every product is an integer below 2**15 in magnitude and every partial sum
+float64 matrix products: every product is an integer below 2**16 in magnitude and every partial sum
 an integer below 2**53, so each float64 result is the exact integer sum whatever the summation
 order; they are then converted back to int64.
 
-    forward(tensors, metadata, images)   -> {"quant", "layer1".."layer4" (or "layer3"), "fc"
-                                              (uint8 arrays), "logits" (float32, dequantized)}
+    forward(tensors, metadata, images)   -> {"quant", "layer1".."layer4" (or "layer3"), "output"
+                                              (uint8 arrays; "output" is the classifier's), "logits"
+                                              (float32, dequantized)}
     load(path)                           -> (tensors as numpy arrays, metadata)
 
 With --weights FILE --io FILE it runs the model on the "input" of an io file written by
@@ -364,8 +365,8 @@ def forward(tensors, metadata, images, check_unused=True):
         x = _Activation(avg_pool(x.q, x.scale, x.zero_point, x.q.shape[2], x.q.shape[2]), x.scale, x.zero_point)
     flat = x.q.reshape(x.q.shape[0], -1)
     p = params.layer("fc", x.scale)
-    outputs["fc"] = linear(flat, x.zero_point, p)
-    outputs["logits"] = dequantize(outputs["fc"], p["output_scale"], p["output_zero_point"])
+    outputs["output"] = linear(flat, x.zero_point, p)
+    outputs["logits"] = dequantize(outputs["output"], p["output_scale"], p["output_zero_point"])
     if check_unused and params.unused():
         raise ValueError(f"tensors the network does not use: {params.unused()[:8]}")
     return outputs

@@ -24,7 +24,6 @@ build(layout, depth, ...) and build_cifar(depth, shortcut, ...) mirror resnet_mo
 return the model in eval() mode, not yet fused.
 """
 import torch
-import torchvision
 from torch import nn
 from torch.ao.quantization import DeQuantStub, QuantStub, fuse_modules
 from torchvision.models.quantization.resnet import QuantizableBasicBlock, QuantizableBottleneck, QuantizableResNet

@@ -366,7 +366,7 @@ def main():
         if args.golden:
             fc = torch.cat(fc_outputs).numpy()
             arrays, meta = int8_reference.load(args.out)
-            golden = int8_reference.forward(arrays, meta, test_images.numpy())["fc"]
+            golden = int8_reference.forward(arrays, meta, test_images.numpy())["output"]
             differing = int(np.any(golden != fc, axis=1).sum())
             print(f"golden model: {differing} of {n} images with uint8 logits different from PyTorch's")
 
