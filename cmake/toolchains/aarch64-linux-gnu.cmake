@@ -18,9 +18,12 @@ set(CMAKE_CXX_COMPILER ${CTRESNET_AARCH64_TRIPLE}-g++)
 set(CTRESNET_AARCH64_SYSROOT "/usr/${CTRESNET_AARCH64_TRIPLE}")
 
 find_program(CTRESNET_QEMU_AARCH64 qemu-aarch64 DOC "qemu-user's emulator, to run the aarch64 test programs")
+find_program(CTRESNET_ENV env REQUIRED)
 if(CTRESNET_QEMU_AARCH64)
-  # -L: the dynamic loader, libc and libstdc++ of the aarch64 sysroot.
-  set(CMAKE_CROSSCOMPILING_EMULATOR "${CTRESNET_QEMU_AARCH64};-L;${CTRESNET_AARCH64_SYSROOT}")
+  # QEMU_LD_PREFIX: the dynamic loader, libc and libstdc++ of the aarch64 sysroot. (Given as
+  # qemu's -L instead, it would be taken by `cmake -P` when a test runs through a CMake script.)
+  set(CMAKE_CROSSCOMPILING_EMULATOR
+      "${CTRESNET_ENV};QEMU_LD_PREFIX=${CTRESNET_AARCH64_SYSROOT};${CTRESNET_QEMU_AARCH64}")
 endif()
 
 set(CMAKE_FIND_ROOT_PATH "${CTRESNET_AARCH64_SYSROOT}")
