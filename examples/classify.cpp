@@ -58,10 +58,10 @@ Models:
               Resize(256) (PIL's antialiased bilinear), CenterCrop(224), ToTensor(),
               Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]).
   stage_projection_resnet18
-              the ResNet-18 of the PyTorch example in shared/reference
+              the stage-projection layout's ResNet-18
               (ctresnet::stage_projection::resnet18<>): a projection shortcut in the first block of
               every stage, layer1's included, a fixed 7x7 average pool and 5 classes, named 0
-              to 4. Its weights: tools/export_safetensors.py --layout reference --depth 18.
+              to 4. Its weights: tools/export_safetensors.py --layout stage_projection --depth 18.
               Images are preprocessed as for torchvision's ResNets.
 
 Options:

@@ -44,7 +44,7 @@ CIFAR_INPUT_SIZE = 32
 
 
 def _init_like_torchvision_(model):
-    """Kaiming-normal (fan_out) convs, BatchNorm weight 1 and bias 0: torchvision's and the tutorial's init."""
+    """Kaiming-normal (fan_out) convs, BatchNorm weight 1 and bias 0: torchvision's init."""
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
             nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
@@ -71,7 +71,7 @@ def _add_shortcut(out, x, downsample, relu):
 
 
 class StageProjectionBasicBlock(nn.Module):
-    """Two 3x3 convs; the branch lives in `basicblock` to reproduce the tutorial's keys."""
+    """Two 3x3 convs; the branch lives in `basicblock` to give the stage-projection layout's keys."""
 
     expansion = 1
 
@@ -90,7 +90,7 @@ class StageProjectionBasicBlock(nn.Module):
 
 
 class StageProjectionBottleneck(nn.Module):
-    """1x1 -> 3x3 (strided) -> 1x1 x4; the branch lives in `bottleneck` for the tutorial's keys."""
+    """1x1 -> 3x3 (strided) -> 1x1 x4; the branch lives in `bottleneck` for the stage-projection layout's keys."""
 
     expansion = 4
 
@@ -112,7 +112,7 @@ class StageProjectionBottleneck(nn.Module):
 
 
 class StageProjectionResNet(nn.Module):
-    """The tutorial's ResNet: module registration order matches it, so state_dict order does too."""
+    """The stage-projection ResNet: its modules register in the order of its state_dict keys."""
 
     def __init__(self, depth, num_classes=DEFAULT_NUM_CLASSES["stage_projection"]):
         super().__init__()
@@ -134,7 +134,7 @@ class StageProjectionResNet(nn.Module):
         self.fc = nn.Linear(in_channels, num_classes)
         self.avgpool = nn.AvgPool2d(7, stride=1)
 
-        # The tutorial's own initialisation, kept so "PyTorch-like init" matches it.
+        # Its own initialisation, as PyTorch code of this layout writes it.
         _init_like_torchvision_(self)
 
     def forward(self, x):

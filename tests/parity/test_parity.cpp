@@ -1,4 +1,4 @@
-// torchvision's ResNets, the reference example's and the original paper's bottleneck placement
+// torchvision's ResNets, the stage-projection layout's and the original paper's bottleneck placement
 // against PyTorch (see check_parity.hpp).
 #include "check_parity.hpp"
 
