@@ -10,7 +10,8 @@ build-bench/; install onnxruntime-node into bench/node_modules if it is missing;
 model's seeded random weights as .safetensors and .onnx into build-bench/models/ (once); measure
 the FMA peak; then, per configuration (model, batch, threads), run the three frameworks as
 worker processes and interleave them, then compare their logits. Prints the tables and writes
-them to build-bench/results.md (all samples go to build-bench/results.json).
+them to build-bench/results.md (all samples go to build-bench/results.json; with --cold,
+results-cold.md and results-cold.json).
 
 Interleaving: the three workers load in parallel, warm up one after the other, then take turns
 in rounds, a few timed runs each per turn, the order rotating every round; a worker's samples are
@@ -93,6 +94,10 @@ def parse_args():
     parser.add_argument("--input-seed", type=int, default=1)
     parser.add_argument("--build-dir", type=Path, default=None,
                         help="default: build-bench, or build-bench-ARCH with --march ARCH")
+    parser.add_argument("--cold", action="store_true",
+                        help="cold caches: before every timed run, a program overwrites every cache of the "
+                             "machine, as when an image is classified now and then between other work; each "
+                             "turn is then one run")
     parser.add_argument("--march", default="native", metavar="ARCH",
                         help="compile ctresnet and fma_peak for this CPU type, e.g. x86-64-v3 (AVX2 and FMA) to "
                              "measure the AVX2 kernels on an AVX-512 machine (default: native)")
@@ -215,8 +220,9 @@ def build(args):
                      "-DCMAKE_BUILD_TYPE=Release", *arch, "-DCTRESNET_BUILD_TESTS=OFF",
                      "-DCTRESNET_BUILD_EXAMPLES=OFF"], stdout=subprocess.DEVNULL)
         run_checked(["cmake", "--build", args.build_dir, "-j", str(os.cpu_count() or 2), "--target", "ctresnet_bench",
-                     "fma_peak"])
-    return args.build_dir / "bench" / "ctresnet_bench", args.build_dir / "bench" / "fma_peak"
+                     "fma_peak", "evict_caches"])
+    return (args.build_dir / "bench" / "ctresnet_bench", args.build_dir / "bench" / "fma_peak",
+            args.build_dir / "bench" / "evict_caches")
 
 
 def ensure_onnxruntime(args):
@@ -237,6 +243,27 @@ def export_models(args, cache):
                  "--depths", ",".join(m[len("resnet"):] for m in args.models),
                  "--batches", ",".join(map(str, args.batches)),
                  "--weights-seed", str(args.weights_seed), "--input-seed", str(args.input_seed)])
+
+
+def last_level_cache_bytes():
+    """The largest cache's size from sysfs (the L3 of x86 CPUs), or 32 MiB if sysfs does not say."""
+    sizes = []
+    for path in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*/size"):
+        text = path.read_text().strip()
+        factor = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+        digits = text.rstrip("KMG")
+        if digits.isdigit():
+            sizes.append(int(digits) * factor)
+    return max(sizes, default=32 << 20)
+
+
+EVICT_MIB = max(64, 4 * last_level_cache_bytes() >> 20)
+
+
+def evict_caches(program):
+    """Overwrites every CPU's caches, as another program running between two calls would."""
+    subprocess.run([str(program), str(EVICT_MIB), str(os.cpu_count() or 1)], check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def fma_probe(fma_peak):
@@ -421,6 +448,17 @@ def run_config(args, ctx, model, batch, threads):
                 active.remove(fw)
                 return None
 
+        def cold_runs(fw, count):
+            """`count` timed runs, each after every cache of the machine was overwritten."""
+            times = []
+            for _ in range(count):
+                evict_caches(ctx["evict_caches"])
+                reply = turn(fw, "run 1")
+                if not reply:
+                    return None
+                times += reply["ms"]
+            return {"ms": times}
+
         estimates = []
         for fw in list(active):
             warm = turn(fw, f"run {max(args.warmup, 1)}")
@@ -441,7 +479,7 @@ def run_config(args, ctx, model, batch, threads):
             order = active[r % len(active):] + active[:r % len(active)] if active else []
             for fw in order:
                 cpu_before = workers[fw].cpu_seconds()
-                reply = turn(fw, f"run {count}")
+                reply = turn(fw, f"run {count}") if not args.cold else cold_runs(fw, count)
                 if reply:
                     status[fw]["ms"] += reply["ms"]
                     status[fw]["round_medians"][r] = statistics.median(reply["ms"])
@@ -695,7 +733,9 @@ def report(args, results, peak, revision, started, finished):
         f"- Method: one process per framework and configuration; {args.warmup} warm-up runs, then up to "
         f"{args.rounds} interleaved rounds, the order rotating, each a turn of a few timed runs per framework; "
         f"median of the pooled runs ({runs} per framework; fewer where {args.runs} would exceed "
-        f"{args.max_seconds:.0f} s of timed work for the configuration)",
+        f"{args.max_seconds:.0f} s of timed work for the configuration)"
+        + (f"; cold caches: before every timed run, bench/evict_caches wrote and read {EVICT_MIB} MiB on every "
+           "CPU, and each turn was one run" if args.cold else ""),
         "",
     ]
     body = [
@@ -736,18 +776,19 @@ def report(args, results, peak, revision, started, finished):
     if notes:
         body += ["Not measured:", "", *notes, ""]
     text = "\n".join(header + body)
-    (args.build_dir / "results.md").write_text(text)
-    (args.build_dir / "results.json").write_text(json.dumps(
+    name = "results-cold" if args.cold else "results"
+    (args.build_dir / f"{name}.md").write_text(text)
+    (args.build_dir / f"{name}.json").write_text(json.dumps(
         {"started": started.isoformat(timespec="minutes"), "cpu": cpu_model(), "peak": peak, "results": results},
         indent=1))
     log("\n" + text)
-    log(f"Written to {args.build_dir / 'results.md'} (samples in results.json)")
+    log(f"Written to {args.build_dir / (name + '.md')} (samples in {name}.json)")
 
 
 def main():
     args = parse_args()
     started = datetime.datetime.now().astimezone()
-    ctresnet_bench, fma_peak = build(args)
+    ctresnet_bench, fma_peak, evict_caches = build(args)
     # The headers may be changing under us: note what was built, and keep it for --skip-build.
     revision_file = args.build_dir / "bench" / "ctresnet_revision.txt"
     if not args.skip_build:
@@ -759,7 +800,8 @@ def main():
     out = args.build_dir / "run"
     out.mkdir(parents=True, exist_ok=True)
     peak = measure_peak(args, fma_peak, max(args.threads))
-    ctx = {"ctresnet_bench": ctresnet_bench, "fma_peak": fma_peak, "cache": cache, "out": out}
+    ctx = {"ctresnet_bench": ctresnet_bench, "fma_peak": fma_peak, "evict_caches": evict_caches, "cache": cache,
+           "out": out}
 
     results = []
     for model in args.models:
