@@ -157,6 +157,18 @@ class reader {
     }
   }
 
+  /// Reads a tensor's bytes as the file stores them (little-endian, as this host is) into `out`,
+  /// which must hold them all, after checking that it has dtype `dtype` and shape `shape`: for
+  /// the integer tensors (I8, U8, I32, ...) that read_floats does not convert.
+  void read_raw(const std::string& name, const std::string& dtype, const std::vector<std::int64_t>& shape, void* out) {
+    const entry& e = at(name);
+    if (e.dtype != dtype) fail("tensor '" + name + "' has dtype " + e.dtype + ", expected " + dtype);
+    if (e.shape != shape)
+      fail("tensor '" + name + "' has shape " + e.shape_string() + ", expected " +
+           detail::shape_text(shape.data(), shape.size()));
+    if (!read_at(data_start_ + e.begin, e.end - e.begin, out)) fail("cannot read the data of tensor '" + name + "'");
+  }
+
   [[noreturn]] void fail(const std::string& what) const {
     throw weights_error("ctresnet: " + path_ + ": " + what);
   }

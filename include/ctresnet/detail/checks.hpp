@@ -156,4 +156,35 @@ struct check_input_large_enough {
   static constexpr bool value = true;
 };
 
+// ctresnet::quantized<Net> (<ctresnet/quantized.hpp>): what int8 networks do not cover yet.
+template <int Groups, int WidthPerGroup>
+struct check_int8_plain_bottleneck {
+  static_assert(Groups == 1 && WidthPerGroup == 64,
+                "ctresnet::quantized: ResNeXt and Wide ResNet layouts (groups or width_per_group other than 1 and "
+                "64) are not supported yet");
+  static constexpr bool value = true;
+};
+
+template <int Dilation>
+struct check_int8_undilated {
+  static_assert(Dilation == 1, "ctresnet::quantized: dilated stages are not supported yet");
+  static constexpr bool value = true;
+};
+
+template <bool HasClassifier>
+struct check_int8_has_classifier {
+  static_assert(HasClassifier,
+                "ctresnet::quantized: backbones (layouts without_classifier) are not supported yet; a quantized "
+                "network ends in its classifier, as tools/quantize.py writes it");
+  static constexpr bool value = true;
+};
+
+template <long long PatchLength>
+struct check_int8_accumulator {
+  static_assert(PatchLength <= 65793,
+                "ctresnet::quantized: a conv's window (kernel x kernel x input channels) is too long for an int32 "
+                "sum of products of magnitude up to 255 x 128");
+  static constexpr bool value = true;
+};
+
 }  // namespace ctresnet::detail

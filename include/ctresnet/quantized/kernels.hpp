@@ -1,0 +1,261 @@
+// The int8 kernels: the integer arithmetic of PyTorch's quantized ResNets (engine qnnpack) on one
+// image in channels-last (HWC) order, as docs/int8.md states it and tools/int8_reference.py
+// implements it, function for function. Activations are uint8 with a zero point; weights int8
+// with zero point 0 (symmetric, which the loader requires); sums int32.
+//
+// Plain portable C++ for now: no intrinsics and no threads. Every float step is the single
+// binary32 operation the spec names, rounded to nearest even: none is a product followed by a sum,
+// so contracting into a fused multiply-add (-ffp-contract) cannot change one, and std::nearbyint
+// rounds ties to even under the default rounding mode, which ctresnet never changes.
+#pragma once
+// IWYU pragma: private, include <ctresnet/quantized.hpp>
+
+#include <ctresnet/config.hpp>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0
+#error "ctresnet's int8 kernels need float operations evaluated in float (FLT_EVAL_METHOD 0); on 32-bit x86 compile with -msse2 -mfpmath=sse"
+#endif
+
+namespace ctresnet::kernels::int8 {
+
+/// The range of quint8 activations.
+inline constexpr std::int32_t qmin = 0, qmax = 255;
+
+/// `v` clamped to [low, qmax] as a uint8.
+inline std::uint8_t clamp_to_uint8(std::int64_t v, std::int32_t low = qmin) {
+  return static_cast<std::uint8_t>(std::min<std::int64_t>(std::max<std::int64_t>(v, low), qmax));
+}
+
+/// x86's cvtps2dq on an integral float: the int32 it holds, or INT32_MIN for |v| >= 2^31 (and
+/// NaN), which qnnpack's requantization then clamps to its lower bound.
+inline std::int32_t to_int32_as_cvtps2dq(float v) {
+  return std::fabs(v) < 2147483648.0f ? static_cast<std::int32_t>(v) : INT32_MIN;
+}
+
+/// qnnpack's fp32 requantization (q8conv/q8gemm): clamp(nearbyint((float)acc * M) + zp, low, 255),
+/// int32 to float, one float product, rounded half to even. (qnnpack also saturates to int16
+/// before adding the zero point, which never changes the clamped result.)
+inline std::uint8_t requantize(std::int32_t acc, float multiplier, std::int32_t zero_point, std::int32_t low) {
+  const float v = std::nearbyint(static_cast<float>(acc) * multiplier);
+  return clamp_to_uint8(std::int64_t{to_int32_as_cvtps2dq(v)} + zero_point, low);
+}
+
+/// QuantStub (ATen quantize_val<quint8>): clamp(zp + nearbyint(x * inverse_scale), 0, 255), with
+/// inverse_scale = 1.0f / scale rounded first. NaN becomes 0, as x86's conversion makes PyTorch's.
+inline std::uint8_t quantize(float x, float inverse_scale, std::int32_t zero_point) {
+  const float r = std::nearbyint(x * inverse_scale);
+  if (!(r >= -512.0f)) return 0;  // below every zero point's reach, or NaN
+  if (r > 512.0f) return qmax;
+  return clamp_to_uint8(static_cast<std::int64_t>(r) + zero_point);
+}
+
+/// DeQuantStub: (float)(q - zp) * scale.
+inline float dequantize(std::uint8_t q, float scale, std::int32_t zero_point) {
+  return static_cast<float>(std::int32_t{q} - zero_point) * scale;
+}
+
+/// int32 addition that wraps around, as qnnpack's vector adds do (no undefined behaviour where a
+/// sum would leave int32, which PyTorch's and the golden model's sums never do).
+inline std::int32_t add_wrapping(std::int32_t a, std::int32_t b) {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
+}
+
+/// The float CHW image `chw` quantized, channels-last.
+CTRESNET_NOINLINE void quantize_chw_to_hwc(const float* chw, int channels, int height, int width, float scale,
+                                         std::int32_t zero_point, std::uint8_t* hwc) {
+  const float inverse_scale = 1.0f / scale;
+  const index_t area = index_t{height} * width;
+  for (int c = 0; c < channels; ++c)
+    for (index_t p = 0; p < area; ++p) hwc[p * channels + c] = quantize(chw[c * area + p], inverse_scale, zero_point);
+}
+
+/// `count` floats quantized, in their order.
+CTRESNET_NOINLINE void quantize(const float* x, index_t count, float scale, std::int32_t zero_point, std::uint8_t* q) {
+  const float inverse_scale = 1.0f / scale;
+  for (index_t i = 0; i < count; ++i) q[i] = quantize(x[i], inverse_scale, zero_point);
+}
+
+/// `count` uint8 values dequantized.
+CTRESNET_NOINLINE void dequantize(const std::uint8_t* q, index_t count, float scale, std::int32_t zero_point,
+                                float* x) {
+  for (index_t i = 0; i < count; ++i) x[i] = dequantize(q[i], scale, zero_point);
+}
+
+/// One uint8 CHW image to HWC, and back.
+CTRESNET_NOINLINE void chw_to_hwc(const std::uint8_t* chw, int channels, int height, int width, std::uint8_t* hwc) {
+  const index_t area = index_t{height} * width;
+  for (int c = 0; c < channels; ++c)
+    for (index_t p = 0; p < area; ++p) hwc[p * channels + c] = chw[c * area + p];
+}
+CTRESNET_NOINLINE void hwc_to_chw(const std::uint8_t* hwc, int channels, int height, int width, std::uint8_t* chw) {
+  const index_t area = index_t{height} * width;
+  for (index_t p = 0; p < area; ++p)
+    for (int c = 0; c < channels; ++c) chw[c * area + p] = hwc[p * channels + c];
+}
+
+/// Geometry of one convolution (ungrouped, undilated).
+struct conv_shape {
+  int in_height, in_width, in_channels;
+  int out_height, out_width, out_channels;
+  int kernel, stride, padding;
+
+  /// Elements of one output pixel's window: kernel x kernel x in_channels, in (ky, kx, c) order.
+  constexpr index_t patch_length() const { return index_t{kernel} * kernel * in_channels; }
+};
+
+/// A conv's or fc's integer parameters: int8 weights, row o the window of output o in (ky, kx, c)
+/// order ([O][kH][kW][I]; an fc's [O][I]); int32 biases; the float multipliers M.
+struct layer_weights {
+  const std::int8_t* weights;
+  const std::int32_t* bias;
+  const float* multipliers;
+};
+
+/// Sum of (q - zp_in) * w over one window: every product has magnitude at most 255 x 128, so the
+/// int32 sum holds exactly for windows up to 65,793 long (checked where the layer types are made).
+inline std::int32_t window_sum(const std::int16_t* patch, const std::int8_t* weights, index_t length) {
+  std::int32_t sum = 0;
+  for (index_t j = 0; j < length; ++j) sum += std::int32_t{patch[j]} * std::int32_t{weights[j]};
+  return sum;
+}
+
+/// quantized::conv2d (with BatchNorm folded in) and conv2d_relu, as qnnpack computes them:
+///   acc = bias[o] + sum over (ky, kx, c) of (q_in - zp_in) * w[o]       int32
+///   q   = clamp(nearbyint((float)acc * M[o]) + zp_out, low, 255)       low = zp_out with ReLU, else 0
+/// Padding is padding with zp_in: it adds nothing. `patch` holds patch_length() int16s of scratch:
+/// one pixel's window, its zero point already subtracted.
+CTRESNET_NOINLINE void conv(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point,
+                          const layer_weights& p, std::int32_t output_zero_point, bool relu, std::uint8_t* out,
+                          std::int16_t* patch) {
+  const index_t length = g.patch_length(), window_row = index_t{g.kernel} * g.in_channels;
+  const std::int32_t low = relu ? output_zero_point : qmin;
+  for (int oy = 0; oy < g.out_height; ++oy) {
+    for (int ox = 0; ox < g.out_width; ++ox) {
+      std::int16_t* row = patch;
+      for (int ky = 0; ky < g.kernel; ++ky, row += window_row) {
+        const int iy = oy * g.stride - g.padding + ky;
+        for (int kx = 0; kx < g.kernel; ++kx) {
+          const int ix = ox * g.stride - g.padding + kx;
+          std::int16_t* tap = row + index_t{kx} * g.in_channels;
+          if (iy < 0 || iy >= g.in_height || ix < 0 || ix >= g.in_width) {
+            std::fill(tap, tap + g.in_channels, std::int16_t{0});
+            continue;
+          }
+          const std::uint8_t* pixel = in + (index_t{iy} * g.in_width + ix) * g.in_channels;
+          for (int c = 0; c < g.in_channels; ++c)
+            tap[c] = static_cast<std::int16_t>(std::int32_t{pixel[c]} - input_zero_point);
+        }
+      }
+      std::uint8_t* y = out + (index_t{oy} * g.out_width + ox) * g.out_channels;
+      for (int o = 0; o < g.out_channels; ++o) {
+        const std::int32_t acc = add_wrapping(p.bias[o], window_sum(patch, p.weights + o * length, length));
+        y[o] = requantize(acc, p.multipliers[o], output_zero_point, low);
+      }
+    }
+  }
+}
+
+/// quantized::linear: y[o] = clamp(nearbyint((float)(bias[o] + sum of (x - zp_in) * w[o]) * M[o]) +
+/// zp_out, 0, 255). `patch` holds in_features int16s of scratch.
+CTRESNET_NOINLINE void linear(const std::uint8_t* x, int in_features, int out_features, std::int32_t input_zero_point,
+                            const layer_weights& p, std::int32_t output_zero_point, std::uint8_t* y,
+                            std::int16_t* patch) {
+  for (int i = 0; i < in_features; ++i) patch[i] = static_cast<std::int16_t>(std::int32_t{x[i]} - input_zero_point);
+  for (int o = 0; o < out_features; ++o) {
+    const std::int32_t acc = add_wrapping(p.bias[o], window_sum(patch, p.weights + index_t{o} * in_features, in_features));
+    y[o] = requantize(acc, p.multipliers[o], output_zero_point, qmin);
+  }
+}
+
+/// MaxPool2d on uint8 values: the largest of the window's elements inside the image (padding never
+/// wins); scale and zero point pass through.
+CTRESNET_NOINLINE void max_pool(const std::uint8_t* in, int height, int width, int channels, int kernel, int stride,
+                              int padding, int out_height, int out_width, std::uint8_t* out) {
+  for (int oy = 0; oy < out_height; ++oy) {
+    const int y_begin = std::max(0, oy * stride - padding), y_end = std::min(height, oy * stride - padding + kernel);
+    for (int ox = 0; ox < out_width; ++ox) {
+      const int x_begin = std::max(0, ox * stride - padding), x_end = std::min(width, ox * stride - padding + kernel);
+      std::uint8_t* y = out + (index_t{oy} * out_width + ox) * channels;
+      std::fill(y, y + channels, std::uint8_t{0});
+      for (int iy = y_begin; iy < y_end; ++iy)
+        for (int ix = x_begin; ix < x_end; ++ix) {
+          const std::uint8_t* x = in + (index_t{iy} * width + ix) * channels;
+          for (int c = 0; c < channels; ++c) y[c] = std::max(y[c], x[c]);
+        }
+    }
+  }
+}
+
+/// The option-A shortcut: pixel (y, x) of `out` is input pixel (y, x) * stride, its channels at
+/// [before, before + in_channels) of out_channels, the others `fill` (the zero point: real 0.0).
+CTRESNET_NOINLINE void subsample_and_pad(const std::uint8_t* in, int in_width, int in_channels, int stride,
+                                       int out_height, int out_width, int out_channels, int before, std::uint8_t fill,
+                                       std::uint8_t* out) {
+  for (int y = 0; y < out_height; ++y) {
+    for (int x = 0; x < out_width; ++x) {
+      const std::uint8_t* pixel = in + (index_t{y} * stride * in_width + index_t{x} * stride) * in_channels;
+      std::uint8_t* target = out + (index_t{y} * out_width + x) * out_channels;
+      std::fill(target, target + before, fill);
+      std::copy(pixel, pixel + in_channels, target + before);
+      std::fill(target + before + in_channels, target + out_channels, fill);
+    }
+  }
+}
+
+/// quantized::add_relu's fixed-point parameters and its operands' zero points.
+struct add_parameters {
+  std::int32_t branch_zero_point, shortcut_zero_point;
+  std::int32_t branch_multiplier, shortcut_multiplier;
+  int shift;  // in [13, 31] for a valid file; 0 in a state not loaded yet
+  std::int32_t output_zero_point;
+};
+
+/// quantized::add_relu (qnnpack q8vadd), element by element over `count` values:
+///   acc = a * ma + b * mb - (zp_a * ma + zp_b * mb)
+///   r   = acc / 2^shift rounded to nearest, ties away from zero (q8vadd's remainder test)
+///   out = clamp(r + zp_out, zp_out, 255)
+/// `out` may be `a` or `b`. (The sums fit int32, as the spec shows; int64 gives the same values.)
+CTRESNET_NOINLINE void add_relu(const std::uint8_t* a, const std::uint8_t* b, index_t count, const add_parameters& p,
+                              std::uint8_t* out) {
+  const std::int64_t ma = p.branch_multiplier, mb = p.shortcut_multiplier;
+  const std::int64_t offset = p.branch_zero_point * ma + p.shortcut_zero_point * mb;
+  const std::int64_t mask = (std::int64_t{1} << p.shift) - 1, half = mask >> 1;
+  for (index_t i = 0; i < count; ++i) {
+    const std::int64_t acc = a[i] * ma + b[i] * mb - offset;
+    const std::int64_t remainder = (acc & mask) - (acc < 0 ? 1 : 0);
+    const std::int64_t r = (acc >> p.shift) + (remainder > half ? 1 : 0);
+    out[i] = clamp_to_uint8(r + p.output_zero_point, p.output_zero_point);
+  }
+}
+
+/// AvgPool2d (no padding) and AdaptiveAvgPool2d(1) (a window as large as the image), as ATen's
+/// generic quantized kernels compute them (the output keeps the input's scale and zero point),
+/// written in CHW order, the order the classifier reads its flattened features in:
+///   acc = sum of the window - zp * N                             int32, N = kernel_height * kernel_width
+///   q   = clamp(zp + nearbyint((float)acc * m), 0, 255)           m = (s / s) / (float)N = 1.0f / (float)N
+/// Ties round to even. (s / s is exactly 1 for every positive finite scale.)
+CTRESNET_NOINLINE void avg_pool_to_chw(const std::uint8_t* in, int width, int channels, int kernel_height,
+                                     int kernel_width, int stride, int out_height, int out_width,
+                                     std::int32_t zero_point, std::uint8_t* out) {
+  const std::int32_t area = kernel_height * kernel_width;
+  const float multiplier = 1.0f / static_cast<float>(area);
+  const index_t out_area = index_t{out_height} * out_width;
+  for (int oy = 0; oy < out_height; ++oy)
+    for (int ox = 0; ox < out_width; ++ox)
+      for (int c = 0; c < channels; ++c) {
+        std::int32_t sum = 0;
+        for (int ky = 0; ky < kernel_height; ++ky)
+          for (int kx = 0; kx < kernel_width; ++kx)
+            sum += in[((index_t{oy} * stride + ky) * width + (index_t{ox} * stride + kx)) * channels + c];
+        const float v = std::nearbyint(static_cast<float>(sum - zero_point * area) * multiplier);
+        out[c * out_area + index_t{oy} * out_width + ox] =
+            clamp_to_uint8(std::int64_t{to_int32_as_cvtps2dq(v)} + zero_point);
+      }
+}
+
+}  // namespace ctresnet::kernels::int8

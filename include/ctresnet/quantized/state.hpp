@@ -1,0 +1,95 @@
+// How a quantized network's state is laid out, and what it tells the loader about itself.
+//
+// The state is one byte buffer: layer after layer in the order they run, each starting on a cache
+// line with a header (its output's scale and zero point; a residual add's fixed-point parameters
+// too), a conv's or fc's arrays after it, each on a cache line of its own: the int8 weights in the
+// order the kernels read them ([O][kH][kW][I]), the int32 biases, the float multipliers M.
+#pragma once
+// IWYU pragma: private, include <ctresnet/quantized.hpp>
+
+#include <ctresnet/config.hpp>
+#include <ctresnet/describe.hpp>
+#include <ctresnet/detail/cache_lines.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+namespace ctresnet {
+
+/// A uint8 tensor's quantization: the real value of q is (q - zero_point) * scale.
+struct quantization {
+  float scale;
+  std::int32_t zero_point;
+};
+
+/// What kind of quantized layer an int8_layer_info describes.
+enum class int8_layer_kind {
+  input,   // QuantStub: the input's quantization ("quant")
+  conv,    // a conv with its BatchNorm folded in (and its ReLU fused, where the layout has one)
+  linear,  // the classifier
+  add      // a block's residual sum and ReLU ("layerS.B.add")
+};
+
+/// One quantized layer as a model file names it (docs/int8.md), and where the network keeps it.
+/// A conv's or linear's tensors are NAME.weight, .weight_scale, .weight_zero_point, .bias,
+/// .bias_float, .requant_scale, .output_scale and .output_zero_point; an add's NAME.output_scale,
+/// .output_zero_point, .multipliers and .shift; the input's NAME.output_scale and .output_zero_point.
+struct int8_layer_info {
+  int8_layer_kind kind;
+  std::string name;      // "quant", "layer1.0.conv1", "layer1.0.add", "fc"
+  std::string input;     // the layer whose output's quantization this one's input has (pools and
+                         // option-A shortcuts pass it through); of an add, its main branch's
+  std::string shortcut;  // of an add: the layer whose output's quantization its shortcut has
+  index_t out_channels = 0, in_channels = 0, kernel = 0;  // of a conv's weight [O, I, k, k]; a linear's [O, I]
+  std::size_t offset = 0;  // where its state starts, in bytes
+};
+using int8_layer_visitor = visitor_ref<int8_layer_info>;
+
+namespace detail::int8 {
+
+/// `bytes` rounded up to whole cache lines.
+constexpr std::size_t whole_cache_lines(std::size_t bytes) {
+  return (bytes + cache_line_bytes - 1) / cache_line_bytes * cache_line_bytes;
+}
+
+/// The first bytes of every layer's state.
+struct layer_header {
+  float output_scale;
+  std::int32_t output_zero_point;
+  std::int32_t branch_multiplier, shortcut_multiplier, shift;  // of an add; 0 otherwise
+};
+static_assert(sizeof(layer_header) <= cache_line_bytes);
+
+inline layer_header read_header(const std::byte* state) {
+  layer_header h;
+  std::memcpy(&h, state, sizeof h);
+  return h;
+}
+
+/// Where a conv's (or fc's, with kernel 1) arrays lie in its state, in bytes from its start.
+struct weights_layout {
+  index_t out_channels, in_channels, kernel;
+
+  constexpr index_t patch_length() const { return kernel * kernel * in_channels; }
+  constexpr std::size_t weight_bytes() const { return static_cast<std::size_t>(out_channels * patch_length()); }
+  static constexpr std::size_t weights_offset() { return cache_line_bytes; }
+  constexpr std::size_t bias_offset() const { return weights_offset() + whole_cache_lines(weight_bytes()); }
+  constexpr std::size_t multipliers_offset() const {
+    return bias_offset() + whole_cache_lines(sizeof(std::int32_t) * static_cast<std::size_t>(out_channels));
+  }
+  constexpr std::size_t bytes() const {
+    return multipliers_offset() + whole_cache_lines(sizeof(float) * static_cast<std::size_t>(out_channels));
+  }
+  /// Where PyTorch's weight[o][i][y][x] is stored: [O][kH][kW][I].
+  constexpr index_t index(index_t o, index_t i, index_t y, index_t x) const {
+    return ((o * kernel + y) * kernel + x) * in_channels + i;
+  }
+};
+
+/// A layer's state of one header only (the input's quantization, an add).
+inline constexpr std::size_t header_bytes = cache_line_bytes;
+
+}  // namespace detail::int8
+}  // namespace ctresnet

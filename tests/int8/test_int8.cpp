@@ -1,0 +1,116 @@
+// ctresnet's int8 networks against PyTorch's quantized models (engine qnnpack): the quantized
+// input, every stage's uint8 map and the uint8 logits must equal PyTorch's in every element, and
+// the dequantized logits bit for bit. They are checked in the order the network computes them, so
+// the first failure names where a difference starts. The files come from
+// tools/make_int8_references.py; their directory is in CTRESNET_INT8_REFDATA. A missing file
+// fails the test: nothing is skipped.
+#include <ctresnet/quantized/safetensors.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+using namespace ctresnet;
+
+std::string reference_file(const std::string& case_name, const std::string& kind) {
+  const char* dir = std::getenv("CTRESNET_INT8_REFDATA");
+  REQUIRE_MESSAGE(dir != nullptr, "set CTRESNET_INT8_REFDATA to the directory tools/make_int8_references.py wrote");
+  return std::string(dir) + "/" + case_name + ".int8." + kind + ".safetensors";
+}
+
+/// "[1, 63, 5, 7]": where flat element `i` of a tensor of `shape` is.
+std::string position(std::size_t i, const std::vector<std::int64_t>& shape) {
+  std::vector<std::int64_t> at(shape.size());
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    at[d] = static_cast<std::int64_t>(i % static_cast<std::size_t>(shape[d]));
+    i /= static_cast<std::size_t>(shape[d]);
+  }
+  return detail::shape_text(at.data(), at.size());
+}
+
+/// Every element of `computed` equals the io file's uint8 tensor `name`; else the count of those
+/// that differ and the first of them.
+void require_equal(safetensors::reader& io, const std::string& name, const std::uint8_t* computed) {
+  const std::vector<std::int64_t> shape = io.at(name).shape;
+  std::vector<std::uint8_t> expected(static_cast<std::size_t>(io.at(name).end - io.at(name).begin));
+  io.read_raw(name, "U8", shape, expected.data());
+  std::size_t differ = 0, first = 0;
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    if (computed[i] != expected[i] && differ++ == 0) first = i;
+  std::ostringstream report;
+  if (differ != 0)
+    report << name << ": " << differ << " of " << expected.size() << " elements differ from PyTorch's; the first at "
+           << position(first, shape) << ": " << int(computed[first]) << ", PyTorch " << int(expected[first]);
+  REQUIRE_MESSAGE(differ == 0, report.str());
+}
+
+template <class Net>
+void check_int8(const std::string& case_name) {
+  using q_net = quantized<Net>;
+  const auto net = std::make_unique<q_net>();
+  load_int8_safetensors(*net, reference_file(case_name, "weights"));
+
+  safetensors::reader io(reference_file(case_name, "io"));
+  const std::vector<std::int64_t> shape = io.at("input").shape;
+  REQUIRE(shape.size() == 4);
+  typename q_net::input_tensor input(shape[0], shape[1], shape[2], shape[3]);
+  io.read_floats("input", input.data());
+  const index_t n = input.dimension(0);
+
+  const typename q_net::uint8_images_tensor quantized_input = net->quantize(input);
+  require_equal(io, "quant", quantized_input.data());
+
+  // Every stage, through the allocation-free form.
+  std::vector<std::vector<std::uint8_t>> maps(q_net::num_stages);
+  typename q_net::stage_maps targets{};
+  q_net::for_each_stage([&](auto stage) {
+    using stage_shape = typename q_net::template stage_shape<decltype(stage)::value>;
+    maps[stage].resize(static_cast<std::size_t>(n * stage_shape::size));
+    targets[stage] = maps[stage].data();
+  });
+  std::vector<std::byte> workspace(q_net::workspace_bytes);
+  REQUIRE(net->try_forward_stages(input, targets, workspace.data()) == status::ok);
+  for (int i = 0; i < q_net::num_stages; ++i) require_equal(io, "layer" + std::to_string(i + 1), maps[std::size_t(i)].data());
+
+  // The uint8 logits from the float input, then the dequantized ones from the quantized input.
+  typename q_net::uint8_output_tensor output(n, q_net::num_classes);
+  REQUIRE(net->try_forward(input, output, workspace.data()) == status::ok);
+  require_equal(io, "output", output.data());
+  float scale;
+  std::int32_t zero_point;
+  io.read_raw("output_scale", "F32", {}, &scale);
+  io.read_raw("output_zero_point", "I32", {}, &zero_point);
+  const quantization output_quantization = net->output_quantization();
+  CHECK(std::memcmp(&scale, &output_quantization.scale, sizeof scale) == 0);
+  CHECK(zero_point == output_quantization.zero_point);
+
+  const auto logits = net->forward(typename q_net::uint8_input_map(quantized_input.data(), quantized_input.dimensions()));
+  std::vector<float> expected(static_cast<std::size_t>(logits.size()));
+  io.read_floats("logits", expected.data());
+  std::size_t differ = 0, first = 0;
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    if (std::memcmp(&expected[i], logits.data() + i, sizeof(float)) != 0 && differ++ == 0) first = i;
+  std::ostringstream report;
+  if (differ != 0)
+    report << "logits: " << differ << " differ from PyTorch's in their bits; the first, " << first << ": "
+           << logits.data()[first] << ", PyTorch " << expected[first];
+  REQUIRE_MESSAGE(differ == 0, report.str());
+}
+
+}  // namespace
+
+TEST_CASE("torchvision_resnet18") { check_int8<resnet18<>>("torchvision_resnet18"); }
+TEST_CASE("torchvision_resnet50") { check_int8<resnet50<>>("torchvision_resnet50"); }
+TEST_CASE("stage_projection_resnet18") {
+  check_int8<stage_projection::resnet18<5, shape<3, 193, 193>>>("stage_projection_resnet18");
+}
+TEST_CASE("cifar_resnet20_A") { check_int8<cifar::resnet20<>>("cifar_resnet20_A"); }
+// The model in examples/digits: 8x8 digits scaled to 16x16 grey images.
+TEST_CASE("digits") { check_int8<cifar::resnet20<10, shape<1, 16, 16>>>("digits"); }
