@@ -26,7 +26,6 @@ tools/quantize.py writes for the same checkpoint and calibration.
 elements differ from PyTorch's (exit status 1 if any does).
 """
 import argparse
-import functools
 import hashlib
 import json
 import signal
@@ -48,9 +47,9 @@ import quantize
 import resnet_models
 import safetensors_io
 import train_digits  # noqa: F401  (the digits split comes from it: its source goes into the stamps)
+import make_references
 from make_references import stable_seed
 
-TOOLS_DIR = Path(__file__).resolve().parent
 DIGITS_WEIGHTS = quantize.DIGITS_DIR / "resnet20_digits.safetensors"
 BATCH = 2
 CALIBRATION_IMAGES = 4
@@ -77,16 +76,9 @@ def case_files(out_dir, name):
             out_dir / f"{name}.int8.stamp")
 
 
-@functools.lru_cache(maxsize=None)
 def generator_sources():
     """This script and the tools/ modules it imported."""
-    tools = {source.name: source for source in TOOLS_DIR.glob("*.py")}
-    sources = {Path(__file__).resolve()}
-    for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None)
-        if path and Path(path).name in tools and Path(path).resolve() == tools[Path(path).name]:
-            sources.add(tools[Path(path).name])
-    return sorted(sources)
+    return make_references.generator_sources(Path(__file__).resolve())
 
 
 def stamp_of(name):

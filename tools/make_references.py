@@ -104,10 +104,11 @@ def case_files(out_dir, name):
 
 
 @functools.lru_cache(maxsize=None)
-def generator_sources():
-    """This script and the tools/ modules it imports: other tools (e.g. train_digits.py) do not invalidate stamps."""
+def generator_sources(script=Path(__file__).resolve()):
+    """The generating script and the tools/ modules imported so far: other tools (e.g. train_digits.py)
+    do not invalidate stamps."""
     tools = {source.name: source for source in TOOLS_DIR.glob("*.py")}
-    sources = {Path(__file__).resolve()}
+    sources = {Path(script).resolve()}
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
         if path and Path(path).name in tools and Path(path).resolve() == tools[Path(path).name]:
