@@ -4,13 +4,17 @@
 // main job, the held-out digits classified in C++ as PyTorch classifies them.
 //
 // Every model is a type, so all of them are compiled into this one program; they share the
-// convolution kernels, so each extra model costs little compile time.
+// convolution kernels, so each extra model costs little compile time. `--precision int8` runs a
+// model's int8 twin, ctresnet::quantized<Net>, on a file that tools/quantize.py writes; the twins
+// share the int8 kernels and loader, which cost most of what int8 adds to the compile time, and
+// `models` below says which models have one.
 #include "digits_transform.hpp"
 #include "image_file.hpp"
 #include "one_line_message.hpp"
 
 #include <ctresnet/ctresnet.hpp>
 #include <ctresnet/preprocess.hpp>
+#include <ctresnet/quantized/safetensors.hpp>
 #include <ctresnet/safetensors.hpp>
 
 #include <algorithm>
@@ -24,6 +28,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -36,7 +41,7 @@ constexpr const char* program = "ctresnet-classify";
 
 constexpr const char* usage = R"(Usage: ctresnet-classify --model NAME --weights FILE [options] IMAGE...
        ctresnet-classify --model NAME --weights FILE --labels FILE [options]
-       ctresnet-classify --model NAME --summary
+       ctresnet-classify --model NAME --summary [--precision int8]
        ctresnet-classify --model NAME --graph [collapsed|full]
 
 Classifies images with a ResNet run by ctresnet on weights exported from PyTorch, and
@@ -67,7 +72,15 @@ Models:
 Options:
   --model NAME     the network, one of the models above (required)
   --weights FILE   its weights: a .safetensors file of PyTorch state_dict keys (required
-                   unless only --summary or --graph is asked for)
+                   unless only --summary or --graph is asked for); with --precision int8, a
+                   quantized model file as tools/quantize.py writes it (metadata format
+                   ctresnet-int8)
+  --precision fp32|int8
+                   fp32 (the default) runs the float network; int8 runs its int8 twin
+                   (ctresnet::quantized<Net>), which computes what PyTorch's quantized model
+                   computes (docs/int8.md), and prints the probabilities of its dequantized
+                   logits. Every model above has an int8 twin; it runs on one thread, whatever
+                   --threads says
   --top K          print the K most probable classes of each image (default 5; at most the
                    number of classes)
   --labels FILE    evaluate instead: classify every image that FILE lists, one "IMAGE LABEL"
@@ -98,6 +111,9 @@ Examples:
   ctresnet-classify --model digits --weights examples/digits/resnet20_digits.safetensors \
       examples/digits/test/0000_label3.pgm
   ctresnet-classify --model digits --weights examples/digits/resnet20_digits.safetensors \
+      --labels examples/digits/test/labels.txt
+  ctresnet-classify --model digits --precision int8 \
+      --weights examples/digits/resnet20_digits.int8.safetensors \
       --labels examples/digits/test/labels.txt
   ctresnet-classify --model resnet50 --weights r50.safetensors --top 3 cat.jpg dog.png
 )";
@@ -148,15 +164,42 @@ std::vector<std::string> numbered_class_names(int count) {
 
 // ---- arguments ----------------------------------------------------------------------------
 
-const std::vector<std::string> model_names = {"digits", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
-                                              "stage_projection_resnet18"};
+/// The models, and whether the program has their int8 twin (ctresnet::quantized<Net>).
+struct model_entry {
+  std::string_view name;
+  bool int8;
+};
+constexpr model_entry models[] = {{"digits", true},    {"resnet18", true},  {"resnet34", true},
+                                  {"resnet50", true},  {"resnet101", true}, {"resnet152", true},
+                                  {"stage_projection_resnet18", true}};
 
-std::string model_list() {
+constexpr const model_entry* find_model(std::string_view name) {
+  for (const model_entry& model : models)
+    if (model.name == name) return &model;
+  return nullptr;
+}
+
+/// Whether --precision int8 runs `name`: run() instantiates quantized<Net> only for these.
+constexpr bool has_int8(std::string_view name) { return find_model(name) != nullptr && find_model(name)->int8; }
+
+/// The names of the models for which `keep` holds, as "a, b and c".
+template <class Keep>
+std::string model_list(Keep&& keep) {
+  std::vector<std::string_view> names;
+  for (const model_entry& model : models)
+    if (keep(model)) names.push_back(model.name);
   std::string list;
-  for (std::size_t i = 0; i < model_names.size(); ++i)
-    list += (i == 0 ? "" : i + 1 == model_names.size() ? " and " : ", ") + model_names[i];
+  for (std::size_t i = 0; i < names.size(); ++i)
+    list += std::string(i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + std::string(names[i]);
   return list;
 }
+
+std::string model_list() {
+  return model_list([](const model_entry&) { return true; });
+}
+
+/// What the weights are and which network runs them: `--precision fp32` or `int8`.
+enum class precision { fp32, int8 };
 
 struct options {
   bool help = false;
@@ -167,6 +210,7 @@ struct options {
   int top = 5;
   int threads = 1;
   int resize = ctresnet::imagenet_eval_transform{}.resize_size;
+  precision numbers = precision::fp32;
   bool resize_given = false;
   bool summary = false;
   bool graph = false;
@@ -225,7 +269,7 @@ options parse_arguments(int argc, char** argv) {
     const std::size_t equals = arg.find('=');
     const std::string name = arg.substr(0, equals);
     const bool takes_value = name == "--model" || name == "--weights" || name == "--labels" || name == "--top" ||
-                             name == "--threads" || name == "--resize";
+                             name == "--threads" || name == "--resize" || name == "--precision";
     if (!takes_value) throw usage_error("unknown option '" + arg + "'");
     std::string value;
     if (equals != std::string::npos) {
@@ -240,6 +284,10 @@ options parse_arguments(int argc, char** argv) {
     if (name == "--labels") o.labels = value;
     if (name == "--top") o.top = parse_int(name, value, 1, 1000000);
     if (name == "--threads") o.threads = parse_int(name, value, 1, 256);
+    if (name == "--precision") {
+      if (value != "fp32" && value != "int8") throw usage_error("--precision takes fp32 or int8, not '" + value + "'");
+      o.numbers = value == "int8" ? precision::int8 : precision::fp32;
+    }
     if (name == "--resize") {
       o.resize = parse_int(name, value, ctresnet::imagenet_eval_transform::crop_size, 8192);
       o.resize_given = true;
@@ -247,8 +295,11 @@ options parse_arguments(int argc, char** argv) {
   }
 
   if (o.model.empty()) throw usage_error("no model given; name one with --model: " + model_list());
-  if (std::find(model_names.begin(), model_names.end(), o.model) == model_names.end())
+  if (find_model(o.model) == nullptr)
     throw usage_error("unknown model '" + o.model + "'; the models are " + model_list());
+  if (o.numbers == precision::int8 && !has_int8(o.model))
+    throw usage_error("--precision int8: this program has no int8 version of " + o.model + "; it has one of " +
+                      model_list([](const model_entry& model) { return model.int8; }));
   if (o.resize_given && o.model == "digits") throw usage_error("--resize applies to the ImageNet models, not to digits");
   if (!o.images.empty() && !o.labels.empty())
     throw usage_error("give either image files or --labels, not both");
@@ -324,33 +375,68 @@ std::vector<labelled_image> read_labels(const std::string& path, const std::vect
   return set;
 }
 
+// ---- the weights file -----------------------------------------------------------------------
+
+/// The metadata `format` of the int8 model files that tools/quantize.py writes (docs/int8.md).
+constexpr const char* int8_file_format = "ctresnet-int8";
+
+/// Refuses a weights file of the other precision, before a loader lists every tensor that does
+/// not fit: an int8 file says so in its metadata (`format` ctresnet-int8), a float file does not.
+void check_precision_of(const std::string& path, precision wanted) {
+  const ctresnet::safetensors::reader file(path);  // throws weights_error if it cannot be read
+  const auto format = file.metadata().find("format");
+  const bool int8_file = format != file.metadata().end() && format->second == int8_file_format;
+  if (wanted == precision::int8 && !int8_file)
+    throw input_error("--precision int8 expects an int8 model file as tools/quantize.py writes it (metadata format '" +
+                      std::string(int8_file_format) + "'), and '" + path + "' is not one (its metadata's format is " +
+                      (format == file.metadata().end() ? std::string("not given") : excerpt(format->second)) +
+                      "); give the int8 file, or leave out --precision int8 to run float weights");
+  if (wanted == precision::fp32 && int8_file)
+    throw input_error("'" + path + "' is an int8 model file (metadata format '" + std::string(int8_file_format) +
+                      "'), and --precision is fp32 (the default): run it with --precision int8, or give float weights");
+}
+
 // ---- classifying --------------------------------------------------------------------------
 
+template <class Model>
+struct is_int8 : std::false_type {};
+template <class Net>
+struct is_int8<ctresnet::quantized<Net>> : std::true_type {};
+
 /// A loaded network with its preprocessing, threads and buffers, which it reuses image after
-/// image: the forward pass itself allocates nothing.
-template <class Net, class Transform>
+/// image: the forward pass itself allocates nothing. Model is a float network type Net, or its
+/// int8 twin ctresnet::quantized<Net>, whose logits come out dequantized.
+template <class Model, class Transform>
 class classifier {
-  static_assert(std::is_same_v<typename Transform::output_shape, typename Net::input_shape>,
+  static_assert(std::is_same_v<typename Transform::output_shape, typename Model::input_shape>,
                 "ctresnet-classify: a model's transform must produce its network's input shape");
+  static constexpr bool int8 = is_int8<Model>::value;
 
  public:
   classifier(const std::string& weights, const Transform& transform, int threads)
       : transform_(transform),
-        pool_(threads),
-        workspace_(static_cast<std::size_t>(Net::workspace_floats_for(threads))),
-        input_(static_cast<std::size_t>(Net::input_shape::size)),
-        logits_(Net::num_classes) {
-    ctresnet::load_safetensors(net_, weights);
+        pool_(int8 ? 1 : threads),  // quantized<Net> runs on the calling thread for now (docs/int8.md)
+        workspace_(workspace_floats(pool_.size())),
+        input_(static_cast<std::size_t>(Model::input_shape::size)),
+        logits_(Model::num_classes) {
+    check_precision_of(weights, int8 ? precision::int8 : precision::fp32);
+    if constexpr (int8)
+      ctresnet::load_int8_safetensors(net_, weights);
+    else
+      ctresnet::load_safetensors(net_, weights);
   }
 
   /// The class probabilities of one image file.
   std::vector<double> probabilities(const std::string& path) {
     transform_(examples::read_image_file(path), input_.data());
-    using shape = typename Net::input_shape;
-    const typename Net::input_map images(input_.data(), 1, shape::channels, shape::height, shape::width);
-    net_.forward(images, typename Net::output_map(logits_.data(), 1, Net::num_classes), workspace_.data(), pool_);
+    using shape = typename Model::input_shape;
+    const typename Model::input_map images(input_.data(), 1, shape::channels, shape::height, shape::width);
+    net_.forward(images, typename Model::output_map(logits_.data(), 1, Model::num_classes), workspace_.data(), pool_);
     return softmax(logits_);
   }
+
+  /// The threads that share each forward pass.
+  int threads() const { return pool_.size(); }
 
  private:
   static std::vector<double> softmax(const std::vector<float>& logits) {
@@ -362,7 +448,21 @@ class classifier {
     return p;
   }
 
-  Net net_{ctresnet::uninitialized};  // no random weights: the file's replace them at once
+  /// The workspace as floats: the float network counts it in floats, the int8 one in bytes.
+  static std::size_t workspace_floats(int threads) {
+    if constexpr (int8)
+      return (Model::workspace_bytes_for(threads) + sizeof(float) - 1) / sizeof(float);
+    else
+      return static_cast<std::size_t>(Model::workspace_floats_for(threads));
+  }
+  static Model blank() {
+    if constexpr (int8)
+      return Model{};  // all zeros
+    else
+      return Model{ctresnet::uninitialized};  // no random weights
+  }
+
+  Model net_ = blank();  // the file's weights replace it at once
   Transform transform_;
   ctresnet::thread_pool pool_;
   std::vector<float> workspace_, input_, logits_;
@@ -394,14 +494,35 @@ std::string percent(double fraction, int width = 0) {
   return text;
 }
 
-template <class Net, class Transform>
-int classify(const options& o, const Transform& transform, const std::vector<std::string>& class_names) {
+/// print_summary's table of Net's layers, with the int8 twin's state and workspace in place of
+/// the float network's.
+template <class Net>
+void print_int8_summary(std::ostream& out) {
+  std::ostringstream summary;
+  ctresnet::print_summary<Net>(summary);
+  std::istringstream lines(summary.str());
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("State:", 0) != 0 && line.rfind("Workspace:", 0) != 0) out << line << '\n';
+  using int8_net = ctresnet::quantized<Net>;
+  const auto mib = [](std::size_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
+  out << "State:        " << ctresnet::detail::with_thousands(static_cast<ctresnet::index_t>(int8_net::state_bytes))
+      << " bytes (" << mib(int8_net::state_bytes)
+      << " MiB: int8 weights, int32 biases, requantization multipliers and scales)\n";
+  out << "Workspace:    " << mib(int8_net::workspace_bytes) << " MiB per forward call\n";
+}
+
+/// Model (Net, or its int8 twin quantized<Net>) on the images or the labelled set of `o`.
+template <class Model, class Net, class Transform>
+int classify_with(const options& o, const Transform& transform, const std::vector<std::string>& class_names) {
   if (o.graph) {
     ctresnet::write_dot<Net>(std::cout, o.graph_level);
     return 0;
   }
   if (o.summary) {
-    ctresnet::print_summary<Net>(std::cout);
+    if constexpr (is_int8<Model>::value)
+      print_int8_summary<Net>(std::cout);
+    else
+      ctresnet::print_summary<Net>(std::cout);
     if (!o.images.empty() || !o.labels.empty()) std::cout << '\n';
   }
   if (o.images.empty() && o.labels.empty()) return 0;
@@ -409,7 +530,7 @@ int classify(const options& o, const Transform& transform, const std::vector<std
   // The labels first: a mistake in them should not wait for the weights to load.
   const std::vector<labelled_image> labelled = o.labels.empty() ? std::vector<labelled_image>{}
                                                                  : read_labels(o.labels, class_names);
-  const auto model = std::make_unique<classifier<Net, Transform>>(o.weights, transform, o.threads);
+  const auto model = std::make_unique<classifier<Model, Transform>>(o.weights, transform, o.threads);
 
   if (labelled.empty()) {
     char rank[16];
@@ -443,23 +564,38 @@ int classify(const options& o, const Transform& transform, const std::vector<std
   char timing[96];
   std::snprintf(timing, sizeof timing, "%.3f s for %d images (%.2f ms each, decoding and preprocessing included)",
                 elapsed.count(), total, 1000 * elapsed.count() / total);
-  std::cout << "time: " << timing << ", " << o.threads << (o.threads == 1 ? " thread\n" : " threads\n");
+  const int threads = model->threads();
+  std::cout << "time: " << timing << ", " << threads << (threads == 1 ? " thread" : " threads")
+            << (is_int8<Model>::value ? ", int8\n" : "\n");
   return 0;
+}
+
+/// The float network, or with --precision int8 its int8 twin: for the models of has_int8 only, so
+/// that the others compile no quantized<Net>.
+template <class Net, bool WithInt8, class Transform>
+int classify(const options& o, const Transform& transform, const std::vector<std::string>& class_names) {
+  if constexpr (WithInt8) {
+    if (o.numbers == precision::int8) return classify_with<ctresnet::quantized<Net>, Net>(o, transform, class_names);
+  } else if (o.numbers == precision::int8) {
+    throw usage_error("--precision int8: this program has no int8 version of " + o.model);
+  }
+  return classify_with<Net, Net>(o, transform, class_names);
 }
 
 int run(const options& o) {
   if (o.model == "digits")
-    return classify<ctresnet::cifar::resnet20<10, ctresnet::shape<1, 16, 16>>>(o, digits_transform{},
-                                                                               numbered_class_names(10));
+    return classify<ctresnet::cifar::resnet20<10, ctresnet::shape<1, 16, 16>>, has_int8("digits")>(
+        o, digits_transform{}, numbered_class_names(10));
   const ctresnet::imagenet_eval_transform imagenet{o.resize};
   if (o.model == "stage_projection_resnet18")
-    return classify<ctresnet::stage_projection::resnet18<>>(o, imagenet, numbered_class_names(5));
+    return classify<ctresnet::stage_projection::resnet18<>, has_int8("stage_projection_resnet18")>(
+        o, imagenet, numbered_class_names(5));
   const std::vector<std::string> names = imagenet_class_names();
-  if (o.model == "resnet18") return classify<ctresnet::resnet18<>>(o, imagenet, names);
-  if (o.model == "resnet34") return classify<ctresnet::resnet34<>>(o, imagenet, names);
-  if (o.model == "resnet50") return classify<ctresnet::resnet50<>>(o, imagenet, names);
-  if (o.model == "resnet101") return classify<ctresnet::resnet101<>>(o, imagenet, names);
-  if (o.model == "resnet152") return classify<ctresnet::resnet152<>>(o, imagenet, names);
+  if (o.model == "resnet18") return classify<ctresnet::resnet18<>, has_int8("resnet18")>(o, imagenet, names);
+  if (o.model == "resnet34") return classify<ctresnet::resnet34<>, has_int8("resnet34")>(o, imagenet, names);
+  if (o.model == "resnet50") return classify<ctresnet::resnet50<>, has_int8("resnet50")>(o, imagenet, names);
+  if (o.model == "resnet101") return classify<ctresnet::resnet101<>, has_int8("resnet101")>(o, imagenet, names);
+  if (o.model == "resnet152") return classify<ctresnet::resnet152<>, has_int8("resnet152")>(o, imagenet, names);
   throw usage_error("unknown model '" + o.model + "'; the models are " + model_list());
 }
 
