@@ -303,17 +303,22 @@ struct add_parameters {
 ///   acc = a * ma + b * mb - (zp_a * ma + zp_b * mb)
 ///   r   = acc / 2^shift rounded to nearest, ties away from zero (q8vadd's remainder test)
 ///   out = clamp(r + zp_out, zp_out, 255)
-/// `out` may be `a` or `b`. (The sums fit int32, as the spec shows; int64 gives the same values.)
+/// `out` may be `a` or `b`. The sums fit int32 (ma, mb <= 2^22 for a valid file: 255 x 2^22 x 2 <
+/// 2^31), as in qnnpack; they are computed in uint32, wrapping, so that no state makes them
+/// undefined, in a form compilers vectorise.
 CTRESNET_NOINLINE void add_relu(const std::uint8_t* a, const std::uint8_t* b, index_t count, const add_parameters& p,
                               std::uint8_t* out) {
-  const std::int64_t ma = p.branch_multiplier, mb = p.shortcut_multiplier;
-  const std::int64_t offset = p.branch_zero_point * ma + p.shortcut_zero_point * mb;
-  const std::int64_t mask = (std::int64_t{1} << p.shift) - 1, half = mask >> 1;
+  const auto ma = static_cast<std::uint32_t>(p.branch_multiplier), mb = static_cast<std::uint32_t>(p.shortcut_multiplier);
+  const std::uint32_t offset = static_cast<std::uint32_t>(p.branch_zero_point) * ma +
+                               static_cast<std::uint32_t>(p.shortcut_zero_point) * mb;
+  const int shift = p.shift;
+  const std::int32_t mask = static_cast<std::int32_t>((std::uint32_t{1} << shift) - 1), half = mask >> 1;
+  const std::int32_t zero_point = p.output_zero_point;
   for (index_t i = 0; i < count; ++i) {
-    const std::int64_t acc = a[i] * ma + b[i] * mb - offset;
-    const std::int64_t remainder = (acc & mask) - (acc < 0 ? 1 : 0);
-    const std::int64_t r = (acc >> p.shift) + (remainder > half ? 1 : 0);
-    out[i] = clamp_to_uint8(r + p.output_zero_point, p.output_zero_point);
+    const auto acc = static_cast<std::int32_t>(a[i] * ma + b[i] * mb - offset);
+    const std::int32_t remainder = (acc & mask) - (acc < 0 ? 1 : 0);
+    const std::int32_t r = (acc >> shift) + (remainder > half ? 1 : 0) + zero_point;
+    out[i] = static_cast<std::uint8_t>(std::min(std::max(r, zero_point), qmax));
   }
 }
 
