@@ -5,7 +5,7 @@
 // of a ResNet and a few more, sums as large as 8-bit operands make them (which would saturate
 // vpmaddubsw), requantization beyond int32 and ties. Both the kernels this build runs
 // (kernels::int8::conv and linear: AVX-512 VNNI, AVX2 or portable, as compiled) and the portable
-// ones are checked, on 1 to 3 threads' shares.
+// ones are checked, on 1 to 3 threads; and the residual add against its int64 form.
 #include <ctresnet/quantized.hpp>
 
 #include <doctest/doctest.h>
@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -98,7 +99,18 @@ std::string describe(const k8::conv_shape& g) {
   return text.str();
 }
 
-/// This build's conv and the portable one, on `threads` threads' shares where the kernels split.
+/// Pools of 1, 2 and 3 threads (one without threads when the build has none).
+std::vector<std::unique_ptr<ctresnet::thread_pool>> pools() {
+  std::vector<std::unique_ptr<ctresnet::thread_pool>> all;
+  all.push_back(nullptr);
+#if CTRESNET_THREADS
+  all.push_back(std::make_unique<ctresnet::thread_pool>(2));
+  all.push_back(std::make_unique<ctresnet::thread_pool>(3));
+#endif
+  return all;
+}
+
+/// This build's conv and the portable one, on 1 to 3 threads.
 void check_conv(const conv_case& c) {
   std::ostringstream what;
   what << describe(c.g) << (c.relu ? ", ReLU" : "") << ", zero points " << c.input_zero_point << " -> "
@@ -107,15 +119,21 @@ void check_conv(const conv_case& c) {
   INFO(context);
   const std::vector<std::uint8_t> expected = c.expected();
   std::vector<std::uint8_t> scratch(
-      std::size_t(std::max(k8::conv_scratch_bytes(c.g, 3), k8::portable_scratch_bytes(c.g.patch_length()))));
-  std::vector<std::uint8_t> out(expected.size(), 0xa5);
-  k8::conv(c.g, c.input.data(), c.input_zero_point, c.layer(), c.output_zero_point, c.relu, out.data(),
-           scratch.data());
-  CHECK_MESSAGE(out == expected, "conv: " << differences(out, expected, c.g));
-  std::fill(out.begin(), out.end(), 0x5a);
-  k8::conv_portable(c.g, c.input.data(), c.input_zero_point, c.layer(), c.output_zero_point, c.relu, out.data(),
-                    scratch.data());
-  CHECK_MESSAGE(out == expected, "conv_portable: " << differences(out, expected, c.g));
+      std::size_t(std::max(k8::conv_scratch_bytes(c.g, 3), k8::portable_scratch_bytes(c.g.patch_length(), 3))));
+  std::vector<std::uint8_t> out(expected.size());
+  for (const auto& pool : pools()) {
+    const int threads = pool ? pool->size() : 1;
+    std::fill(out.begin(), out.end(), std::uint8_t{0xa5});
+    k8::conv(c.g, c.input.data(), c.input_zero_point, c.layer(), c.output_zero_point, c.relu, out.data(),
+             k8::workers{scratch.data(), pool.get()});
+    CHECK_MESSAGE(out == expected, "conv, " << threads << " thread(s): " << differences(out, expected, c.g));
+    std::fill(out.begin(), out.end(), std::uint8_t{0x5a});
+    k8::run_parts(pool.get(), [&](int thread, int count) {
+      k8::conv_portable(c.g, c.input.data(), c.input_zero_point, c.layer(), c.output_zero_point, c.relu, out.data(),
+                        scratch.data(), thread, count);
+    });
+    CHECK_MESSAGE(out == expected, "conv_portable, " << threads << " thread(s): " << differences(out, expected, c.g));
+  }
 }
 
 k8::conv_shape shape_of(int height, int width, int in_channels, int out_channels, int kernel, int stride,
@@ -242,8 +260,45 @@ TEST_CASE("linear kernels: whole and partial panels") {
       conv_case c = random_case(shape_of(1, 1, in_features, out_features, 1, 1, 0), std::uint64_t(in_features) * 7 + std::uint64_t(out_features));
       c.relu = false;
       const std::vector<std::uint8_t> expected = c.expected();
-      std::vector<std::uint8_t> out(expected.size(), 0xa5);
-      k8::linear(c.input.data(), in_features, out_features, c.layer(), c.output_zero_point, out.data());
-      CHECK_MESSAGE(out == expected, in_features << " -> " << out_features << ": " << differences(out, expected, c.g));
+      for (const auto& pool : pools()) {
+        std::vector<std::uint8_t> out(expected.size(), 0xa5);
+        k8::linear(c.input.data(), in_features, out_features, c.layer(), c.output_zero_point, out.data(), pool.get());
+        CHECK_MESSAGE(out == expected, in_features << " -> " << out_features << ", " << (pool ? pool->size() : 1)
+                                                   << " thread(s): " << differences(out, expected, c.g));
+      }
     }
+}
+
+TEST_CASE("add_relu: the fixed-point sum written out in int64, on 1 to 3 threads") {
+  ctresnet::random_generator random(11);
+  const index_t count = 1000;
+  std::vector<std::uint8_t> a(count), b(count);
+  for (int trial = 0; trial < 200; ++trial) {
+    for (auto& v : a) v = static_cast<std::uint8_t>(random.next() % 256);
+    for (auto& v : b) v = static_cast<std::uint8_t>(random.next() % 256);
+    if (trial == 0) std::fill(a.begin(), a.end(), std::uint8_t{255});
+    if (trial == 0) std::fill(b.begin(), b.end(), std::uint8_t{255});
+    // Scale ratios over qnnpack's whole range [2^-14, 2^8), the larger one near its top in trial 1.
+    const float out_scale = 0.01f;
+    const float sa = out_scale * static_cast<float>(std::exp2(random.uniform(-14.0, 7.99)));
+    const float sb = trial == 1 ? out_scale * 255.99f : out_scale * static_cast<float>(std::exp2(random.uniform(-14.0, 7.99)));
+    const k8::add_multipliers m = k8::add_parameters_for(sa, sb, out_scale);
+    const k8::add_parameters p{static_cast<std::int32_t>(random.next() % 256), static_cast<std::int32_t>(random.next() % 256),
+                               m.branch, m.shortcut, m.shift, static_cast<std::int32_t>(random.next() % 256)};
+    std::vector<std::uint8_t> expected(count);
+    for (index_t i = 0; i < count; ++i) {
+      const std::int64_t acc = std::int64_t{a[std::size_t(i)]} * m.branch + std::int64_t{b[std::size_t(i)]} * m.shortcut -
+                               (std::int64_t{p.branch_zero_point} * m.branch + std::int64_t{p.shortcut_zero_point} * m.shortcut);
+      const std::int64_t mask = (std::int64_t{1} << m.shift) - 1;
+      const std::int64_t remainder = (acc & mask) - (acc < 0 ? 1 : 0);
+      const std::int64_t r = (acc >> m.shift) + (remainder > (mask >> 1) ? 1 : 0);
+      expected[std::size_t(i)] = k8::clamp_to_uint8(r + p.output_zero_point, p.output_zero_point);
+    }
+    for (const auto& pool : pools()) {
+      std::vector<std::uint8_t> out(count);
+      k8::add_relu(a.data(), b.data(), count, p, out.data(), pool.get());
+      REQUIRE_MESSAGE(out == expected, "trial " << trial << ", shift " << m.shift << ", multipliers " << m.branch << ", "
+                                                << m.shortcut);
+    }
+  }
 }

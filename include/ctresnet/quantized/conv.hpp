@@ -219,48 +219,59 @@ using conv_tile = CTRESNET_INT8_TILE;
 /// The bytes of scratch conv() needs for a conv of shape `g` on `threads` threads.
 constexpr index_t conv_scratch_bytes(const conv_shape& g, int threads = 1) {
   return tiled_conv<conv_tile>::applies(g) ? tiled_conv<conv_tile>::scratch_bytes(g, threads)
-                                           : portable_scratch_bytes(g.patch_length());
+                                           : portable_scratch_bytes(g.patch_length(), threads);
 }
 
-/// quantized::conv2d and conv2d_relu (see conv_portable), with pack_layer's weights and biases.
+/// quantized::conv2d and conv2d_relu (see conv_portable), with pack_layer's weights and biases, on
+/// the threads of `work` (its scratch: conv_scratch_bytes(g, threads)). Every output is computed
+/// the same way on any number of threads.
 CTRESNET_NOINLINE void conv(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point,
                           const layer_weights& p, std::int32_t output_zero_point, bool relu, std::uint8_t* out,
-                          std::uint8_t* scratch) {
+                          const workers& work) {
   using tiled = tiled_conv<conv_tile>;
-  if (!tiled::applies(g)) return conv_portable(g, in, input_zero_point, p, output_zero_point, relu, out, scratch);
-  tiled::prepare(g, input_zero_point, p, scratch);
-  tiled::run(g, in, input_zero_point, p, output_zero_point, relu, out, scratch, 0, 1);
+  if (!tiled::applies(g)) {
+    run_parts(work.pool, [&](int thread, int threads) {
+      conv_portable(g, in, input_zero_point, p, output_zero_point, relu, out, work.scratch, thread, threads);
+    });
+    return;
+  }
+  tiled::prepare(g, input_zero_point, p, work.scratch);
+  run_parts(work.pool, [&](int thread, int threads) {
+    tiled::run(g, in, input_zero_point, p, output_zero_point, relu, out, work.scratch, thread, threads);
+  });
 }
 
 /// quantized::linear: y[o] = clamp(nearbyint((float)(bias[o] + sum of (x - zp_in) * w[o]) * M[o]) +
 /// zp_out, 0, 255), with pack_layer's weights and biases: the whole panels as a 1x1 conv of one
-/// pixel, the outputs of a last narrower panel as the portable kernels compute them.
+/// pixel (split among the pool's threads), the outputs of a last narrower panel as the portable
+/// kernels compute them.
 CTRESNET_NOINLINE void linear(const std::uint8_t* x, int in_features, int out_features, const layer_weights& p,
-                            std::int32_t output_zero_point, std::uint8_t* y) {
+                            std::int32_t output_zero_point, std::uint8_t* y, thread_pool* pool = nullptr) {
   const int whole = out_features / static_cast<int>(panel_width) * static_cast<int>(panel_width);
-  if (whole > 0 && in_features % 4 == 0) {
-    const conv_shape g{1, 1, in_features, 1, 1, whole, 1, 1, 0};
-    tiled_conv<conv_tile>::run(g, x, 0, p, output_zero_point, false, y, nullptr, 0, 1);
-  } else {
-    return pixel_outputs(x, in_features, out_features, p, output_zero_point, qmin, y);
-  }
+  if (whole == 0 || in_features % 4 != 0) return pixel_outputs(x, in_features, out_features, p, output_zero_point, qmin, y);
+  const conv_shape g{1, 1, in_features, 1, 1, whole, 1, 1, 0};
+  run_parts(pool, [&](int thread, int threads) {
+    tiled_conv<conv_tile>::run(g, x, 0, p, output_zero_point, false, y, nullptr, thread, threads);
+  });
   pixel_outputs(x, in_features, out_features, p, output_zero_point, qmin, y, whole);
 }
 #else
 inline constexpr const char* instruction_set = "portable";
 
-constexpr index_t conv_scratch_bytes(const conv_shape& g, int /*threads*/ = 1) {
-  return portable_scratch_bytes(g.patch_length());
+constexpr index_t conv_scratch_bytes(const conv_shape& g, int threads = 1) {
+  return portable_scratch_bytes(g.patch_length(), threads);
 }
 
 CTRESNET_NOINLINE void conv(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point,
                           const layer_weights& p, std::int32_t output_zero_point, bool relu, std::uint8_t* out,
-                          std::uint8_t* scratch) {
-  conv_portable(g, in, input_zero_point, p, output_zero_point, relu, out, scratch);
+                          const workers& work) {
+  run_parts(work.pool, [&](int thread, int threads) {
+    conv_portable(g, in, input_zero_point, p, output_zero_point, relu, out, work.scratch, thread, threads);
+  });
 }
 
 CTRESNET_NOINLINE void linear(const std::uint8_t* x, int in_features, int out_features, const layer_weights& p,
-                            std::int32_t output_zero_point, std::uint8_t* y) {
+                            std::int32_t output_zero_point, std::uint8_t* y, thread_pool* /*pool*/ = nullptr) {
   pixel_outputs(x, in_features, out_features, p, output_zero_point, qmin, y);
 }
 #endif

@@ -11,6 +11,7 @@
 // IWYU pragma: private, include <ctresnet/quantized.hpp>
 
 #include <ctresnet/config.hpp>
+#include <ctresnet/thread_pool.hpp>
 
 #include <algorithm>
 #include <cfloat>
@@ -23,6 +24,22 @@
 #endif
 
 namespace ctresnet::kernels::int8 {
+
+/// part(thread, threads) on every thread of `pool`, or part(0, 1) on this one if there is none.
+template <class Part>
+void run_parts(thread_pool* pool, Part&& part) {
+  if (pool == nullptr || pool->size() == 1)
+    part(0, 1);
+  else
+    pool->run(part);
+}
+
+/// A conv's scratch (conv_scratch_bytes(shape, threads) bytes) and its threads: a pool of
+/// `threads`, or none for the calling thread alone.
+struct workers {
+  std::uint8_t* scratch;
+  thread_pool* pool;
+};
 
 /// The range of quint8 activations.
 inline constexpr std::int32_t qmin = 0, qmax = 255;
@@ -155,8 +172,10 @@ struct layer_weights {
   const float* multipliers;
 };
 
-/// The bytes of scratch the portable kernels need for a window of `length`.
-constexpr index_t portable_scratch_bytes(index_t length) { return length; }
+/// The bytes of scratch the portable kernels need for a window of `length` on `threads` threads.
+constexpr index_t portable_scratch_bytes(index_t length, int threads = 1) {
+  return threads * ((length + 63) / 64 * 64);
+}
 
 /// The int32 sums of one panel (`width` outputs, packed as packed_index says, starting at
 /// `panel`) over one window `patch` of `length` uint8 values, added to `acc`. A product of a uint8
@@ -204,14 +223,17 @@ inline void pixel_outputs(const std::uint8_t* patch, index_t length, index_t out
 ///   acc = bias[o] + sum over (ky, kx, c) of (q_in - zp_in) * w[o]       int32
 ///   q   = clamp(nearbyint((float)acc * M[o]) + zp_out, low, 255)       low = zp_out with ReLU, else 0
 /// Padding is padding with zp_in: it adds nothing. The weights and biases are pack_layer's. The
-/// portable form, one pixel at a time: `scratch` holds portable_scratch_bytes(patch_length()).
+/// portable form, one pixel at a time; thread `thread` of `threads` computes its share of the
+/// output rows. `scratch` holds portable_scratch_bytes(patch_length(), threads).
 CTRESNET_NOINLINE void conv_portable(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point,
                                    const layer_weights& p, std::int32_t output_zero_point, bool relu,
-                                   std::uint8_t* out, std::uint8_t* scratch) {
+                                   std::uint8_t* out, std::uint8_t* scratch, int thread = 0, int threads = 1) {
   const index_t length = g.patch_length();
   const std::int32_t low = relu ? output_zero_point : qmin;
   const auto pad = static_cast<std::uint8_t>(input_zero_point);
-  for (int oy = 0; oy < g.out_height; ++oy) {
+  scratch += portable_scratch_bytes(length, thread);
+  const int first = g.out_height * thread / threads, last = g.out_height * (thread + 1) / threads;
+  for (int oy = first; oy < last; ++oy) {
     for (int ox = 0; ox < g.out_width; ++ox) {
       std::uint8_t* tap = scratch;
       for (int ky = 0; ky < g.kernel; ++ky) {
@@ -299,27 +321,43 @@ struct add_parameters {
   std::int32_t output_zero_point;
 };
 
+/// add_relu's elements [first, last), its parameters as add_relu prepares them.
+inline void add_relu_range(const std::uint8_t* a, const std::uint8_t* b, index_t first, index_t last,
+                           std::uint32_t ma, std::uint32_t mb, std::uint32_t offset, int shift,
+                           std::int32_t zero_point, std::uint8_t* out) {
+  const std::int32_t mask = static_cast<std::int32_t>((std::uint32_t{1} << shift) - 1), half = mask >> 1;
+  for (index_t i = first; i < last; ++i) {
+    const auto acc = static_cast<std::int32_t>(a[i] * ma + b[i] * mb - offset);
+    const std::int32_t remainder = (acc & mask) - (acc < 0 ? 1 : 0);
+    const std::int32_t r = (acc >> shift) + (remainder > half ? 1 : 0) + zero_point;
+    out[i] = static_cast<std::uint8_t>(std::min(std::max(r, zero_point), qmax));
+  }
+}
+
 /// quantized::add_relu (qnnpack q8vadd), element by element over `count` values:
 ///   acc = a * ma + b * mb - (zp_a * ma + zp_b * mb)
 ///   r   = acc / 2^shift rounded to nearest, ties away from zero (q8vadd's remainder test)
 ///   out = clamp(r + zp_out, zp_out, 255)
 /// `out` may be `a` or `b`. The sums fit int32 (ma, mb <= 2^22 for a valid file: 255 x 2^22 x 2 <
 /// 2^31), as in qnnpack; they are computed in uint32, wrapping, so that no state makes them
-/// undefined, in a form compilers vectorise.
+/// undefined, in a form compilers vectorise. With a pool, each thread takes a range. (A file whose
+/// two ratios both lie below 2^-10 gives a shift beyond 31, which qnnpack asserts against; every
+/// |acc| < 2^31 then rounds to 0, as the int64 form of the spec computes.)
 CTRESNET_NOINLINE void add_relu(const std::uint8_t* a, const std::uint8_t* b, index_t count, const add_parameters& p,
-                              std::uint8_t* out) {
+                              std::uint8_t* out, thread_pool* pool = nullptr) {
+  const std::int32_t zero_point = p.output_zero_point;
+  if (p.shift > 31) {
+    std::fill(out, out + count, static_cast<std::uint8_t>(std::min(zero_point, qmax)));
+    return;
+  }
   const auto ma = static_cast<std::uint32_t>(p.branch_multiplier), mb = static_cast<std::uint32_t>(p.shortcut_multiplier);
   const std::uint32_t offset = static_cast<std::uint32_t>(p.branch_zero_point) * ma +
                                static_cast<std::uint32_t>(p.shortcut_zero_point) * mb;
-  const int shift = p.shift;
-  const std::int32_t mask = static_cast<std::int32_t>((std::uint32_t{1} << shift) - 1), half = mask >> 1;
-  const std::int32_t zero_point = p.output_zero_point;
-  for (index_t i = 0; i < count; ++i) {
-    const auto acc = static_cast<std::int32_t>(a[i] * ma + b[i] * mb - offset);
-    const std::int32_t remainder = (acc & mask) - (acc < 0 ? 1 : 0);
-    const std::int32_t r = (acc >> shift) + (remainder > half ? 1 : 0) + zero_point;
-    out[i] = static_cast<std::uint8_t>(std::min(std::max(r, zero_point), qmax));
-  }
+  run_parts(pool, [&](int thread, int threads) {
+    const index_t first = count * thread / threads / 64 * 64;
+    const index_t last = thread + 1 == threads ? count : count * (thread + 1) / threads / 64 * 64;
+    add_relu_range(a, b, first, last, ma, mb, offset, p.shift, zero_point, out);
+  });
 }
 
 /// AvgPool2d (no padding) and AdaptiveAvgPool2d(1) (a window as large as the image), as ATen's

@@ -70,9 +70,9 @@ class quantized_plan {
                           head_type::patch_length);
   }
   template <std::size_t... I>
-  static constexpr index_t largest_scratch(std::index_sequence<I...>) {
-    return detail::max_of(stem_type::scratch_bytes, std::tuple_element_t<I, stage_types>::scratch_bytes...,
-                          head_type::scratch_bytes);
+  static constexpr index_t largest_scratch(int threads, std::index_sequence<I...>) {
+    return detail::max_of(stem_type::scratch_for(threads), std::tuple_element_t<I, stage_types>::scratch_for(threads)...,
+                          head_type::scratch_for(threads));
   }
 
  public:
@@ -92,15 +92,20 @@ class quantized_plan {
   static constexpr index_t max_patch_length = largest_patch(std::make_index_sequence<num_stages>{});
 
   /// The workspace: four activation buffers and the conv kernels' scratch (twice the longest
-  /// window in bytes, or more if some conv's kernels need it), each starting on a cache line, with
-  /// room to move the start to one.
+  /// window in bytes, or more if some conv's kernels need it on `threads` threads), each starting
+  /// on a cache line, with room to move the start to one.
   static constexpr std::size_t activation_stride = detail::int8::whole_cache_lines(std::size_t(max_activation_elements));
-  static constexpr std::size_t scratch_bytes =
-      detail::int8::whole_cache_lines(std::size_t(largest_scratch(std::make_index_sequence<num_stages>{})));
-  static constexpr std::size_t workspace_bytes = cache_line_bytes - 1 + 4 * activation_stride + scratch_bytes;
-  /// The workspace for a forward pass on `threads` threads. The int8 kernels run on the calling
-  /// thread for now, so it is workspace_bytes for any count.
-  static constexpr std::size_t workspace_bytes_for(int /*threads*/) { return workspace_bytes; }
+  static constexpr std::size_t scratch_bytes_for(int threads) {
+    return detail::int8::whole_cache_lines(
+        std::size_t(largest_scratch(threads < 1 ? 1 : threads, std::make_index_sequence<num_stages>{})));
+  }
+  /// The workspace for a forward pass on `threads` threads (a thread pool of that size): each
+  /// thread of a conv that copies windows (a stem's) has rows of its own. For the ResNets it is
+  /// workspace_bytes up to several threads.
+  static constexpr std::size_t workspace_bytes_for(int threads) {
+    return cache_line_bytes - 1 + 4 * activation_stride + scratch_bytes_for(threads);
+  }
+  static constexpr std::size_t workspace_bytes = workspace_bytes_for(1);
 
   /// Every quantized layer in the order it runs, with the names of the model file:
   /// visit(const int8_layer_info&).
