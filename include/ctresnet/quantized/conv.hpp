@@ -1,15 +1,15 @@
 // The int8 convolutions and the classifier as this build runs them: tiles of output pixels x
 // panels of outputs, each tile's sums kept in vector registers, on the instruction set the
-// compiler targets (chosen at compile time): AVX-512 with VNNI (__AVX512F__ and __AVX512VNNI__),
-// else AVX2 (__AVX2__), else the portable kernels of kernels.hpp. Every path computes the same
-// integers and the same float operations, so all give the same bits (tests/int8 checks each
-// against PyTorch and against each other).
+// compiler targets (chosen at compile time): AVX-512 with VNNI (__AVX512F__, __AVX512BW__ and
+// __AVX512VNNI__), else AVX2 (__AVX2__), else the portable kernels of kernels.hpp. Every path
+// computes the same integers and the same float operations, so all give the same bits (tests/int8
+// checks each against PyTorch and against the arithmetic written out).
 #pragma once
 // IWYU pragma: private, include <ctresnet/quantized.hpp>
 
 #include <ctresnet/quantized/kernels.hpp>
 
-#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
 #include <ctresnet/quantized/kernels_avx512.hpp>
 #define CTRESNET_INT8_TILE ::ctresnet::kernels::int8::avx512_vnni_tile
 #elif defined(__AVX2__)
