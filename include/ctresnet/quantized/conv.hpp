@@ -155,7 +155,9 @@ struct tiled_conv {
       held[buffer] = tile;
     };
     for (index_t item = first; item < last; ++item) {
-      const index_t group = item / tiles, tile = item % tiles;
+      // Panel groups outer where taps are read in place (each group's weights stay in cache for
+      // all tiles); tiles outer where windows are copied (each copied once for all groups).
+      const index_t group = is_direct ? item / tiles : item % groups, tile = is_direct ? item % tiles : item / groups;
       const index_t begin = tile * pixels;
       const int count = static_cast<int>(std::min<index_t>(pixels, area - begin));
       if (is_direct) {
@@ -176,8 +178,7 @@ struct tiled_conv {
         int now = held[0] == tile ? 0 : held[1] == tile ? 1 : -1;
         if (now < 0) gather(tile, now = 0);
         for (int q = 0; q < pixels; ++q) rows[q] = buffers[now] + q * row;
-        const index_t next = (item + 1) % tiles;
-        if (item + 1 < last && next != tile && held[1 - now] != next) gather(next, 1 - now);
+        if ((tile + 1) * groups < last && held[1 - now] != tile + 1) gather(tile + 1, 1 - now);
       }
       const index_t panel = group * Tile::panels;
       const int panels = static_cast<int>(std::min<index_t>(Tile::panels, panel_count - panel));
