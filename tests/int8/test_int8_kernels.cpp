@@ -171,14 +171,18 @@ conv_case random_case(const k8::conv_shape& g, std::uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("packed_index places every weight once") {
+TEST_CASE("panel_index and packed_index place every weight once") {
   for (const index_t out_channels : {1, 10, 16, 37, 64})
     for (const index_t length : {1, 3, 4, 9, 27, 147, 576}) {
-      std::vector<int> seen(std::size_t(out_channels * length), 0);
+      std::vector<int> panels(std::size_t(out_channels * length), 0), packed(panels.size(), 0);
       for (index_t o = 0; o < out_channels; ++o)
-        for (index_t k = 0; k < length; ++k) ++seen[std::size_t(k8::packed_index(o, k, out_channels, length))];
-      CHECK_MESSAGE(std::count(seen.begin(), seen.end(), 1) == out_channels * length,
+        for (index_t k = 0; k < length; ++k) {
+          ++panels[std::size_t(k8::panel_index(o, k, out_channels, length))];
+          ++packed[std::size_t(k8::packed_index(o, k, out_channels, length))];
+        }
+      CHECK_MESSAGE(std::count(panels.begin(), panels.end(), 1) == out_channels * length,
                     out_channels << " outputs, windows of " << length);
+      CHECK(panels == packed);
     }
 }
 

@@ -62,7 +62,7 @@ struct tiled_conv {
       auto* const tails = reinterpret_cast<std::int8_t*>(scratch + pad_bytes(g));
       for (index_t o = 0; o < g.out_channels; ++o)
         for (index_t e = 0; e < 4; ++e)
-          tails[o * 4 + e] = e < tail ? p.weights[packed_index(o, grouped + e, g.out_channels, length)] : 0;
+          tails[o * 4 + e] = e < tail ? p.weights[panel_index(o, grouped + e, g.out_channels, length)] : 0;
     }
   }
 
@@ -213,6 +213,8 @@ struct tiled_conv {
 };
 
 #ifdef CTRESNET_INT8_TILE
+static_assert(weights_in_panels, "the vector tiles read the weights in panels (kernels.hpp)");
+
 /// The instruction set of this build's int8 conv kernels.
 inline constexpr const char* instruction_set = CTRESNET_INT8_TILE::name;
 using conv_tile = CTRESNET_INT8_TILE;

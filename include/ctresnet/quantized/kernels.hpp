@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0
 #error "ctresnet's int8 kernels need float operations evaluated in float (FLT_EVAL_METHOD 0); on 32-bit x86 compile with -msse2 -mfpmath=sse"
@@ -129,20 +130,34 @@ struct conv_shape {
 /// Output channels per panel of packed weights.
 inline constexpr index_t panel_width = 16;
 
-/// Where the conv kernels read weight k of output channel o (k in (ky, kx, c) order, of a window
-/// of `length`) in a layer of `out_channels`: the outputs in panels of panel_width (the last one
-/// narrower if out_channels is not a multiple), each panel's weights in groups of 4 consecutive
-/// k, within a group output after output, 4 bytes each ([group][output][4]: the operand of a
-/// 4-way u8 x s8 dot product); the length % 4 last weights of each output after the groups
-/// ([output][length % 4]). A panel of width w starts at its first output times `length` and
-/// takes w x length bytes, so the packed weights take out_channels x length bytes, as unpacked.
-constexpr index_t packed_index(index_t o, index_t k, index_t out_channels, index_t length) {
+/// Where the vector tiles (conv.hpp) read weight k of output channel o (k in (ky, kx, c) order, of
+/// a window of `length`) in a layer of `out_channels`: the outputs in panels of panel_width (the
+/// last one narrower if out_channels is not a multiple), each panel's weights in groups of 4
+/// consecutive k, within a group output after output, 4 bytes each ([group][output][4]: the
+/// operand of a 4-way u8 x s8 dot product); the length % 4 last weights of each output after the
+/// groups ([output][length % 4]). A panel of width w starts at its first output times `length`
+/// and takes w x length bytes, so the packed weights take out_channels x length bytes, as unpacked.
+constexpr index_t panel_index(index_t o, index_t k, index_t out_channels, index_t length) {
   const index_t panel = o / panel_width, j = o % panel_width;
   const index_t width = std::min(panel_width, out_channels - panel * panel_width);
   const index_t grouped = length - length % 4;
   const index_t base = panel * panel_width * length;
   if (k < grouped) return base + ((k / 4) * width + j) * 4 + k % 4;
   return base + grouped * width + j * (length - grouped) + (k - grouped);
+}
+
+/// Whether this build's kernels read the weights in panels (a vector tile is compiled: AVX-512
+/// with VNNI, or AVX2; see conv.hpp) or in rows, window after window (the portable kernels alone,
+/// whose dot products compilers vectorise best on contiguous rows).
+#if (defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)) || defined(__AVX2__)
+inline constexpr bool weights_in_panels = true;
+#else
+inline constexpr bool weights_in_panels = false;
+#endif
+
+/// Where this build's kernels read weight k of output channel o: panel_index, or o x length + k.
+constexpr index_t packed_index(index_t o, index_t k, index_t out_channels, index_t length) {
+  return weights_in_panels ? panel_index(o, k, out_channels, length) : o * length + k;
 }
 
 /// A layer's weights (out_channels x length, row o the window of output o in (ky, kx, c) order,
@@ -172,12 +187,13 @@ struct layer_weights {
   const float* multipliers;
 };
 
-/// The bytes of scratch the portable kernels need for a window of `length` on `threads` threads.
+/// The bytes of scratch the portable kernels need for a window of `length` on `threads` threads:
+/// one window of int16 per thread.
 constexpr index_t portable_scratch_bytes(index_t length, int threads = 1) {
-  return threads * ((length + 63) / 64 * 64);
+  return threads * ((2 * length + 63) / 64 * 64);
 }
 
-/// The int32 sums of one panel (`width` outputs, packed as packed_index says, starting at
+/// The int32 sums of one panel (`width` outputs, packed as panel_index says, starting at
 /// `panel`) over one window `patch` of `length` uint8 values, added to `acc`. A product of a uint8
 /// and an int8 lies in [-32640, 32385]: it is computed in int16, which compilers vectorise well;
 /// the sums wrap around as int32 (they stay far inside). A full panel keeps one sum per weight of
@@ -205,10 +221,25 @@ inline void panel_sums(const std::uint8_t* patch, index_t length, const std::int
       acc[j] += static_cast<std::uint32_t>(std::int32_t{patch[grouped + e]} * std::int32_t{panel[j * tail + e]});
 }
 
+/// One output pixel of the outputs from `begin` on, from its window `patch` (padded with zp_in),
+/// for weights in rows (packed_index without panels): a dot product per output, contiguous.
+template <class Element>
+void row_outputs(const Element* patch, index_t length, index_t out_channels, const layer_weights& p,
+                 std::int32_t output_zero_point, std::int32_t low, std::uint8_t* y, index_t begin = 0) {
+  for (index_t o = begin; o < out_channels; ++o) {
+    // |sum| < 2^31 for every window the layer types allow (check_int8_accumulator).
+    const std::int8_t* const w = p.weights + o * length;
+    std::int32_t sum = 0;
+    for (index_t k = 0; k < length; ++k) sum += std::int32_t{patch[k]} * std::int32_t{w[k]};
+    y[o] = requantize(add_wrapping(p.bias[o], sum), p.multipliers[o], output_zero_point, low);
+  }
+}
+
 /// One output pixel of the outputs from `begin` (a multiple of panel_width) on, from its window
 /// `patch` (padded with zp_in): acc = folded bias + sum of q * w, then requantize.
 inline void pixel_outputs(const std::uint8_t* patch, index_t length, index_t out_channels, const layer_weights& p,
                           std::int32_t output_zero_point, std::int32_t low, std::uint8_t* y, index_t begin = 0) {
+  if constexpr (!weights_in_panels) return row_outputs(patch, length, out_channels, p, output_zero_point, low, y, begin);
   for (index_t first = begin; first < out_channels; first += panel_width) {
     const index_t width = std::min(panel_width, out_channels - first);
     std::uint32_t acc[panel_width];
@@ -217,6 +248,16 @@ inline void pixel_outputs(const std::uint8_t* patch, index_t length, index_t out
     for (index_t j = 0; j < width; ++j)
       y[first + j] = requantize(static_cast<std::int32_t>(acc[j]), p.multipliers[first + j], output_zero_point, low);
   }
+}
+
+/// pixel_outputs on a uint8 window (weights in panels), row_outputs on an int16 one (in rows).
+template <class Element>
+void window_outputs(const Element* patch, index_t length, index_t out_channels, const layer_weights& p,
+                    std::int32_t output_zero_point, std::int32_t low, std::uint8_t* y) {
+  if constexpr (std::is_same_v<Element, std::uint8_t>)
+    pixel_outputs(patch, length, out_channels, p, output_zero_point, low, y);
+  else
+    row_outputs(patch, length, out_channels, p, output_zero_point, low, y);
 }
 
 /// quantized::conv2d (with BatchNorm folded in) and conv2d_relu, as qnnpack computes them:
@@ -228,14 +269,16 @@ inline void pixel_outputs(const std::uint8_t* patch, index_t length, index_t out
 CTRESNET_NOINLINE void conv_portable(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point,
                                    const layer_weights& p, std::int32_t output_zero_point, bool relu,
                                    std::uint8_t* out, std::uint8_t* scratch, int thread = 0, int threads = 1) {
+  // The window as uint8 for panels, as int16 for rows: widened once per pixel, not per output.
+  using element = std::conditional_t<weights_in_panels, std::uint8_t, std::int16_t>;
   const index_t length = g.patch_length();
   const std::int32_t low = relu ? output_zero_point : qmin;
-  const auto pad = static_cast<std::uint8_t>(input_zero_point);
-  scratch += portable_scratch_bytes(length, thread);
+  const auto pad = static_cast<element>(input_zero_point);
+  auto* const patch = reinterpret_cast<element*>(scratch + portable_scratch_bytes(length, thread));
   const int first = g.out_height * thread / threads, last = g.out_height * (thread + 1) / threads;
   for (int oy = first; oy < last; ++oy) {
     for (int ox = 0; ox < g.out_width; ++ox) {
-      std::uint8_t* tap = scratch;
+      element* tap = patch;
       for (int ky = 0; ky < g.kernel; ++ky) {
         const int iy = oy * g.stride - g.padding + ky;
         for (int kx = 0; kx < g.kernel; ++kx, tap += g.in_channels) {
@@ -246,8 +289,8 @@ CTRESNET_NOINLINE void conv_portable(const conv_shape& g, const std::uint8_t* in
             std::copy_n(in + (index_t{iy} * g.in_width + ix) * g.in_channels, g.in_channels, tap);
         }
       }
-      pixel_outputs(scratch, length, g.out_channels, p, output_zero_point, low,
-                    out + (index_t{oy} * g.out_width + ox) * g.out_channels);
+      std::uint8_t* const y = out + (index_t{oy} * g.out_width + ox) * g.out_channels;
+      window_outputs(patch, length, g.out_channels, p, output_zero_point, low, y);
     }
   }
 }
