@@ -6,6 +6,7 @@
 
 #include <ctresnet/ctresnet.hpp>
 #include <ctresnet/quantized/kernels.hpp>
+#include <ctresnet/quantized/conv.hpp>
 #include <ctresnet/quantized/parameters.hpp>
 #include <ctresnet/quantized/state.hpp>
 #include <ctresnet/quantized/parts.hpp>

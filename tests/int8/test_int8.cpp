@@ -1,9 +1,9 @@
 // ctresnet's int8 networks against PyTorch's quantized models (engine qnnpack): the quantized
 // input, every stage's uint8 map and the uint8 logits must equal PyTorch's in every element, and
 // the dequantized logits bit for bit. They are checked in the order the network computes them, so
-// the first failure names where a difference starts. The files come from
-// tools/make_int8_references.py; their directory is in CTRESNET_INT8_REFDATA. A missing file
-// fails the test: nothing is skipped.
+// the first failure names where a difference starts; then the same on thread pools of 2 and 3.
+// The files come from tools/make_int8_references.py; their directory is in CTRESNET_INT8_REFDATA.
+// A missing file fails the test: nothing is skipped.
 #include <ctresnet/quantized/safetensors.hpp>
 
 #include <doctest/doctest.h>
@@ -90,6 +90,27 @@ void check_int8(const std::string& case_name) {
   const quantization output_quantization = net->output_quantization();
   CHECK(std::memcmp(&scale, &output_quantization.scale, sizeof scale) == 0);
   CHECK(zero_point == output_quantization.zero_point);
+
+#if CTRESNET_THREADS
+  // On 2 and 3 threads: the same maps and logits, through the allocation-free forms.
+  for (const int threads : {2, 3}) {
+    INFO(threads << " threads");
+    thread_pool pool(threads);
+    std::vector<std::byte> pool_workspace(q_net::workspace_bytes_for(threads));
+    std::vector<std::vector<std::uint8_t>> pool_maps(maps.size());
+    typename q_net::stage_maps pool_targets{};
+    for (std::size_t i = 0; i < maps.size(); ++i) {
+      pool_maps[i].resize(maps[i].size());
+      pool_targets[i] = pool_maps[i].data();
+    }
+    REQUIRE(net->try_forward_stages(input, pool_targets, pool_workspace.data(), pool) == status::ok);
+    for (int i = 0; i < q_net::num_stages; ++i)
+      require_equal(io, "layer" + std::to_string(i + 1), pool_maps[std::size_t(i)].data());
+    typename q_net::uint8_output_tensor pool_output(n, q_net::num_classes);
+    REQUIRE(net->try_forward(input, pool_output, pool_workspace.data(), pool) == status::ok);
+    require_equal(io, "output", pool_output.data());
+  }
+#endif
 
   const auto logits = net->forward(typename q_net::uint8_input_map(quantized_input.data(), quantized_input.dimensions()));
   std::vector<float> expected(static_cast<std::size_t>(logits.size()));

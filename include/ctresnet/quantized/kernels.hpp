@@ -11,17 +11,36 @@
 // IWYU pragma: private, include <ctresnet/quantized.hpp>
 
 #include <ctresnet/config.hpp>
+#include <ctresnet/thread_pool.hpp>
 
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0
 #error "ctresnet's int8 kernels need float operations evaluated in float (FLT_EVAL_METHOD 0); on 32-bit x86 compile with -msse2 -mfpmath=sse"
 #endif
 
 namespace ctresnet::kernels::int8 {
+
+/// part(thread, threads) on every thread of `pool`, or part(0, 1) on this one if there is none.
+template <class Part>
+void run_parts(thread_pool* pool, Part&& part) {
+  if (pool == nullptr || pool->size() == 1)
+    part(0, 1);
+  else
+    pool->run(part);
+}
+
+/// A conv's scratch (conv_scratch_bytes(shape, threads) bytes) and its threads: a pool of
+/// `threads`, or none for the calling thread alone.
+struct workers {
+  std::uint8_t* scratch;
+  thread_pool* pool;
+};
 
 /// The range of quint8 activations.
 inline constexpr std::int32_t qmin = 0, qmax = 255;
@@ -108,68 +127,198 @@ struct conv_shape {
   constexpr index_t patch_length() const { return index_t{kernel} * kernel * in_channels; }
 };
 
-/// A conv's or fc's integer parameters: int8 weights, row o the window of output o in (ky, kx, c)
-/// order ([O][kH][kW][I]; an fc's [O][I]); int32 biases; the float multipliers M.
+/// Output channels per panel of packed weights.
+inline constexpr index_t panel_width = 16;
+
+/// Where the vector tiles (conv.hpp) read weight k of output channel o (k in (ky, kx, c) order, of
+/// a window of `length`) in a layer of `out_channels`: the outputs in panels of panel_width (the
+/// last one narrower if out_channels is not a multiple), each panel's weights in groups of 4
+/// consecutive k, within a group output after output, 4 bytes each ([group][output][4]: the
+/// operand of a 4-way u8 x s8 dot product); the length % 4 last weights of each output after the
+/// groups ([output][length % 4]). A panel of width w starts at its first output times `length`
+/// and takes w x length bytes, so the packed weights take out_channels x length bytes, as unpacked.
+constexpr index_t panel_index(index_t o, index_t k, index_t out_channels, index_t length) {
+  const index_t panel = o / panel_width, j = o % panel_width;
+  const index_t width = std::min(panel_width, out_channels - panel * panel_width);
+  const index_t grouped = length - length % 4;
+  const index_t base = panel * panel_width * length;
+  if (k < grouped) return base + ((k / 4) * width + j) * 4 + k % 4;
+  return base + grouped * width + j * (length - grouped) + (k - grouped);
+}
+
+/// Whether this build's kernels read the weights in panels (a vector tile is compiled: AVX-512
+/// with VNNI, or AVX2; see conv.hpp) or in rows, window after window (the portable kernels alone,
+/// whose dot products compilers vectorise best on contiguous rows).
+#if (defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)) || defined(__AVX2__)
+inline constexpr bool weights_in_panels = true;
+#else
+inline constexpr bool weights_in_panels = false;
+#endif
+
+/// Where this build's kernels read weight k of output channel o: panel_index, or o x length + k.
+constexpr index_t packed_index(index_t o, index_t k, index_t out_channels, index_t length) {
+  return weights_in_panels ? panel_index(o, k, out_channels, length) : o * length + k;
+}
+
+/// A layer's weights (out_channels x length, row o the window of output o in (ky, kx, c) order,
+/// PyTorch's [O][I][kH][kW] transposed to [O][kH][kW][I]) packed as packed_index says, and its
+/// int32 biases with the input's zero point folded in: bias[o] - zp_in * sum of w[o] (wrapping,
+/// as the kernels' int32 sums do). The kernels then sum q_in * w over windows padded with zp_in:
+/// sum (q - zp_in) * w = sum q * w - zp_in * sum w, and a padded tap adds zp_in * w - zp_in * w = 0.
+inline void pack_layer(const std::int8_t* rows, const std::int32_t* bias, index_t out_channels, index_t length,
+                       std::int32_t input_zero_point, std::int8_t* packed, std::int32_t* folded_bias) {
+  for (index_t o = 0; o < out_channels; ++o) {
+    std::uint32_t sum = 0;
+    for (index_t k = 0; k < length; ++k) {
+      const std::int8_t w = rows[o * length + k];
+      packed[packed_index(o, k, out_channels, length)] = w;
+      sum += static_cast<std::uint32_t>(std::int32_t{w});
+    }
+    folded_bias[o] = static_cast<std::int32_t>(static_cast<std::uint32_t>(bias[o]) -
+                                               static_cast<std::uint32_t>(input_zero_point) * sum);
+  }
+}
+
+/// A conv's or fc's integer parameters as the kernels read them (pack_layer): packed int8
+/// weights, int32 biases with the input's zero point folded in, the float multipliers M.
 struct layer_weights {
   const std::int8_t* weights;
   const std::int32_t* bias;
   const float* multipliers;
 };
 
-/// Sum of (q - zp_in) * w over one window: every product has magnitude at most 255 x 128, so the
-/// int32 sum holds exactly for windows up to 65,793 long (checked where the layer types are made).
-inline std::int32_t window_sum(const std::int16_t* patch, const std::int8_t* weights, index_t length) {
-  std::int32_t sum = 0;
-  for (index_t j = 0; j < length; ++j) sum += std::int32_t{patch[j]} * std::int32_t{weights[j]};
-  return sum;
+/// The bytes of scratch the portable kernels need for a window of `length` on `threads` threads:
+/// one window of int16 per thread.
+constexpr index_t portable_scratch_bytes(index_t length, int threads = 1) {
+  return threads * ((2 * length + 63) / 64 * 64);
+}
+
+/// The int32 sums of one panel (`width` outputs, packed as panel_index says, starting at
+/// `panel`) over one window `patch` of `length` uint8 values, added to `acc`. A product of a uint8
+/// and an int8 lies in [-32640, 32385]: it is computed in int16, which compilers vectorise well;
+/// the sums wrap around as int32 (they stay far inside). A full panel keeps one sum per weight of
+/// a group (4 per output), added up at the end.
+inline void panel_sums(const std::uint8_t* patch, index_t length, const std::int8_t* panel, index_t width,
+                       std::uint32_t* acc) {
+  const index_t grouped = length - length % 4, tail = length - grouped;
+  if (width == panel_width) {
+    std::uint32_t lanes[4 * panel_width] = {};
+    for (index_t k = 0; k < grouped; k += 4, panel += 4 * panel_width) {
+      const std::int16_t a[4] = {patch[k], patch[k + 1], patch[k + 2], patch[k + 3]};
+      for (index_t j = 0; j < 4 * panel_width; j += 4)
+        for (index_t e = 0; e < 4; ++e)
+          lanes[j + e] += static_cast<std::uint32_t>(std::int32_t{static_cast<std::int16_t>(a[e] * panel[j + e])});
+    }
+    for (index_t j = 0; j < panel_width; ++j) acc[j] += lanes[4 * j] + lanes[4 * j + 1] + lanes[4 * j + 2] + lanes[4 * j + 3];
+  } else {
+    for (index_t k = 0; k < grouped; k += 4, panel += 4 * width)
+      for (index_t j = 0; j < width; ++j)
+        for (index_t e = 0; e < 4; ++e)
+          acc[j] += static_cast<std::uint32_t>(std::int32_t{patch[k + e]} * std::int32_t{panel[j * 4 + e]});
+  }
+  for (index_t j = 0; j < width; ++j)
+    for (index_t e = 0; e < tail; ++e)
+      acc[j] += static_cast<std::uint32_t>(std::int32_t{patch[grouped + e]} * std::int32_t{panel[j * tail + e]});
+}
+
+/// One output pixel of the outputs from `begin` on, from its window `patch` (padded with zp_in),
+/// for weights in rows (packed_index without panels): a dot product per output, contiguous.
+template <class Element>
+void row_outputs(const Element* patch, index_t length, index_t out_channels, const layer_weights& p,
+                 std::int32_t output_zero_point, std::int32_t low, std::uint8_t* y, index_t begin = 0) {
+  for (index_t o = begin; o < out_channels; ++o) {
+    // |sum| < 2^31 for every window the layer types allow (check_int8_accumulator).
+    const std::int8_t* const w = p.weights + o * length;
+    std::int32_t sum = 0;
+    for (index_t k = 0; k < length; ++k) sum += std::int32_t{patch[k]} * std::int32_t{w[k]};
+    y[o] = requantize(add_wrapping(p.bias[o], sum), p.multipliers[o], output_zero_point, low);
+  }
+}
+
+/// One output pixel of the outputs from `begin` (a multiple of panel_width) on, from its window
+/// `patch` (padded with zp_in): acc = folded bias + sum of q * w, then requantize.
+inline void pixel_outputs(const std::uint8_t* patch, index_t length, index_t out_channels, const layer_weights& p,
+                          std::int32_t output_zero_point, std::int32_t low, std::uint8_t* y, index_t begin = 0) {
+  if constexpr (!weights_in_panels) return row_outputs(patch, length, out_channels, p, output_zero_point, low, y, begin);
+  for (index_t first = begin; first < out_channels; first += panel_width) {
+    const index_t width = std::min(panel_width, out_channels - first);
+    std::uint32_t acc[panel_width];
+    for (index_t j = 0; j < width; ++j) acc[j] = static_cast<std::uint32_t>(p.bias[first + j]);
+    panel_sums(patch, length, p.weights + first * length, width, acc);
+    for (index_t j = 0; j < width; ++j)
+      y[first + j] = requantize(static_cast<std::int32_t>(acc[j]), p.multipliers[first + j], output_zero_point, low);
+  }
+}
+
+/// pixel_outputs on a uint8 window (weights in panels), row_outputs on an int16 one (in rows).
+template <class Element>
+void window_outputs(const Element* patch, index_t length, index_t out_channels, const layer_weights& p,
+                    std::int32_t output_zero_point, std::int32_t low, std::uint8_t* y) {
+  if constexpr (std::is_same_v<Element, std::uint8_t>)
+    pixel_outputs(patch, length, out_channels, p, output_zero_point, low, y);
+  else
+    row_outputs(patch, length, out_channels, p, output_zero_point, low, y);
 }
 
 /// quantized::conv2d (with BatchNorm folded in) and conv2d_relu, as qnnpack computes them:
 ///   acc = bias[o] + sum over (ky, kx, c) of (q_in - zp_in) * w[o]       int32
 ///   q   = clamp(nearbyint((float)acc * M[o]) + zp_out, low, 255)       low = zp_out with ReLU, else 0
-/// Padding is padding with zp_in: it adds nothing. `patch` holds patch_length() int16s of scratch:
-/// one pixel's window, its zero point already subtracted.
-CTRESNET_NOINLINE void conv(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point,
-                          const layer_weights& p, std::int32_t output_zero_point, bool relu, std::uint8_t* out,
-                          std::int16_t* patch) {
-  const index_t length = g.patch_length(), window_row = index_t{g.kernel} * g.in_channels;
+/// Padding is padding with zp_in: it adds nothing. The weights and biases are pack_layer's. The
+/// portable form, one pixel at a time; thread `thread` of `threads` computes its share of the
+/// output rows. `scratch` holds portable_scratch_bytes(patch_length(), threads).
+CTRESNET_NOINLINE void conv_portable(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point,
+                                   const layer_weights& p, std::int32_t output_zero_point, bool relu,
+                                   std::uint8_t* out, std::uint8_t* scratch, int thread = 0, int threads = 1) {
+  // The window as uint8 for panels, as int16 for rows: widened once per pixel, not per output.
+  using element = std::conditional_t<weights_in_panels, std::uint8_t, std::int16_t>;
+  const index_t length = g.patch_length();
   const std::int32_t low = relu ? output_zero_point : qmin;
-  for (int oy = 0; oy < g.out_height; ++oy) {
+  const auto pad = static_cast<element>(input_zero_point);
+  auto* const patch = reinterpret_cast<element*>(scratch + portable_scratch_bytes(length, thread));
+  const int first = g.out_height * thread / threads, last = g.out_height * (thread + 1) / threads;
+  for (int oy = first; oy < last; ++oy) {
     for (int ox = 0; ox < g.out_width; ++ox) {
-      std::int16_t* row = patch;
-      for (int ky = 0; ky < g.kernel; ++ky, row += window_row) {
+      element* tap = patch;
+      for (int ky = 0; ky < g.kernel; ++ky) {
         const int iy = oy * g.stride - g.padding + ky;
-        for (int kx = 0; kx < g.kernel; ++kx) {
+        for (int kx = 0; kx < g.kernel; ++kx, tap += g.in_channels) {
           const int ix = ox * g.stride - g.padding + kx;
-          std::int16_t* tap = row + index_t{kx} * g.in_channels;
-          if (iy < 0 || iy >= g.in_height || ix < 0 || ix >= g.in_width) {
-            std::fill(tap, tap + g.in_channels, std::int16_t{0});
-            continue;
-          }
-          const std::uint8_t* pixel = in + (index_t{iy} * g.in_width + ix) * g.in_channels;
-          for (int c = 0; c < g.in_channels; ++c)
-            tap[c] = static_cast<std::int16_t>(std::int32_t{pixel[c]} - input_zero_point);
+          if (iy < 0 || iy >= g.in_height || ix < 0 || ix >= g.in_width)
+            std::fill(tap, tap + g.in_channels, pad);
+          else
+            std::copy_n(in + (index_t{iy} * g.in_width + ix) * g.in_channels, g.in_channels, tap);
         }
       }
-      std::uint8_t* y = out + (index_t{oy} * g.out_width + ox) * g.out_channels;
-      for (int o = 0; o < g.out_channels; ++o) {
-        const std::int32_t acc = add_wrapping(p.bias[o], window_sum(patch, p.weights + o * length, length));
-        y[o] = requantize(acc, p.multipliers[o], output_zero_point, low);
-      }
+      std::uint8_t* const y = out + (index_t{oy} * g.out_width + ox) * g.out_channels;
+      window_outputs(patch, length, g.out_channels, p, output_zero_point, low, y);
     }
   }
 }
 
-/// quantized::linear: y[o] = clamp(nearbyint((float)(bias[o] + sum of (x - zp_in) * w[o]) * M[o]) +
-/// zp_out, 0, 255). `patch` holds in_features int16s of scratch.
-CTRESNET_NOINLINE void linear(const std::uint8_t* x, int in_features, int out_features, std::int32_t input_zero_point,
-                            const layer_weights& p, std::int32_t output_zero_point, std::uint8_t* y,
-                            std::int16_t* patch) {
-  for (int i = 0; i < in_features; ++i) patch[i] = static_cast<std::int16_t>(std::int32_t{x[i]} - input_zero_point);
-  for (int o = 0; o < out_features; ++o) {
-    const std::int32_t acc = add_wrapping(p.bias[o], window_sum(patch, p.weights + index_t{o} * in_features, in_features));
-    y[o] = requantize(acc, p.multipliers[o], output_zero_point, qmin);
-  }
+/// What one tile computes: `count` (at most the tile's `pixels`) output pixels of `Panels` whole
+/// panels of outputs. The window of pixel p is `segments` runs of segment_groups x 4 bytes, run
+/// s at rows[s * pixels + p] (a tap's input pixel, or a copy of the window); with tail_weights,
+/// 4 more bytes follow the one run, which tail_weights ([panel][16][4], zero where no weight is)
+/// multiply. Results go to out + p * out_stride, one byte per output of the panels.
+struct tile_job {
+  const std::uint8_t* const* rows;
+  int segments, segment_groups;
+  const std::int8_t* weights;  // the first panel's packed weights
+  index_t panel_bytes;         // from one panel's weights to the next one's
+  const std::int8_t* tail_weights;
+  int count;
+  const std::int32_t* bias;  // of the first panel's first output (zero point folded in)
+  const float* multipliers;
+  std::int32_t zero_point, low;
+  std::uint8_t* out;
+  index_t out_stride;
+};
+
+/// A 4-byte group of activations, as one int32 to broadcast.
+inline std::int32_t load_group(const std::uint8_t* p) {
+  std::int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
 }
 
 /// MaxPool2d on uint8 values: the largest of the window's elements inside the image (padding never
@@ -215,22 +364,43 @@ struct add_parameters {
   std::int32_t output_zero_point;
 };
 
+/// add_relu's elements [first, last), its parameters as add_relu prepares them.
+inline void add_relu_range(const std::uint8_t* a, const std::uint8_t* b, index_t first, index_t last,
+                           std::uint32_t ma, std::uint32_t mb, std::uint32_t offset, int shift,
+                           std::int32_t zero_point, std::uint8_t* out) {
+  const std::int32_t mask = static_cast<std::int32_t>((std::uint32_t{1} << shift) - 1), half = mask >> 1;
+  for (index_t i = first; i < last; ++i) {
+    const auto acc = static_cast<std::int32_t>(a[i] * ma + b[i] * mb - offset);
+    const std::int32_t remainder = (acc & mask) - (acc < 0 ? 1 : 0);
+    const std::int32_t r = (acc >> shift) + (remainder > half ? 1 : 0) + zero_point;
+    out[i] = static_cast<std::uint8_t>(std::min(std::max(r, zero_point), qmax));
+  }
+}
+
 /// quantized::add_relu (qnnpack q8vadd), element by element over `count` values:
 ///   acc = a * ma + b * mb - (zp_a * ma + zp_b * mb)
 ///   r   = acc / 2^shift rounded to nearest, ties away from zero (q8vadd's remainder test)
 ///   out = clamp(r + zp_out, zp_out, 255)
-/// `out` may be `a` or `b`. (The sums fit int32, as the spec shows; int64 gives the same values.)
+/// `out` may be `a` or `b`. The sums fit int32 (ma, mb <= 2^22 for a valid file: 255 x 2^22 x 2 <
+/// 2^31), as in qnnpack; they are computed in uint32, wrapping, so that no state makes them
+/// undefined, in a form compilers vectorise. With a pool, each thread takes a range. (A file whose
+/// two ratios both lie below 2^-10 gives a shift beyond 31, which qnnpack asserts against; every
+/// |acc| < 2^31 then rounds to 0, as the int64 form of the spec computes.)
 CTRESNET_NOINLINE void add_relu(const std::uint8_t* a, const std::uint8_t* b, index_t count, const add_parameters& p,
-                              std::uint8_t* out) {
-  const std::int64_t ma = p.branch_multiplier, mb = p.shortcut_multiplier;
-  const std::int64_t offset = p.branch_zero_point * ma + p.shortcut_zero_point * mb;
-  const std::int64_t mask = (std::int64_t{1} << p.shift) - 1, half = mask >> 1;
-  for (index_t i = 0; i < count; ++i) {
-    const std::int64_t acc = a[i] * ma + b[i] * mb - offset;
-    const std::int64_t remainder = (acc & mask) - (acc < 0 ? 1 : 0);
-    const std::int64_t r = (acc >> p.shift) + (remainder > half ? 1 : 0);
-    out[i] = clamp_to_uint8(r + p.output_zero_point, p.output_zero_point);
+                              std::uint8_t* out, thread_pool* pool = nullptr) {
+  const std::int32_t zero_point = p.output_zero_point;
+  if (p.shift > 31) {
+    std::fill(out, out + count, static_cast<std::uint8_t>(std::min(zero_point, qmax)));
+    return;
   }
+  const auto ma = static_cast<std::uint32_t>(p.branch_multiplier), mb = static_cast<std::uint32_t>(p.shortcut_multiplier);
+  const std::uint32_t offset = static_cast<std::uint32_t>(p.branch_zero_point) * ma +
+                               static_cast<std::uint32_t>(p.shortcut_zero_point) * mb;
+  run_parts(pool, [&](int thread, int threads) {
+    const index_t first = count * thread / threads / 64 * 64;
+    const index_t last = thread + 1 == threads ? count : count * (thread + 1) / threads / 64 * 64;
+    add_relu_range(a, b, first, last, ma, mb, offset, p.shift, zero_point, out);
+  });
 }
 
 /// AvgPool2d (no padding) and AdaptiveAvgPool2d(1) (a window as large as the image), as ATen's

@@ -37,8 +37,9 @@ namespace ctresnet {
 /// Forward passes take images as floats (quantized first, as QuantStub does) or already quantized
 /// uint8, both NCHW, and give logits as floats (dequantized, as DeQuantStub does) or as the uint8
 /// values with output_quantization(). They need `workspace_bytes` of scratch, which calls that do
-/// not overlap in time may share. The kernels run on the calling thread: a thread pool passed as
-/// `execution` is accepted, and splitting the work among its threads is to come.
+/// not overlap in time may share. A thread pool passed as `execution` splits each conv, the
+/// classifier and each residual add among its threads (the caller is one of them), which gives
+/// the same bits as one thread; the workspace must then hold `workspace_bytes_for(pool.size())`.
 template <class Net>
 class quantized : public quantized_plan<Net> {
   using plan = quantized_plan<Net>;
@@ -164,16 +165,15 @@ class quantized : public quantized_plan<Net> {
     return {h.output_scale, h.output_zero_point};
   }
 
-  // The kernels run on the calling thread; `on` is accepted for the API's sake (see the class).
   template <class Images, class Logits>
-  status forward_to(const Images& images, Logits& logits, void* workspace, execution /*on*/) const {
+  status forward_to(const Images& images, Logits& logits, void* workspace, execution on) const {
     if (!input_fits(images)) return status::wrong_input_shape;
     if (logits.dimension(0) != images.dimension(0) || logits.dimension(1) != classes_)
       return status::wrong_output_shape;
     if (workspace == nullptr) return status::no_workspace;
     using element = typename Logits::Scalar;
     element* const out = logits.data();
-    run::forward(state_.data(), images.data(), images.dimension(0), workspace,
+    run::forward(state_.data(), images.data(), images.dimension(0), workspace, on.pool(),
                  [&](index_t n, const std::uint8_t* q, quantization output) {
                    element* const row = out + n * classes_;
                    if constexpr (std::is_same_v<element, float>)
@@ -185,10 +185,10 @@ class quantized : public quantized_plan<Net> {
   }
 
   template <class Images>
-  status stages_to(const Images& images, const stage_maps& maps, void* workspace, execution /*on*/) const {
+  status stages_to(const Images& images, const stage_maps& maps, void* workspace, execution on) const {
     if (!input_fits(images)) return status::wrong_input_shape;
     if (workspace == nullptr) return status::no_workspace;
-    run::forward_stages(state_.data(), images.data(), images.dimension(0), maps, workspace);
+    run::forward_stages(state_.data(), images.data(), images.dimension(0), maps, workspace, on.pool());
     return status::ok;
   }
 

@@ -10,6 +10,7 @@
 #include <ctresnet/detail/meta.hpp>
 #include <ctresnet/layout.hpp>
 #include <ctresnet/network/parts.hpp>
+#include <ctresnet/quantized/conv.hpp>
 #include <ctresnet/quantized/kernels.hpp>
 #include <ctresnet/quantized/state.hpp>
 
@@ -23,13 +24,13 @@
 namespace ctresnet::detail::int8 {
 
 /// One image's workspace while it passes through the network: the current activation `x` (HWC)
-/// and its quantization, three spare activation buffers, and a conv's window scratch. A part
-/// leaves its output in `x` and hands the other buffers back as spares.
+/// and its quantization, three spare activation buffers, and the conv kernels' scratch and
+/// threads. A part leaves its output in `x` and hands the other buffers back as spares.
 struct image_buffers {
   std::uint8_t* x;
   quantization q;
   std::uint8_t* spare[3];
-  std::int16_t* patch;
+  kernels::int8::workers work;
 };
 
 /// Where each part's state starts when the parts lie one after another, and last the total.
@@ -68,18 +69,23 @@ struct conv_of {
   using input = typename ConvBn::input;
   using output = typename ConvBn::output;
   static constexpr weights_layout weights{float_conv::out_channels, float_conv::in_channels, float_conv::kernel};
-  static constexpr index_t patch_length = weights.patch_length();
-  static_assert(check_int8_accumulator<patch_length>::value);
-  static constexpr std::size_t state_bytes = weights.bytes();
   static constexpr kernels::int8::conv_shape shape{input::height,  input::width,       input::channels,
                                                    output::height, output::width,      output::channels,
                                                    float_conv::kernel, float_conv::stride, float_conv::padding};
+  static constexpr index_t patch_length = weights.patch_length();
+  static_assert(check_int8_accumulator<patch_length>::value);
+  /// The conv kernels' scratch it needs on `threads` threads, in bytes: at least twice its window
+  /// (see quantized_plan).
+  static constexpr index_t scratch_for(int threads) {
+    return max_of(2 * patch_length, kernels::int8::conv_scratch_bytes(shape, threads));
+  }
+  static constexpr std::size_t state_bytes = weights.bytes();
 
   /// `in` (HWC, quantized as `q`) to `out`; returns out's quantization.
   static quantization forward(const std::byte* state, const std::uint8_t* in, quantization q, bool relu,
-                              std::uint8_t* out, std::int16_t* patch) {
+                              std::uint8_t* out, const kernels::int8::workers& work) {
     const layer_header h = read_header(state);
-    kernels::int8::conv(shape, in, q.zero_point, weights_at(state, weights), h.output_zero_point, relu, out, patch);
+    kernels::int8::conv(shape, in, q.zero_point, weights_at(state, weights), h.output_zero_point, relu, out, work);
     return {h.output_scale, h.output_zero_point};
   }
   /// Names the conv `name`, reading the output of `input`; returns its own name.
@@ -101,8 +107,9 @@ template <class In, int OutChannels, int Stride>
 struct shortcut_of<shortcut<shortcut_kind::identity, In, OutChannels, Stride>> {
   static constexpr std::size_t state_bytes = 0;
   static constexpr index_t patch_length = 0;
+  static constexpr index_t scratch_for(int) { return 0; }
   static const std::uint8_t* forward(const std::byte*, const std::uint8_t* in, quantization&, std::uint8_t*,
-                                     std::int16_t*) {
+                                     const kernels::int8::workers&) {
     return in;
   }
   template <class Layout>
@@ -116,9 +123,10 @@ struct shortcut_of<shortcut<shortcut_kind::projection, In, OutChannels, Stride>>
   using projection = conv_of<typename shortcut<shortcut_kind::projection, In, OutChannels, Stride>::projection>;
   static constexpr std::size_t state_bytes = projection::state_bytes;
   static constexpr index_t patch_length = projection::patch_length;
+  static constexpr index_t scratch_for(int threads) { return projection::scratch_for(threads); }
   static const std::uint8_t* forward(const std::byte* state, const std::uint8_t* in, quantization& q,
-                                     std::uint8_t* out, std::int16_t* patch) {
-    q = projection::forward(state, in, q, false, out, patch);
+                                     std::uint8_t* out, const kernels::int8::workers& work) {
+    q = projection::forward(state, in, q, false, out, work);
     return out;
   }
   template <class Layout>
@@ -135,8 +143,9 @@ struct shortcut_of<shortcut<shortcut_kind::zero_padded, In, OutChannels, Stride>
   using output = typename float_shortcut::output;
   static constexpr std::size_t state_bytes = 0;
   static constexpr index_t patch_length = 0;
+  static constexpr index_t scratch_for(int) { return 0; }
   static const std::uint8_t* forward(const std::byte*, const std::uint8_t* in, quantization& q, std::uint8_t* out,
-                                     std::int16_t*) {
+                                     const kernels::int8::workers&) {
     kernels::int8::subsample_and_pad(in, In::width, In::channels, Stride, output::height, output::width, OutChannels,
                                      float_shortcut::channels_before, static_cast<std::uint8_t>(q.zero_point), out);
     return out;
@@ -163,22 +172,25 @@ struct block_parts_of {
   static constexpr std::size_t add_offset = offsets[count + 1];
   static constexpr std::size_t state_bytes = offsets[count + 2];
   static constexpr index_t patch_length = max_of(conv_of<Convs>::patch_length..., shortcut::patch_length);
+  static constexpr index_t scratch_for(int threads) {
+    return max_of(conv_of<Convs>::scratch_for(threads)..., shortcut::scratch_for(threads));
+  }
 
   static void forward(const std::byte* state, image_buffers& b) {
     std::uint8_t* const x = b.x;
     std::uint8_t* const t[2] = {b.spare[0], b.spare[1]};
     quantization q = b.q;
     const std::uint8_t* in = x;
-    forward_convs(state, in, q, t, b.patch, std::make_index_sequence<count>{});
+    forward_convs(state, in, q, t, b.work, std::make_index_sequence<count>{});
     std::uint8_t* const out = t[(count - 1) % 2];
 
     quantization shortcut_q = b.q;
-    const std::uint8_t* s = shortcut::forward(state + offsets[count], x, shortcut_q, b.spare[2], b.patch);
+    const std::uint8_t* s = shortcut::forward(state + offsets[count], x, shortcut_q, b.spare[2], b.work);
     const layer_header h = read_header(state + add_offset);
     const kernels::int8::add_parameters add{q.zero_point,          shortcut_q.zero_point, h.branch_multiplier,
                                             h.shortcut_multiplier, h.shift,               h.output_zero_point};
-    kernels::int8::add_relu(out, s, output::size, add, out);
-    b = image_buffers{out, {h.output_scale, h.output_zero_point}, {x, t[count % 2], b.spare[2]}, b.patch};
+    kernels::int8::add_relu(out, s, output::size, add, out, b.work.pool);
+    b = image_buffers{out, {h.output_scale, h.output_zero_point}, {x, t[count % 2], b.spare[2]}, b.work};
   }
 
   /// Names the block's layers under `prefix` ("layer1.0."), its input the output of `input`;
@@ -200,8 +212,9 @@ struct block_parts_of {
   /// Conv I reads the previous one's output and writes t[I % 2].
   template <std::size_t... I>
   static void forward_convs(const std::byte* state, const std::uint8_t*& in, quantization& q,
-                            std::uint8_t* const (&t)[2], std::int16_t* patch, std::index_sequence<I...>) {
-    ((q = conv<I>::forward(state + offsets[I], in, q, I + 1 < count, t[I % 2], patch), in = t[I % 2]), ...);
+                            std::uint8_t* const (&t)[2], const kernels::int8::workers& work,
+                            std::index_sequence<I...>) {
+    ((q = conv<I>::forward(state + offsets[I], in, q, I + 1 < count, t[I % 2], work), in = t[I % 2]), ...);
   }
 };
 
@@ -222,12 +235,13 @@ struct stem_of<stem<In, Layout>> {
   using output = typename float_stem::output;
   static constexpr std::size_t state_bytes = conv::state_bytes;
   static constexpr index_t patch_length = conv::patch_length;
+  static constexpr index_t scratch_for(int threads) { return conv::scratch_for(threads); }
 
   /// The quantized image in b.x through the stem, into b.x.
   static void forward(const std::byte* state, image_buffers& b) {
     using c = typename conv::output;
     std::uint8_t* const image = b.x;
-    const quantization q = conv::forward(state, image, b.q, true, b.spare[0], b.patch);
+    const quantization q = conv::forward(state, image, b.q, true, b.spare[0], b.work);
     if constexpr (float_stem::pooled) {
       kernels::int8::max_pool(b.spare[0], c::height, c::width, c::channels, pool::kernel, pool::stride, pool::padding,
                               output::height, output::width, image);
@@ -253,6 +267,9 @@ struct stage_of<stage<Kind, In, Index, Blocks, Layout, Dilation>> {
   using output = typename float_stage::output;
   static constexpr std::size_t state_bytes = first::state_bytes + (Blocks - 1) * repeated::state_bytes;
   static constexpr index_t patch_length = max_of(first::patch_length, repeated::patch_length);
+  static constexpr index_t scratch_for(int threads) {
+    return max_of(first::scratch_for(threads), repeated::scratch_for(threads));
+  }
 
   static constexpr std::size_t block_offset(int block) {
     return block == 0 ? 0 : first::state_bytes + std::size_t(block - 1) * repeated::state_bytes;
@@ -287,6 +304,7 @@ struct head_of<classifier_head<In, Classes, Layout>> {
   static constexpr weights_layout weights{fc::out_features, fc::in_features, 1};
   static constexpr std::size_t state_bytes = weights.bytes();
   static constexpr index_t patch_length = fc::in_features;
+  static constexpr index_t scratch_for(int) { return 2 * patch_length; }
 
   /// The last stage's output in b.x to `logits` (Classes uint8 values); returns their quantization.
   static quantization forward(const std::byte* state, const image_buffers& b, std::uint8_t* logits) {
@@ -294,8 +312,8 @@ struct head_of<classifier_head<In, Classes, Layout>> {
     kernels::int8::avg_pool_to_chw(b.x, In::width, In::channels, float_head::kernel_height, float_head::kernel_width,
                                    1, pooled::height, pooled::width, b.q.zero_point, features);
     const layer_header h = read_header(state);
-    kernels::int8::linear(features, fc::in_features, fc::out_features, b.q.zero_point, weights_at(state, weights),
-                          h.output_zero_point, logits, b.patch);
+    kernels::int8::linear(features, fc::in_features, fc::out_features, weights_at(state, weights), h.output_zero_point,
+                          logits, b.work.pool);
     return {h.output_scale, h.output_zero_point};
   }
   static std::string visit(int8_layer_visitor visit, const std::string& input, std::size_t offset) {
@@ -311,6 +329,7 @@ template <class In>
 struct head_of<feature_output<In>> {
   static constexpr std::size_t state_bytes = 0;
   static constexpr index_t patch_length = 0;
+  static constexpr index_t scratch_for(int) { return 0; }
 };
 
 }  // namespace ctresnet::detail::int8

@@ -69,6 +69,11 @@ class quantized_plan {
     return detail::max_of(stem_type::patch_length, std::tuple_element_t<I, stage_types>::patch_length...,
                           head_type::patch_length);
   }
+  template <std::size_t... I>
+  static constexpr index_t largest_scratch(int threads, std::index_sequence<I...>) {
+    return detail::max_of(stem_type::scratch_for(threads), std::tuple_element_t<I, stage_types>::scratch_for(threads)...,
+                          head_type::scratch_for(threads));
+  }
 
  public:
   /// Where each part's state starts, in bytes: the input's quantization (0), the stem's [1], stage
@@ -86,15 +91,21 @@ class quantized_plan {
   /// The longest window of a conv (kernel x kernel x input channels), or the classifier's features.
   static constexpr index_t max_patch_length = largest_patch(std::make_index_sequence<num_stages>{});
 
-  /// The workspace: four activation buffers and the int16 window scratch, each starting on a cache
-  /// line, with room to move the start to one.
+  /// The workspace: four activation buffers and the conv kernels' scratch (twice the longest
+  /// window in bytes, or more if some conv's kernels need it on `threads` threads), each starting
+  /// on a cache line, with room to move the start to one.
   static constexpr std::size_t activation_stride = detail::int8::whole_cache_lines(std::size_t(max_activation_elements));
-  static constexpr std::size_t workspace_bytes =
-      cache_line_bytes - 1 + 4 * activation_stride +
-      detail::int8::whole_cache_lines(sizeof(std::int16_t) * std::size_t(max_patch_length));
-  /// The workspace for a forward pass on `threads` threads. The int8 kernels run on the calling
-  /// thread for now, so it is workspace_bytes for any count.
-  static constexpr std::size_t workspace_bytes_for(int /*threads*/) { return workspace_bytes; }
+  static constexpr std::size_t scratch_bytes_for(int threads) {
+    return detail::int8::whole_cache_lines(
+        std::size_t(largest_scratch(threads < 1 ? 1 : threads, std::make_index_sequence<num_stages>{})));
+  }
+  /// The workspace for a forward pass on `threads` threads (a thread pool of that size): each
+  /// thread of a conv that copies windows (a stem's) has rows of its own. For the ResNets it is
+  /// workspace_bytes up to several threads.
+  static constexpr std::size_t workspace_bytes_for(int threads) {
+    return cache_line_bytes - 1 + 4 * activation_stride + scratch_bytes_for(threads);
+  }
+  static constexpr std::size_t workspace_bytes = workspace_bytes_for(1);
 
   /// Every quantized layer in the order it runs, with the names of the model file:
   /// visit(const int8_layer_info&).

@@ -8,6 +8,7 @@
 #include <ctresnet/quantized/kernels.hpp>
 #include <ctresnet/quantized/parts.hpp>
 #include <ctresnet/quantized/state.hpp>
+#include <ctresnet/thread_pool.hpp>
 
 #include <array>
 #include <cstddef>
@@ -20,14 +21,15 @@ template <class Plan>
 struct runner {
   using input_shape = typename Plan::input_shape;
 
-  /// The workspace's buffers, each on a cache line (see Plan::workspace_bytes).
-  static image_buffers lay_out(void* workspace) {
+  /// The workspace's buffers, each on a cache line (see Plan::workspace_bytes_for), and the threads
+  /// of the kernels (none: the calling thread).
+  static image_buffers lay_out(void* workspace, thread_pool* pool) {
     auto* const raw = static_cast<std::uint8_t*>(workspace);
     const std::size_t past = reinterpret_cast<std::uintptr_t>(raw) % cache_line_bytes;
     std::uint8_t* const start = past == 0 ? raw : raw + (cache_line_bytes - past);
     const std::size_t stride = Plan::activation_stride;
     return {start, {}, {start + stride, start + 2 * stride, start + 3 * stride},
-            reinterpret_cast<std::int16_t*>(start + 4 * stride)};
+            {start + 4 * stride, pool}};
   }
 
   static quantization input_quantization(const std::byte* state) {
@@ -63,8 +65,9 @@ struct runner {
   /// Every image's uint8 logits: store(n, logits, quantization) for image n of `count`, whose
   /// CHW data (float or uint8) starts at images + n * input_shape::size.
   template <class Element, class Store>
-  static void forward(const std::byte* state, const Element* images, index_t count, void* workspace, Store&& store) {
-    const image_buffers start = lay_out(workspace);
+  static void forward(const std::byte* state, const Element* images, index_t count, void* workspace, thread_pool* pool,
+                      Store&& store) {
+    const image_buffers start = lay_out(workspace, pool);
     for (index_t n = 0; n < count; ++n) {
       image_buffers b = start;
       load(state, images + n * input_shape::size, b);
@@ -79,8 +82,9 @@ struct runner {
   /// asked for do not run.
   template <class Element>
   static void forward_stages(const std::byte* state, const Element* images, index_t count,
-                             const std::array<std::uint8_t*, Plan::num_stages>& maps, void* workspace) {
-    const image_buffers start = lay_out(workspace);
+                             const std::array<std::uint8_t*, Plan::num_stages>& maps, void* workspace,
+                             thread_pool* pool) {
+    const image_buffers start = lay_out(workspace, pool);
     int last = -1;
     for (int i = 0; i < Plan::num_stages; ++i)
       if (maps[std::size_t(i)] != nullptr) last = i;

@@ -215,14 +215,18 @@ CTRESNET_NOINLINE void load_state(const std::vector<int8_layer_info>& layers, st
                             "give " + float_text(expected_multipliers[c]) + ")";
                    });
       }
-      // PyTorch's [O][I][kH][kW] to the kernels' [O][kH][kW][I].
-      auto* const stored = reinterpret_cast<std::int8_t*>(at + w.weights_offset());
+      // PyTorch's [O][I][kH][kW] to windows in (ky, kx, c) order, then packed for the kernels with
+      // the input's zero point folded into the biases (a file that gets here has a valid input).
+      std::vector<std::int8_t> rows(weights.size());
       std::size_t from = 0;
       for (index_t out = 0; out < w.out_channels; ++out)
         for (index_t i = 0; i < w.in_channels; ++i)
           for (index_t y = 0; y < w.kernel; ++y)
-            for (index_t x = 0; x < w.kernel; ++x) stored[w.index(out, i, y, x)] = weights[from++];
-      std::memcpy(at + w.bias_offset(), bias.data(), o * sizeof(std::int32_t));
+            for (index_t x = 0; x < w.kernel; ++x) rows[std::size_t(w.index(out, i, y, x))] = weights[from++];
+      std::vector<std::int32_t> folded_bias(o);
+      kernels::int8::pack_layer(rows.data(), bias.data(), w.out_channels, w.patch_length(), in.zero_point,
+                                reinterpret_cast<std::int8_t*>(at + w.weights_offset()), folded_bias.data());
+      std::memcpy(at + w.bias_offset(), folded_bias.data(), o * sizeof(std::int32_t));
       std::memcpy(at + w.multipliers_offset(), multipliers.data(), o * sizeof(float));
     } else if (layer.kind == int8_layer_kind::add) {
       const std::vector<std::int32_t> stored = ints(p + "multipliers", {2}, 2);

@@ -3,7 +3,9 @@
 // The state is one byte buffer: layer after layer in the order they run, each starting on a cache
 // line with a header (its output's scale and zero point; a residual add's fixed-point parameters
 // too), a conv's or fc's arrays after it, each on a cache line of its own: the int8 weights in the
-// order the kernels read them ([O][kH][kW][I]), the int32 biases, the float multipliers M.
+// order the kernels read them (kernels::int8::packed_index: panels of 16 outputs, in each groups of
+// 4 consecutive weights of a window in (ky, kx, c) order), the int32 biases with the input's zero
+// point folded in (kernels::int8::pack_layer), the float multipliers M.
 #pragma once
 // IWYU pragma: private, include <ctresnet/quantized.hpp>
 
@@ -82,7 +84,8 @@ struct weights_layout {
   constexpr std::size_t bytes() const {
     return multipliers_offset() + whole_cache_lines(sizeof(float) * static_cast<std::size_t>(out_channels));
   }
-  /// Where PyTorch's weight[o][i][y][x] is stored: [O][kH][kW][I].
+  /// Where PyTorch's weight[o][i][y][x] lies in the windows' (ky, kx, c) order, [O][kH][kW][I],
+  /// before packing.
   constexpr index_t index(index_t o, index_t i, index_t y, index_t x) const {
     return ((o * kernel + y) * kernel + x) * in_channels + i;
   }

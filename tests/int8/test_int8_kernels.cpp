@@ -1,0 +1,308 @@
+// The int8 conv and linear kernels against the arithmetic of docs/int8.md written out directly
+// (PyTorch's weight order, (q - zp_in) * w summed in int64 over the taps inside the image, then
+// requantize), on shapes and values the reference models do not reach: input channels that are
+// not a multiple of 4, outputs that are not a multiple of 16, every kernel size, stride and padding
+// of a ResNet and a few more, sums as large as 8-bit operands make them (which would saturate
+// vpmaddubsw), requantization beyond int32 and ties. Both the kernels this build runs
+// (kernels::int8::conv and linear: AVX-512 VNNI, AVX2 or portable, as compiled) and the portable
+// ones are checked, on 1 to 3 threads; and the residual add against its int64 form.
+#include <ctresnet/quantized.hpp>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+namespace k8 = ctresnet::kernels::int8;
+using ctresnet::index_t;
+
+/// A conv's data as PyTorch holds it, and the same packed for the kernels.
+struct conv_case {
+  k8::conv_shape g;
+  std::vector<std::uint8_t> input;    // HWC
+  std::vector<std::int8_t> weights;   // [O][I][kH][kW]
+  std::vector<std::int32_t> bias;     // as the file stores it
+  std::vector<float> multipliers;
+  std::int32_t input_zero_point, output_zero_point;
+  bool relu;
+
+  std::vector<std::int8_t> packed;
+  std::vector<std::int32_t> folded_bias;
+
+  void pack() {
+    const index_t length = g.patch_length(), k = g.kernel;
+    std::vector<std::int8_t> rows(weights.size());
+    for (index_t o = 0; o < g.out_channels; ++o)
+      for (index_t c = 0; c < g.in_channels; ++c)
+        for (index_t y = 0; y < k; ++y)
+          for (index_t x = 0; x < k; ++x)
+            rows[std::size_t(o * length + (y * k + x) * g.in_channels + c)] =
+                weights[std::size_t(((o * g.in_channels + c) * k + y) * k + x)];
+    packed.assign(weights.size(), 0);
+    folded_bias.assign(bias.size(), 0);
+    k8::pack_layer(rows.data(), bias.data(), g.out_channels, length, input_zero_point, packed.data(),
+                   folded_bias.data());
+  }
+  k8::layer_weights layer() const { return {packed.data(), folded_bias.data(), multipliers.data()}; }
+
+  /// docs/int8.md's convolution, element by element.
+  std::vector<std::uint8_t> expected() const {
+    std::vector<std::uint8_t> out(std::size_t(g.out_height) * g.out_width * g.out_channels);
+    const std::int32_t low = relu ? output_zero_point : 0;
+    for (int oy = 0; oy < g.out_height; ++oy)
+      for (int ox = 0; ox < g.out_width; ++ox)
+        for (int o = 0; o < g.out_channels; ++o) {
+          std::int64_t sum = 0;
+          for (int c = 0; c < g.in_channels; ++c)
+            for (int ky = 0; ky < g.kernel; ++ky)
+              for (int kx = 0; kx < g.kernel; ++kx) {
+                const int iy = oy * g.stride - g.padding + ky, ix = ox * g.stride - g.padding + kx;
+                if (iy < 0 || iy >= g.in_height || ix < 0 || ix >= g.in_width) continue;
+                const std::int64_t q = input[(std::size_t(iy) * g.in_width + ix) * g.in_channels + c];
+                sum += (q - input_zero_point) *
+                       weights[std::size_t(((index_t{o} * g.in_channels + c) * g.kernel + ky) * g.kernel + kx)];
+              }
+          const auto acc = static_cast<std::int32_t>(static_cast<std::uint32_t>(bias[std::size_t(o)]) +
+                                                     static_cast<std::uint32_t>(sum));
+          out[(std::size_t(oy) * g.out_width + ox) * g.out_channels + o] =
+              k8::requantize(acc, multipliers[std::size_t(o)], output_zero_point, low);
+        }
+    return out;
+  }
+};
+
+/// Which elements differ, as "N of M differ; the first at (y, x, o): got, expected".
+std::string differences(const std::vector<std::uint8_t>& got, const std::vector<std::uint8_t>& expected,
+                        const k8::conv_shape& g) {
+  std::size_t differ = 0, first = 0;
+  for (std::size_t i = 0; i < got.size(); ++i)
+    if (got[i] != expected[i] && differ++ == 0) first = i;
+  if (differ == 0) return "";
+  std::ostringstream text;
+  const std::size_t o = first % std::size_t(g.out_channels), pixel = first / std::size_t(g.out_channels);
+  text << differ << " of " << got.size() << " differ; the first at (" << pixel / std::size_t(g.out_width) << ", "
+       << pixel % std::size_t(g.out_width) << ", " << o << "): " << int(got[first]) << ", expected "
+       << int(expected[first]);
+  return text.str();
+}
+
+std::string describe(const k8::conv_shape& g) {
+  std::ostringstream text;
+  text << g.in_height << "x" << g.in_width << "x" << g.in_channels << " -> " << g.out_height << "x" << g.out_width
+       << "x" << g.out_channels << ", kernel " << g.kernel << ", stride " << g.stride << ", padding " << g.padding;
+  return text.str();
+}
+
+/// Pools of 1, 2 and 3 threads (one without threads when the build has none).
+std::vector<std::unique_ptr<ctresnet::thread_pool>> pools() {
+  std::vector<std::unique_ptr<ctresnet::thread_pool>> all;
+  all.push_back(nullptr);
+#if CTRESNET_THREADS
+  all.push_back(std::make_unique<ctresnet::thread_pool>(2));
+  all.push_back(std::make_unique<ctresnet::thread_pool>(3));
+#endif
+  return all;
+}
+
+/// This build's conv and the portable one, on 1 to 3 threads.
+void check_conv(const conv_case& c) {
+  std::ostringstream what;
+  what << describe(c.g) << (c.relu ? ", ReLU" : "") << ", zero points " << c.input_zero_point << " -> "
+       << c.output_zero_point << ", kernels: " << k8::instruction_set;
+  const std::string context = what.str();
+  INFO(context);
+  const std::vector<std::uint8_t> expected = c.expected();
+  std::vector<std::uint8_t> scratch(
+      std::size_t(std::max(k8::conv_scratch_bytes(c.g, 3), k8::portable_scratch_bytes(c.g.patch_length(), 3))));
+  std::vector<std::uint8_t> out(expected.size());
+  for (const auto& pool : pools()) {
+    const int threads = pool ? pool->size() : 1;
+    std::fill(out.begin(), out.end(), std::uint8_t{0xa5});
+    k8::conv(c.g, c.input.data(), c.input_zero_point, c.layer(), c.output_zero_point, c.relu, out.data(),
+             k8::workers{scratch.data(), pool.get()});
+    CHECK_MESSAGE(out == expected, "conv, " << threads << " thread(s): " << differences(out, expected, c.g));
+    std::fill(out.begin(), out.end(), std::uint8_t{0x5a});
+    k8::run_parts(pool.get(), [&](int thread, int count) {
+      k8::conv_portable(c.g, c.input.data(), c.input_zero_point, c.layer(), c.output_zero_point, c.relu, out.data(),
+                        scratch.data(), thread, count);
+    });
+    CHECK_MESSAGE(out == expected, "conv_portable, " << threads << " thread(s): " << differences(out, expected, c.g));
+  }
+}
+
+k8::conv_shape shape_of(int height, int width, int in_channels, int out_channels, int kernel, int stride,
+                        int padding) {
+  return {height,
+          width,
+          in_channels,
+          (height + 2 * padding - kernel) / stride + 1,
+          (width + 2 * padding - kernel) / stride + 1,
+          out_channels,
+          kernel,
+          stride,
+          padding};
+}
+
+/// A case with seeded random data: activations and weights over their whole ranges, biases and
+/// multipliers that keep most outputs inside (0, 255).
+conv_case random_case(const k8::conv_shape& g, std::uint64_t seed) {
+  ctresnet::random_generator random(seed);
+  conv_case c{g, {}, {}, {}, {}, 0, 0, false, {}, {}};
+  c.input.resize(std::size_t(g.in_height) * g.in_width * g.in_channels);
+  for (auto& q : c.input) q = static_cast<std::uint8_t>(random.next() % 256);
+  c.weights.resize(std::size_t(g.out_channels * g.patch_length()));
+  for (auto& w : c.weights) w = static_cast<std::int8_t>(static_cast<int>(random.next() % 256) - 128);
+  c.input_zero_point = static_cast<std::int32_t>(random.next() % 256);
+  c.output_zero_point = static_cast<std::int32_t>(random.next() % 256);
+  c.relu = random.next() % 2 == 0;
+  for (int o = 0; o < g.out_channels; ++o) {
+    c.bias.push_back(static_cast<std::int32_t>(random.next() % 200001) - 100000);
+    c.multipliers.push_back(static_cast<float>(random.uniform(0.5, 2.0) / (74.0 * std::sqrt(double(g.patch_length())))));
+  }
+  c.pack();
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("panel_index and packed_index place every weight once") {
+  for (const index_t out_channels : {1, 10, 16, 37, 64})
+    for (const index_t length : {1, 3, 4, 9, 27, 147, 576}) {
+      std::vector<int> panels(std::size_t(out_channels * length), 0), packed(panels.size(), 0);
+      for (index_t o = 0; o < out_channels; ++o)
+        for (index_t k = 0; k < length; ++k) {
+          ++panels[std::size_t(k8::panel_index(o, k, out_channels, length))];
+          ++packed[std::size_t(k8::packed_index(o, k, out_channels, length))];
+        }
+      CHECK_MESSAGE(std::count(panels.begin(), panels.end(), 1) == out_channels * length,
+                    out_channels << " outputs, windows of " << length);
+      CHECK(panels == packed);
+    }
+}
+
+TEST_CASE("conv kernels: the shapes of ResNets' convs and odd ones, random data") {
+  struct geometry {
+    int height, width, in_channels, out_channels, kernel, stride, padding;
+  };
+  const geometry geometries[] = {
+      {23, 21, 3, 64, 7, 2, 3},   // an ImageNet stem
+      {16, 16, 1, 16, 3, 1, 1},   // the digits model's stem
+      {9, 9, 3, 16, 3, 1, 1},     // a CIFAR stem
+      {11, 13, 64, 64, 3, 1, 1},  // basic block
+      {12, 10, 64, 128, 3, 2, 1}, // its first conv in a new stage
+      {9, 7, 64, 256, 1, 1, 0},   // bottleneck
+      {10, 9, 64, 128, 1, 2, 0},  // projection
+      {7, 7, 512, 48, 3, 1, 1},   // long windows, 3 panels
+      {5, 6, 8, 80, 5, 1, 2},     // 5 panels: a group of 4 and one of 1
+      {6, 5, 12, 32, 3, 2, 0},
+      {8, 8, 4, 16, 7, 1, 3},     // every tap of a pixel outside the image for some
+      {5, 5, 5, 20, 3, 1, 1},     // 20 outputs: the portable form
+      {4, 9, 6, 10, 2, 2, 1},
+      {3, 3, 2, 16, 3, 1, 2},     // padding wider than the image's border
+      {1, 1, 20, 16, 1, 1, 0},
+  };
+  std::uint64_t seed = 100;
+  for (const geometry& s : geometries)
+    check_conv(random_case(shape_of(s.height, s.width, s.in_channels, s.out_channels, s.kernel, s.stride, s.padding),
+                           seed++));
+}
+
+TEST_CASE("conv kernels: the largest sums 8-bit operands give") {
+  // 255 x 127 + 255 x 127 = 64,770 and 255 x -128 x 2 = -65,280: pairs of products that overflow
+  // int16, which vpmaddubsw would saturate. Windows of 3x3x512 sum 4,608 of them.
+  for (const std::int8_t w : {std::int8_t{127}, std::int8_t{-128}})
+    for (const std::int32_t zero_point : {0, 255}) {
+      conv_case c = random_case(shape_of(5, 5, 512, 32, 3, 1, 1), 7);
+      std::fill(c.input.begin(), c.input.end(), std::uint8_t{255});
+      std::fill(c.weights.begin(), c.weights.end(), w);
+      c.input_zero_point = zero_point;
+      c.output_zero_point = 100;
+      c.relu = false;
+      std::fill(c.multipliers.begin(), c.multipliers.end(), 1.0f / 8388608);  // 2^-23: the sums map into range
+      c.pack();
+      check_conv(c);
+    }
+}
+
+TEST_CASE("conv kernels: requantization beyond int32, at its bounds and on ties") {
+  conv_case c = random_case(shape_of(6, 6, 16, 64, 3, 1, 1), 8);
+  c.output_zero_point = 17;
+  for (int o = 0; o < 64; ++o) {
+    const int kind = o % 8;
+    float& m = c.multipliers[std::size_t(o)];
+    if (kind == 0) m = 3e38f;             // products beyond float's range: inf, to INT32_MIN
+    if (kind == 1) m = 1e6f;              // beyond int32: INT32_MIN, clamped to the lower bound
+    if (kind == 2) m = 0.5f;              // odd sums tie: to even
+    if (kind == 3) m = 0.25f;             // .25, .5, .75
+    if (kind == 4) m = 1.0f;              // the sums themselves
+    if (kind == 5) m = 1e-9f;             // all 0
+    if (kind == 6) m = 2147483520.0f / 1e6f;
+  }
+  for (const bool relu : {false, true}) {
+    c.relu = relu;
+    check_conv(c);
+  }
+  // Sums that are exact ties of 0.5 for every output.
+  conv_case t = random_case(shape_of(4, 4, 4, 16, 1, 1, 0), 9);
+  std::fill(t.multipliers.begin(), t.multipliers.end(), 0.5f);
+  for (auto& w : t.weights) w = static_cast<std::int8_t>(w % 3);
+  t.input_zero_point = 0;
+  t.output_zero_point = 128;
+  t.pack();
+  check_conv(t);
+}
+
+TEST_CASE("linear kernels: whole and partial panels") {
+  for (const int in_features : {512, 100, 10, 3})
+    for (const int out_features : {1000, 64, 10, 5}) {
+      conv_case c = random_case(shape_of(1, 1, in_features, out_features, 1, 1, 0), std::uint64_t(in_features) * 7 + std::uint64_t(out_features));
+      c.relu = false;
+      const std::vector<std::uint8_t> expected = c.expected();
+      for (const auto& pool : pools()) {
+        std::vector<std::uint8_t> out(expected.size(), 0xa5);
+        k8::linear(c.input.data(), in_features, out_features, c.layer(), c.output_zero_point, out.data(), pool.get());
+        CHECK_MESSAGE(out == expected, in_features << " -> " << out_features << ", " << (pool ? pool->size() : 1)
+                                                   << " thread(s): " << differences(out, expected, c.g));
+      }
+    }
+}
+
+TEST_CASE("add_relu: the fixed-point sum written out in int64, on 1 to 3 threads") {
+  ctresnet::random_generator random(11);
+  const index_t count = 1000;
+  std::vector<std::uint8_t> a(count), b(count);
+  for (int trial = 0; trial < 200; ++trial) {
+    for (auto& v : a) v = static_cast<std::uint8_t>(random.next() % 256);
+    for (auto& v : b) v = static_cast<std::uint8_t>(random.next() % 256);
+    if (trial == 0) std::fill(a.begin(), a.end(), std::uint8_t{255});
+    if (trial == 0) std::fill(b.begin(), b.end(), std::uint8_t{255});
+    // Scale ratios over qnnpack's whole range [2^-14, 2^8), the larger one near its top in trial 1.
+    const float out_scale = 0.01f;
+    const float sa = out_scale * static_cast<float>(std::exp2(random.uniform(-14.0, 7.99)));
+    const float sb = trial == 1 ? out_scale * 255.99f : out_scale * static_cast<float>(std::exp2(random.uniform(-14.0, 7.99)));
+    const k8::add_multipliers m = k8::add_parameters_for(sa, sb, out_scale);
+    const k8::add_parameters p{static_cast<std::int32_t>(random.next() % 256), static_cast<std::int32_t>(random.next() % 256),
+                               m.branch, m.shortcut, m.shift, static_cast<std::int32_t>(random.next() % 256)};
+    std::vector<std::uint8_t> expected(count);
+    for (index_t i = 0; i < count; ++i) {
+      const std::int64_t acc = std::int64_t{a[std::size_t(i)]} * m.branch + std::int64_t{b[std::size_t(i)]} * m.shortcut -
+                               (std::int64_t{p.branch_zero_point} * m.branch + std::int64_t{p.shortcut_zero_point} * m.shortcut);
+      const std::int64_t mask = (std::int64_t{1} << m.shift) - 1;
+      const std::int64_t remainder = (acc & mask) - (acc < 0 ? 1 : 0);
+      const std::int64_t r = (acc >> m.shift) + (remainder > (mask >> 1) ? 1 : 0);
+      expected[std::size_t(i)] = k8::clamp_to_uint8(r + p.output_zero_point, p.output_zero_point);
+    }
+    for (const auto& pool : pools()) {
+      std::vector<std::uint8_t> out(count);
+      k8::add_relu(a.data(), b.data(), count, p, out.data(), pool.get());
+      REQUIRE_MESSAGE(out == expected, "trial " << trial << ", shift " << m.shift << ", multipliers " << m.branch << ", "
+                                                << m.shortcut);
+    }
+  }
+}
