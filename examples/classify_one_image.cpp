@@ -1,4 +1,4 @@
-// Classifying one image from code: what a program that uses ctresnet writes. The README shows it.
+// Classifying one image from code: what a program that uses ctresnet writes. docs/classify.md shows it.
 //   classify_one_image resnet50.safetensors cat.jpg
 #include <ctresnet/ctresnet.hpp>
 #include <ctresnet/preprocess.hpp>

@@ -1,6 +1,6 @@
 // ctresnet-embed: a weights file in, a C++ header of the network's prepared state out, for
 // programs without a file system: `ctresnet::network_view<Net> net(name::state);` runs Net from
-// it in read-only memory (see README, "Embedded").
+// it in read-only memory (see docs/embedded.md).
 #include <ctresnet/ctresnet.hpp>
 #include <ctresnet/embed.hpp>
 #include <ctresnet/safetensors.hpp>

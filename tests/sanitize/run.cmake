@@ -61,7 +61,7 @@ elseif(MODE STREQUAL "fuzz_run")
   # Then fuzzing, from the seeds, into a fresh corpus; a finding fails the test and is kept in
   # WORK_DIR as crash-*, leak-*, timeout-* or oom-*. A fixed seed makes every run try the same
   # inputs in the same order (a faster machine only gets further), so that the suite's result does
-  # not depend on luck; longer runs by hand (README, "Security") explore with other seeds.
+  # not depend on luck; longer runs by hand (docs/security.md) explore with other seeds.
   file(REMOVE_RECURSE "${WORK_DIR}")
   file(MAKE_DIRECTORY "${WORK_DIR}/corpus")
   string(REPLACE "|" ";" seeds "${SEEDS}")
