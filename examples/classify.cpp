@@ -415,7 +415,7 @@ class classifier {
  public:
   classifier(const std::string& weights, const Transform& transform, int threads)
       : transform_(transform),
-        pool_(int8 ? 1 : threads),  // quantized<Net> runs on the calling thread for now (docs/int8.md)
+        pool_(int8 ? 1 : threads),  // int8: one thread in this tool, though quantized<Net> can take a pool
         workspace_(workspace_floats(pool_.size())),
         input_(static_cast<std::size_t>(Model::input_shape::size)),
         logits_(Model::num_classes) {
