@@ -2,6 +2,7 @@
 // images as PyTorch does. The images go through ctresnet-classify's own path: stb_image decodes
 // the PGM files, digits_transform preprocesses them.
 #include "digits_transform.hpp"
+#include "digits_test_set.hpp"
 #include "image_file.hpp"
 
 #include <ctresnet/ctresnet.hpp>
@@ -24,19 +25,8 @@ namespace {
 using net_type = ctresnet::cifar::resnet20<10, ctresnet::shape<1, 16, 16>>;
 const std::string digits_dir = CTRESNET_DIGITS_DIR;
 
-struct test_image {
-  std::string file;
-  int label = 0;
-};
-
-std::vector<test_image> read_labels() {
-  std::ifstream list(digits_dir + "/test/labels.txt");
-  REQUIRE(list);
-  std::vector<test_image> images;
-  test_image entry;
-  while (list >> entry.file >> entry.label) images.push_back(entry);
-  return images;
-}
+using test_image = digits_test_image;
+std::vector<test_image> read_labels() { return read_digits_labels(digits_dir); }
 
 int argmax(const float* row, int count) { return static_cast<int>(std::max_element(row, row + count) - row); }
 }  // namespace

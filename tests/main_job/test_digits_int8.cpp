@@ -4,6 +4,7 @@
 // The images go through ctresnet-classify's own path: stb_image decodes the PGM files,
 // digits_transform preprocesses them, ctresnet::quantized<Net> runs them.
 #include "digits_transform.hpp"
+#include "digits_test_set.hpp"
 #include "image_file.hpp"
 
 #include <ctresnet/preprocess.hpp>
@@ -28,19 +29,8 @@ using net_type = ctresnet::quantized<ctresnet::cifar::resnet20<10, ctresnet::sha
 const std::string digits_dir = CTRESNET_DIGITS_DIR;
 constexpr int count = 360, classes = 10;
 
-struct test_image {
-  std::string file;
-  int label = 0;
-};
-
-std::vector<test_image> read_labels() {
-  std::ifstream list(digits_dir + "/test/labels.txt");
-  REQUIRE(list);
-  std::vector<test_image> images;
-  test_image entry;
-  while (list >> entry.file >> entry.label) images.push_back(entry);
-  return images;
-}
+using test_image = digits_test_image;
+std::vector<test_image> read_labels() { return read_digits_labels(digits_dir); }
 
 /// The reference file that the fixture main_job.generate_int8_digits_references writes.
 std::string reference_path() {
