@@ -14,7 +14,9 @@
 #define CTRESNET_INT8_TILE ::ctresnet::kernels::int8::avx512_vnni_tile
 #elif defined(__AVX2__)
 #include <ctresnet/quantized/kernels_avx2.hpp>
+#include <ctresnet/quantized/winograd_avx2.hpp>
 #define CTRESNET_INT8_TILE ::ctresnet::kernels::int8::avx2_tile
+#define CTRESNET_INT8_WINOGRAD ::ctresnet::kernels::int8::winograd_avx2
 #endif
 
 #include <algorithm>
@@ -227,7 +229,9 @@ constexpr index_t conv_scratch_bytes(const conv_shape& g, int threads = 1) {
 
 /// quantized::conv2d and conv2d_relu (see conv_portable), with pack_layer's weights and biases, on
 /// the threads of `work` (its scratch: conv_scratch_bytes(g, threads)). Every output is computed
-/// the same way on any number of threads.
+/// the same way on any number of threads. With AVX2 and no VNNI, 3x3 convs of stride 1 run as an
+/// integer Winograd transform (winograd_avx2.hpp) in work.spare when it holds a block of tiles:
+/// the same integers, so the same bits.
 CTRESNET_NOINLINE void conv(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point,
                           const layer_weights& p, std::int32_t output_zero_point, bool relu, std::uint8_t* out,
                           const workers& work) {
@@ -238,6 +242,18 @@ CTRESNET_NOINLINE void conv(const conv_shape& g, const std::uint8_t* in, std::in
     });
     return;
   }
+#ifdef CTRESNET_INT8_WINOGRAD
+  using winograd = CTRESNET_INT8_WINOGRAD;
+  if (winograd::applies(g) && work.spare != nullptr) {
+    const index_t block = winograd::block_for(g, work.spare_bytes, work.pool ? work.pool->size() : 1);
+    if (block > 0) {
+      run_parts(work.pool, [&](int thread, int threads) {
+        winograd::run(g, in, input_zero_point, p, output_zero_point, relu, out, work.spare, block, thread, threads);
+      });
+      return;
+    }
+  }
+#endif
   tiled::prepare(g, input_zero_point, p, work.scratch);
   run_parts(work.pool, [&](int thread, int threads) {
     tiled::run(g, in, input_zero_point, p, output_zero_point, relu, out, work.scratch, thread, threads);

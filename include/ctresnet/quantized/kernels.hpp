@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -36,10 +37,13 @@ void run_parts(thread_pool* pool, Part&& part) {
 }
 
 /// A conv's scratch (conv_scratch_bytes(shape, threads) bytes) and its threads: a pool of
-/// `threads`, or none for the calling thread alone.
+/// `threads`, or none for the calling thread alone. `spare` is a buffer of `spare_bytes` that the
+/// conv may use too (null: none), which some kernels use for larger blocks of work.
 struct workers {
   std::uint8_t* scratch;
   thread_pool* pool;
+  std::uint8_t* spare = nullptr;
+  std::size_t spare_bytes = 0;
 };
 
 /// The range of quint8 activations.

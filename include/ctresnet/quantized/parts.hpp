@@ -181,7 +181,9 @@ struct block_parts_of {
     std::uint8_t* const t[2] = {b.spare[0], b.spare[1]};
     quantization q = b.q;
     const std::uint8_t* in = x;
-    forward_convs(state, in, q, t, b.work, std::make_index_sequence<count>{});
+    // spare[2] takes the shortcut's values only after the convs: until then the convs may use it.
+    const kernels::int8::workers conv_work{b.work.scratch, b.work.pool, b.spare[2], b.work.spare_bytes};
+    forward_convs(state, in, q, t, conv_work, std::make_index_sequence<count>{});
     std::uint8_t* const out = t[(count - 1) % 2];
 
     quantization shortcut_q = b.q;

@@ -29,7 +29,7 @@ struct runner {
     std::uint8_t* const start = past == 0 ? raw : raw + (cache_line_bytes - past);
     const std::size_t stride = Plan::activation_stride;
     return {start, {}, {start + stride, start + 2 * stride, start + 3 * stride},
-            {start + 4 * stride, pool}};
+            {start + 4 * stride, pool, nullptr, stride}};
   }
 
   static quantization input_quantization(const std::byte* state) {
