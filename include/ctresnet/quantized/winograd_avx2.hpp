@@ -38,12 +38,20 @@ struct winograd_avx2 {
   static constexpr index_t tiles(const conv_shape& g) {
     return index_t{(g.out_height + 1) / 2} * ((g.out_width + 1) / 2);
   }
-  /// Bytes a thread needs for blocks of `block` tiles: V [16][block][C] and U [16][C/4][16][4]
-  /// as int16, M [16][block][16] as int32, each on cache lines.
+  /// The 16 arrays of V ([xi][block][C]), U ([xi][C/4][16][4], both int16) and M ([xi][block][16],
+  /// int32) lie a cache line further apart than they need: strides of a power of two would put all
+  /// 16 in the same few cache sets.
+  static constexpr index_t v_stride(const conv_shape& g, index_t block) { return block * g.in_channels + 32; }
+  static constexpr index_t u_stride(const conv_shape& g) { return 16 * index_t{g.in_channels} + 32; }
+  static constexpr index_t m_stride(index_t block) { return block * 16 + 16; }
+  /// Bytes a thread needs for blocks of `block` tiles: V, U and M, each on cache lines.
   static constexpr std::size_t bytes_for(const conv_shape& g, index_t block) {
-    const auto c = static_cast<std::size_t>(g.in_channels), b = static_cast<std::size_t>(block);
-    return lines(32 * b * c) + lines(512 * c) + lines(1024 * b);
+    return v_bytes(g, block) + u_bytes(g) + lines(64 * static_cast<std::size_t>(m_stride(block)));
   }
+  static constexpr std::size_t v_bytes(const conv_shape& g, index_t block) {
+    return lines(32 * static_cast<std::size_t>(v_stride(g, block)));
+  }
+  static constexpr std::size_t u_bytes(const conv_shape& g) { return lines(32 * static_cast<std::size_t>(u_stride(g))); }
   static constexpr std::size_t lines(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
   static constexpr index_t max_block = 64;
 
@@ -63,31 +71,29 @@ struct winograd_avx2 {
                   std::int32_t output_zero_point, bool relu, std::uint8_t* out, std::uint8_t* buffer, index_t block,
                   int thread, int threads) {
     const index_t count = tiles(g), first = count * thread / threads, last = count * (thread + 1) / threads;
-    const auto c = static_cast<std::size_t>(g.in_channels);
     std::uint8_t* const own = buffer + static_cast<std::size_t>(thread) * bytes_for(g, block);
     auto* const v = reinterpret_cast<std::int16_t*>(own);
-    auto* const u = reinterpret_cast<std::int16_t*>(own + lines(32 * static_cast<std::size_t>(block) * c));
-    auto* const m = reinterpret_cast<std::int32_t*>(reinterpret_cast<std::uint8_t*>(u) + lines(512 * c));
+    auto* const u = reinterpret_cast<std::int16_t*>(own + v_bytes(g, block));
+    auto* const m = reinterpret_cast<std::int32_t*>(own + v_bytes(g, block) + u_bytes(g));
+    const index_t vs = v_stride(g, block), us = u_stride(g), ms = m_stride(block);
     const std::int32_t low = relu ? output_zero_point : qmin;
     for (index_t begin = first; begin < last; begin += block) {
       const index_t n = std::min(block, last - begin);
-      for (index_t t = 0; t < n; ++t) transform_input(g, in, input_zero_point, begin + t, v + t * g.in_channels, block);
+      for (index_t t = 0; t < n; ++t) transform_input(g, in, input_zero_point, begin + t, v + t * g.in_channels, vs);
       for (index_t o = 0; o < g.out_channels; o += 16) {
-        transform_filters(g, p.weights + o * g.patch_length(), u);
-        for (int xi = 0; xi < 16; ++xi) multiply(g, v + xi * block * g.in_channels, u + xi * 16 * g.in_channels, n,
-                                                 m + xi * block * 16);
+        transform_filters(g, p.weights + o * g.patch_length(), u, us);
+        for (int xi = 0; xi < 16; ++xi) multiply(g, v + xi * vs, u + xi * us, n, m + xi * ms);
         for (index_t t = 0; t < n; ++t)
-          transform_output(g, m + t * 16, block, begin + t, p.bias + o, p.multipliers + o, output_zero_point, low,
-                           out + o);
+          transform_output(g, m + t * 16, ms, begin + t, p.bias + o, p.multipliers + o, output_zero_point, low, out + o);
       }
     }
   }
 
  private:
   /// Input tile `tile` (4x4 pixels from (2ty - 1, 2tx - 1), zp_in outside the image) to V, every
-  /// input channel: V[xi][.][c] at v + xi x block x C.
+  /// input channel: V[xi][.][c] at v + xi x stride + c.
   static void transform_input(const conv_shape& g, const std::uint8_t* in, std::int32_t zero_point, index_t tile,
-                              std::int16_t* v, index_t block) {
+                              std::int16_t* v, index_t stride) {
     const int tiles_x = (g.out_width + 1) / 2;
     const int y0 = static_cast<int>(tile / tiles_x) * 2 - 1, x0 = static_cast<int>(tile % tiles_x) * 2 - 1;
     const __m256i pad = _mm256_set1_epi16(static_cast<short>(zero_point));
@@ -99,7 +105,6 @@ struct winograd_avx2 {
                        ? in + (index_t{y} * g.in_width + x) * g.in_channels
                        : nullptr;
       }
-    const index_t stride = block * g.in_channels;  // from one xi to the next
     for (int c = 0; c < g.in_channels; c += 16) {
       __m256i t[4][4];  // B^T d: rows combined
       for (int j = 0; j < 4; ++j) {
@@ -123,8 +128,8 @@ struct winograd_avx2 {
   }
 
   /// A panel's 16 filters (packed: tap s, channels 4k..4k+3 at group s x C/4 + k, [16][4]) to U:
-  /// U[xi][k][o][e] (int16) at u + (xi x C/4 + k) x 64 + o x 4 + e.
-  static void transform_filters(const conv_shape& g, const std::int8_t* panel, std::int16_t* u) {
+  /// U[xi][k][o][e] (int16) at u + xi x stride + k x 64 + o x 4 + e.
+  static void transform_filters(const conv_shape& g, const std::int8_t* panel, std::int16_t* u, index_t stride) {
     const index_t groups = g.in_channels / 4;
     for (index_t k = 0; k < groups; ++k)
       for (int q = 0; q < 4; ++q) {  // outputs 4q..4q+3, 16 bytes of each group
@@ -146,7 +151,7 @@ struct winograd_avx2 {
                                 _mm256_add_epi16(_mm256_sub_epi16(s[i][0], s[i][1]), s[i][2]),
                                 _mm256_add_epi16(s[i][2], s[i][2])};
           for (int j = 0; j < 4; ++j)
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + ((4 * i + j) * groups + k) * 64 + 16 * q), r[j]);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + (4 * i + j) * stride + k * 64 + 16 * q), r[j]);
         }
       }
   }
@@ -183,9 +188,9 @@ struct winograd_avx2 {
     }
   }
 
-  /// Y = A^T M A of one tile for 16 outputs (M[xi] at m + xi x block x 16), divided by 4, plus the
+  /// Y = A^T M A of one tile for 16 outputs (M[xi] at m + xi x stride), divided by 4, plus the
   /// bias, requantized (as avx2_tile's epilogue) to the 2x2 pixels inside the image.
-  static void transform_output(const conv_shape& g, const std::int32_t* m, index_t block, index_t tile,
+  static void transform_output(const conv_shape& g, const std::int32_t* m, index_t stride, index_t tile,
                                const std::int32_t* bias, const float* multipliers, std::int32_t zero_point,
                                std::int32_t low, std::uint8_t* out) {
     const int tiles_x = (g.out_width + 1) / 2;
@@ -197,7 +202,7 @@ struct winograd_avx2 {
       __m256i s[2][4];
       for (int j = 0; j < 4; ++j) {
         const auto at = [&](int i) {
-          return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m + (4 * i + j) * block * 16 + 8 * h));
+          return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m + (4 * i + j) * stride + 8 * h));
         };
         const __m256i m0 = at(0), m1 = at(1), m2 = at(2), m3 = at(3);
         s[0][j] = _mm256_add_epi32(_mm256_add_epi32(m0, m1), m2);
