@@ -368,7 +368,8 @@ struct add_parameters {
   std::int32_t output_zero_point;
 };
 
-/// add_relu's elements [first, last), its parameters as add_relu prepares them.
+/// add_relu's elements [first, last) (conv.hpp), its parameters as add_relu prepares them: the
+/// portable form, in int32 arithmetic that compilers may vectorise.
 inline void add_relu_range(const std::uint8_t* a, const std::uint8_t* b, index_t first, index_t last,
                            std::uint32_t ma, std::uint32_t mb, std::uint32_t offset, int shift,
                            std::int32_t zero_point, std::uint8_t* out) {
@@ -379,32 +380,6 @@ inline void add_relu_range(const std::uint8_t* a, const std::uint8_t* b, index_t
     const std::int32_t r = (acc >> shift) + (remainder > half ? 1 : 0) + zero_point;
     out[i] = static_cast<std::uint8_t>(std::min(std::max(r, zero_point), qmax));
   }
-}
-
-/// quantized::add_relu (qnnpack q8vadd), element by element over `count` values:
-///   acc = a * ma + b * mb - (zp_a * ma + zp_b * mb)
-///   r   = acc / 2^shift rounded to nearest, ties away from zero (q8vadd's remainder test)
-///   out = clamp(r + zp_out, zp_out, 255)
-/// `out` may be `a` or `b`. The sums fit int32 (ma, mb <= 2^22 for a valid file: 255 x 2^22 x 2 <
-/// 2^31), as in qnnpack; they are computed in uint32, wrapping, so that no state makes them
-/// undefined, in a form compilers vectorise. With a pool, each thread takes a range. (A file whose
-/// two ratios both lie below 2^-10 gives a shift beyond 31, which qnnpack asserts against; every
-/// |acc| < 2^31 then rounds to 0, as the int64 form of the spec computes.)
-CTRESNET_NOINLINE void add_relu(const std::uint8_t* a, const std::uint8_t* b, index_t count, const add_parameters& p,
-                              std::uint8_t* out, thread_pool* pool = nullptr) {
-  const std::int32_t zero_point = p.output_zero_point;
-  if (p.shift > 31) {
-    std::fill(out, out + count, static_cast<std::uint8_t>(std::min(zero_point, qmax)));
-    return;
-  }
-  const auto ma = static_cast<std::uint32_t>(p.branch_multiplier), mb = static_cast<std::uint32_t>(p.shortcut_multiplier);
-  const std::uint32_t offset = static_cast<std::uint32_t>(p.branch_zero_point) * ma +
-                               static_cast<std::uint32_t>(p.shortcut_zero_point) * mb;
-  run_parts(pool, [&](int thread, int threads) {
-    const index_t first = count * thread / threads / 64 * 64;
-    const index_t last = thread + 1 == threads ? count : count * (thread + 1) / threads / 64 * 64;
-    add_relu_range(a, b, first, last, ma, mb, offset, p.shift, zero_point, out);
-  });
 }
 
 /// AvgPool2d (no padding) and AdaptiveAvgPool2d(1) (a window as large as the image), as ATen's
