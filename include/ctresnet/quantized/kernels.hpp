@@ -92,13 +92,17 @@ inline std::int32_t add_wrapping(std::int32_t a, std::int32_t b) {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
 }
 
-/// The float CHW image `chw` quantized, channels-last.
+/// The float CHW image `chw` quantized, channels-last; with a pool, each thread takes a range of
+/// rows.
 CTRESNET_NOINLINE void quantize_chw_to_hwc(const float* chw, int channels, int height, int width, float scale,
-                                         std::int32_t zero_point, std::uint8_t* hwc) {
+                                         std::int32_t zero_point, std::uint8_t* hwc, thread_pool* pool = nullptr) {
   const float inverse_scale = 1.0f / scale;
   const index_t area = index_t{height} * width;
-  for (int c = 0; c < channels; ++c)
-    for (index_t p = 0; p < area; ++p) hwc[p * channels + c] = quantize(chw[c * area + p], inverse_scale, zero_point);
+  run_parts(pool, [&](int thread, int threads) {
+    const index_t first = index_t{height} * thread / threads * width, last = index_t{height} * (thread + 1) / threads * width;
+    for (int c = 0; c < channels; ++c)
+      for (index_t p = first; p < last; ++p) hwc[p * channels + c] = quantize(chw[c * area + p], inverse_scale, zero_point);
+  });
 }
 
 /// `count` floats quantized, in their order.
@@ -329,11 +333,10 @@ inline std::int32_t load_group(const std::uint8_t* p) {
   return v;
 }
 
-/// MaxPool2d on uint8 values: the largest of the window's elements inside the image (padding never
-/// wins); scale and zero point pass through.
-CTRESNET_NOINLINE void max_pool(const std::uint8_t* in, int height, int width, int channels, int kernel, int stride,
-                              int padding, int out_height, int out_width, std::uint8_t* out) {
-  for (int oy = 0; oy < out_height; ++oy) {
+/// max_pool's output rows [first, last).
+inline void max_pool_rows(const std::uint8_t* in, int height, int width, int channels, int kernel, int stride,
+                          int padding, int out_width, int first, int last, std::uint8_t* out) {
+  for (int oy = first; oy < last; ++oy) {
     const int y_begin = std::max(0, oy * stride - padding), y_end = std::min(height, oy * stride - padding + kernel);
     for (int ox = 0; ox < out_width; ++ox) {
       const int x_begin = std::max(0, ox * stride - padding), x_end = std::min(width, ox * stride - padding + kernel);
@@ -346,6 +349,17 @@ CTRESNET_NOINLINE void max_pool(const std::uint8_t* in, int height, int width, i
         }
     }
   }
+}
+
+/// MaxPool2d on uint8 values: the largest of the window's elements inside the image (padding never
+/// wins); scale and zero point pass through. With a pool, each thread takes a range of rows.
+CTRESNET_NOINLINE void max_pool(const std::uint8_t* in, int height, int width, int channels, int kernel, int stride,
+                              int padding, int out_height, int out_width, std::uint8_t* out,
+                              thread_pool* pool = nullptr) {
+  run_parts(pool, [&](int thread, int threads) {
+    max_pool_rows(in, height, width, channels, kernel, stride, padding, out_width, out_height * thread / threads,
+                  out_height * (thread + 1) / threads, out);
+  });
 }
 
 /// The option-A shortcut: pixel (y, x) of `out` is input pixel (y, x) * stride, its channels at

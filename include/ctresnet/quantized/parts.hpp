@@ -246,7 +246,7 @@ struct stem_of<stem<In, Layout>> {
     const quantization q = conv::forward(state, image, b.q, true, b.spare[0], b.work);
     if constexpr (float_stem::pooled) {
       kernels::int8::max_pool(b.spare[0], c::height, c::width, c::channels, pool::kernel, pool::stride, pool::padding,
-                              output::height, output::width, image);
+                              output::height, output::width, image, b.work.pool);
     } else {
       b.x = b.spare[0];
       b.spare[0] = image;

@@ -41,7 +41,7 @@ struct runner {
   static void load(const std::byte* state, const float* chw, image_buffers& b) {
     b.q = input_quantization(state);
     kernels::int8::quantize_chw_to_hwc(chw, input_shape::channels, input_shape::height, input_shape::width, b.q.scale,
-                                       b.q.zero_point, b.x);
+                                       b.q.zero_point, b.x, b.work.pool);
   }
   /// One quantized CHW image into b.x (HWC).
   static void load(const std::byte* state, const std::uint8_t* chw, image_buffers& b) {
