@@ -121,12 +121,18 @@ void check_conv(const conv_case& c) {
   std::vector<std::uint8_t> scratch(
       std::size_t(std::max(k8::conv_scratch_bytes(c.g, 3), k8::portable_scratch_bytes(c.g.patch_length(), 3))));
   std::vector<std::uint8_t> out(expected.size());
+  // A spare buffer of none, 4 MiB and 128 KiB: kernels that use one (AVX2's Winograd transform of
+  // 3x3 convs) run in blocks as large as it holds, or not at all.
+  std::vector<std::uint8_t> spare(std::size_t{1} << 22);
   for (const auto& pool : pools()) {
     const int threads = pool ? pool->size() : 1;
-    std::fill(out.begin(), out.end(), std::uint8_t{0xa5});
-    k8::conv(c.g, c.input.data(), c.input_zero_point, c.layer(), c.output_zero_point, c.relu, out.data(),
-             k8::workers{scratch.data(), pool.get()});
-    CHECK_MESSAGE(out == expected, "conv, " << threads << " thread(s): " << differences(out, expected, c.g));
+    for (const std::size_t spare_bytes : {std::size_t{0}, spare.size(), std::size_t{1} << 17}) {
+      std::fill(out.begin(), out.end(), std::uint8_t{0xa5});
+      k8::conv(c.g, c.input.data(), c.input_zero_point, c.layer(), c.output_zero_point, c.relu, out.data(),
+               k8::workers{scratch.data(), pool.get(), spare_bytes ? spare.data() : nullptr, spare_bytes});
+      CHECK_MESSAGE(out == expected, "conv, " << threads << " thread(s), " << spare_bytes
+                                              << " spare bytes: " << differences(out, expected, c.g));
+    }
     std::fill(out.begin(), out.end(), std::uint8_t{0x5a});
     k8::run_parts(pool.get(), [&](int thread, int count) {
       k8::conv_portable(c.g, c.input.data(), c.input_zero_point, c.layer(), c.output_zero_point, c.relu, out.data(),
@@ -206,6 +212,11 @@ TEST_CASE("conv kernels: the shapes of ResNets' convs and odd ones, random data"
       {4, 9, 6, 10, 2, 2, 1},
       {3, 3, 2, 16, 3, 1, 2},     // padding wider than the image's border
       {1, 1, 20, 16, 1, 1, 0},
+      {9, 9, 16, 16, 3, 1, 1},    // 3x3, stride 1: with AVX2 the Winograd transform, odd sizes
+      {1, 1, 32, 32, 3, 1, 1},
+      {2, 3, 16, 32, 3, 1, 1},
+      {6, 5, 48, 16, 3, 1, 1},
+      {14, 14, 256, 32, 3, 1, 1},
   };
   std::uint64_t seed = 100;
   for (const geometry& s : geometries)

@@ -14,7 +14,9 @@
 #define CTRESNET_INT8_TILE ::ctresnet::kernels::int8::avx512_vnni_tile
 #elif defined(__AVX2__)
 #include <ctresnet/quantized/kernels_avx2.hpp>
+#include <ctresnet/quantized/winograd_avx2.hpp>
 #define CTRESNET_INT8_TILE ::ctresnet::kernels::int8::avx2_tile
+#define CTRESNET_INT8_WINOGRAD ::ctresnet::kernels::int8::winograd_avx2
 #endif
 
 #include <algorithm>
@@ -227,7 +229,9 @@ constexpr index_t conv_scratch_bytes(const conv_shape& g, int threads = 1) {
 
 /// quantized::conv2d and conv2d_relu (see conv_portable), with pack_layer's weights and biases, on
 /// the threads of `work` (its scratch: conv_scratch_bytes(g, threads)). Every output is computed
-/// the same way on any number of threads.
+/// the same way on any number of threads. With AVX2 and no VNNI, 3x3 convs of stride 1 run as an
+/// integer Winograd transform (winograd_avx2.hpp) in work.spare when it holds a block of tiles:
+/// the same integers, so the same bits.
 CTRESNET_NOINLINE void conv(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point,
                           const layer_weights& p, std::int32_t output_zero_point, bool relu, std::uint8_t* out,
                           const workers& work) {
@@ -238,6 +242,18 @@ CTRESNET_NOINLINE void conv(const conv_shape& g, const std::uint8_t* in, std::in
     });
     return;
   }
+#ifdef CTRESNET_INT8_WINOGRAD
+  using winograd = CTRESNET_INT8_WINOGRAD;
+  if (winograd::applies(g) && work.spare != nullptr) {
+    const index_t block = winograd::block_for(g, work.spare_bytes, work.pool ? work.pool->size() : 1);
+    if (block > 0) {
+      run_parts(work.pool, [&](int thread, int threads) {
+        winograd::run(g, in, input_zero_point, p, output_zero_point, relu, out, work.spare, block, thread, threads);
+      });
+      return;
+    }
+  }
+#endif
   tiled::prepare(g, input_zero_point, p, work.scratch);
   run_parts(work.pool, [&](int thread, int threads) {
     tiled::run(g, in, input_zero_point, p, output_zero_point, relu, out, work.scratch, thread, threads);
@@ -278,5 +294,36 @@ CTRESNET_NOINLINE void linear(const std::uint8_t* x, int in_features, int out_fe
   pixel_outputs(x, in_features, out_features, p, output_zero_point, qmin, y);
 }
 #endif
+
+/// quantized::add_relu (qnnpack q8vadd), element by element over `count` values:
+///   acc = a * ma + b * mb - (zp_a * ma + zp_b * mb)
+///   r   = acc / 2^shift rounded to nearest, ties away from zero (q8vadd's remainder test)
+///   out = clamp(r + zp_out, zp_out, 255)
+/// `out` may be `a` or `b`. The sums fit int32 (ma, mb <= 2^22 for a valid file: 255 x 2^22 x 2 <
+/// 2^31), as in qnnpack; they are computed in uint32, wrapping, so that no state makes them
+/// undefined; the vector tiles compute the same int32 operations lane by lane (add_relu_range). With a
+/// pool, each thread takes a range. (A file whose
+/// two ratios both lie below 2^-10 gives a shift beyond 31, which qnnpack asserts against; every
+/// |acc| < 2^31 then rounds to 0, as the int64 form of the spec computes.)
+CTRESNET_NOINLINE void add_relu(const std::uint8_t* a, const std::uint8_t* b, index_t count, const add_parameters& p,
+                              std::uint8_t* out, thread_pool* pool = nullptr) {
+  const std::int32_t zero_point = p.output_zero_point;
+  if (p.shift > 31) {
+    std::fill(out, out + count, static_cast<std::uint8_t>(std::min(zero_point, qmax)));
+    return;
+  }
+  const auto ma = static_cast<std::uint32_t>(p.branch_multiplier), mb = static_cast<std::uint32_t>(p.shortcut_multiplier);
+  const std::uint32_t offset = static_cast<std::uint32_t>(p.branch_zero_point) * ma +
+                               static_cast<std::uint32_t>(p.shortcut_zero_point) * mb;
+  run_parts(pool, [&](int thread, int threads) {
+    const index_t first = count * thread / threads / 64 * 64;
+    const index_t last = thread + 1 == threads ? count : count * (thread + 1) / threads / 64 * 64;
+#ifdef CTRESNET_INT8_TILE
+    conv_tile::add_relu_range(a, b, first, last, ma, mb, offset, p.shift, zero_point, out);
+#else
+    add_relu_range(a, b, first, last, ma, mb, offset, p.shift, zero_point, out);
+#endif
+  });
+}
 
 }  // namespace ctresnet::kernels::int8

@@ -3,10 +3,14 @@
 // implements it, function for function. Activations are uint8 with a zero point; weights int8
 // with zero point 0 (symmetric, which the loader requires); sums int32.
 //
-// Plain portable C++ for now: no intrinsics and no threads. Every float step is the single
-// binary32 operation the spec names, rounded to nearest even: none is a product followed by a sum,
-// so contracting into a fused multiply-add (-ffp-contract) cannot change one, and std::nearbyint
-// rounds ties to even under the default rounding mode, which ctresnet never changes.
+// This file is the portable layer, plain C++: the scalar arithmetic (the reference the vector
+// kernels follow lane by lane), the packed weight layout, and portable forms of every kernel.
+// conv.hpp runs the convs, the classifier and the residual add with vector tiles where the build
+// targets AVX-512 VNNI or AVX2 (kernels_avx512.hpp, kernels_avx2.hpp, winograd_avx2.hpp), and
+// splits them among a thread pool's threads. Every float step is the single binary32 operation
+// the spec names, rounded to nearest even: none is a product followed by a sum, so contracting
+// into a fused multiply-add (-ffp-contract) cannot change one, and std::nearbyint (like the vector
+// conversions) rounds ties to even under the default rounding mode, which ctresnet never changes.
 #pragma once
 // IWYU pragma: private, include <ctresnet/quantized.hpp>
 
@@ -16,6 +20,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -36,10 +41,13 @@ void run_parts(thread_pool* pool, Part&& part) {
 }
 
 /// A conv's scratch (conv_scratch_bytes(shape, threads) bytes) and its threads: a pool of
-/// `threads`, or none for the calling thread alone.
+/// `threads`, or none for the calling thread alone. `spare` is a buffer of `spare_bytes` that the
+/// conv may use too (null: none), which some kernels use for larger blocks of work.
 struct workers {
   std::uint8_t* scratch;
   thread_pool* pool;
+  std::uint8_t* spare = nullptr;
+  std::size_t spare_bytes = 0;
 };
 
 /// The range of quint8 activations.
@@ -84,13 +92,17 @@ inline std::int32_t add_wrapping(std::int32_t a, std::int32_t b) {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
 }
 
-/// The float CHW image `chw` quantized, channels-last.
+/// The float CHW image `chw` quantized, channels-last; with a pool, each thread takes a range of
+/// rows.
 CTRESNET_NOINLINE void quantize_chw_to_hwc(const float* chw, int channels, int height, int width, float scale,
-                                         std::int32_t zero_point, std::uint8_t* hwc) {
+                                         std::int32_t zero_point, std::uint8_t* hwc, thread_pool* pool = nullptr) {
   const float inverse_scale = 1.0f / scale;
   const index_t area = index_t{height} * width;
-  for (int c = 0; c < channels; ++c)
-    for (index_t p = 0; p < area; ++p) hwc[p * channels + c] = quantize(chw[c * area + p], inverse_scale, zero_point);
+  run_parts(pool, [&](int thread, int threads) {
+    const index_t first = index_t{height} * thread / threads * width, last = index_t{height} * (thread + 1) / threads * width;
+    for (int c = 0; c < channels; ++c)
+      for (index_t p = first; p < last; ++p) hwc[p * channels + c] = quantize(chw[c * area + p], inverse_scale, zero_point);
+  });
 }
 
 /// `count` floats quantized, in their order.
@@ -321,11 +333,10 @@ inline std::int32_t load_group(const std::uint8_t* p) {
   return v;
 }
 
-/// MaxPool2d on uint8 values: the largest of the window's elements inside the image (padding never
-/// wins); scale and zero point pass through.
-CTRESNET_NOINLINE void max_pool(const std::uint8_t* in, int height, int width, int channels, int kernel, int stride,
-                              int padding, int out_height, int out_width, std::uint8_t* out) {
-  for (int oy = 0; oy < out_height; ++oy) {
+/// max_pool's output rows [first, last).
+inline void max_pool_rows(const std::uint8_t* in, int height, int width, int channels, int kernel, int stride,
+                          int padding, int out_width, int first, int last, std::uint8_t* out) {
+  for (int oy = first; oy < last; ++oy) {
     const int y_begin = std::max(0, oy * stride - padding), y_end = std::min(height, oy * stride - padding + kernel);
     for (int ox = 0; ox < out_width; ++ox) {
       const int x_begin = std::max(0, ox * stride - padding), x_end = std::min(width, ox * stride - padding + kernel);
@@ -338,6 +349,17 @@ CTRESNET_NOINLINE void max_pool(const std::uint8_t* in, int height, int width, i
         }
     }
   }
+}
+
+/// MaxPool2d on uint8 values: the largest of the window's elements inside the image (padding never
+/// wins); scale and zero point pass through. With a pool, each thread takes a range of rows.
+CTRESNET_NOINLINE void max_pool(const std::uint8_t* in, int height, int width, int channels, int kernel, int stride,
+                              int padding, int out_height, int out_width, std::uint8_t* out,
+                              thread_pool* pool = nullptr) {
+  run_parts(pool, [&](int thread, int threads) {
+    max_pool_rows(in, height, width, channels, kernel, stride, padding, out_width, out_height * thread / threads,
+                  out_height * (thread + 1) / threads, out);
+  });
 }
 
 /// The option-A shortcut: pixel (y, x) of `out` is input pixel (y, x) * stride, its channels at
@@ -364,7 +386,8 @@ struct add_parameters {
   std::int32_t output_zero_point;
 };
 
-/// add_relu's elements [first, last), its parameters as add_relu prepares them.
+/// add_relu's elements [first, last) (conv.hpp), its parameters as add_relu prepares them: the
+/// portable form, in int32 arithmetic that compilers may vectorise.
 inline void add_relu_range(const std::uint8_t* a, const std::uint8_t* b, index_t first, index_t last,
                            std::uint32_t ma, std::uint32_t mb, std::uint32_t offset, int shift,
                            std::int32_t zero_point, std::uint8_t* out) {
@@ -375,32 +398,6 @@ inline void add_relu_range(const std::uint8_t* a, const std::uint8_t* b, index_t
     const std::int32_t r = (acc >> shift) + (remainder > half ? 1 : 0) + zero_point;
     out[i] = static_cast<std::uint8_t>(std::min(std::max(r, zero_point), qmax));
   }
-}
-
-/// quantized::add_relu (qnnpack q8vadd), element by element over `count` values:
-///   acc = a * ma + b * mb - (zp_a * ma + zp_b * mb)
-///   r   = acc / 2^shift rounded to nearest, ties away from zero (q8vadd's remainder test)
-///   out = clamp(r + zp_out, zp_out, 255)
-/// `out` may be `a` or `b`. The sums fit int32 (ma, mb <= 2^22 for a valid file: 255 x 2^22 x 2 <
-/// 2^31), as in qnnpack; they are computed in uint32, wrapping, so that no state makes them
-/// undefined, in a form compilers vectorise. With a pool, each thread takes a range. (A file whose
-/// two ratios both lie below 2^-10 gives a shift beyond 31, which qnnpack asserts against; every
-/// |acc| < 2^31 then rounds to 0, as the int64 form of the spec computes.)
-CTRESNET_NOINLINE void add_relu(const std::uint8_t* a, const std::uint8_t* b, index_t count, const add_parameters& p,
-                              std::uint8_t* out, thread_pool* pool = nullptr) {
-  const std::int32_t zero_point = p.output_zero_point;
-  if (p.shift > 31) {
-    std::fill(out, out + count, static_cast<std::uint8_t>(std::min(zero_point, qmax)));
-    return;
-  }
-  const auto ma = static_cast<std::uint32_t>(p.branch_multiplier), mb = static_cast<std::uint32_t>(p.shortcut_multiplier);
-  const std::uint32_t offset = static_cast<std::uint32_t>(p.branch_zero_point) * ma +
-                               static_cast<std::uint32_t>(p.shortcut_zero_point) * mb;
-  run_parts(pool, [&](int thread, int threads) {
-    const index_t first = count * thread / threads / 64 * 64;
-    const index_t last = thread + 1 == threads ? count : count * (thread + 1) / threads / 64 * 64;
-    add_relu_range(a, b, first, last, ma, mb, offset, p.shift, zero_point, out);
-  });
 }
 
 /// AvgPool2d (no padding) and AdaptiveAvgPool2d(1) (a window as large as the image), as ATen's

@@ -43,6 +43,35 @@ struct avx2_tile {
     return _mm256_add_epi32(q, zero_point);
   }
 
+  /// add_relu_range (kernels.hpp) 8 elements at a time: the same int32 operations lane by lane
+  /// (vpmulld keeps the low 32 bits, as the uint32 products do), the rest element by element.
+  static void add_relu_range(const std::uint8_t* a, const std::uint8_t* b, index_t first, index_t last,
+                             std::uint32_t ma, std::uint32_t mb, std::uint32_t offset, int shift,
+                             std::int32_t zero_point, std::uint8_t* out) {
+    const __m256i va = _mm256_set1_epi32(static_cast<int>(ma)), vb = _mm256_set1_epi32(static_cast<int>(mb));
+    const __m256i voffset = _mm256_set1_epi32(static_cast<int>(offset));
+    const std::int32_t mask = static_cast<std::int32_t>((std::uint32_t{1} << shift) - 1);
+    const __m256i vmask = _mm256_set1_epi32(mask), vhalf = _mm256_set1_epi32(mask >> 1);
+    const __m128i count = _mm_cvtsi32_si128(shift);
+    const __m256i low = _mm256_set1_epi32(zero_point), high = _mm256_set1_epi32(qmax);
+    index_t i = first;
+    for (; i + 8 <= last; i += 8) {
+      const __m256i x = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a + i)));
+      const __m256i y = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(b + i)));
+      const __m256i acc =
+          _mm256_sub_epi32(_mm256_add_epi32(_mm256_mullo_epi32(x, va), _mm256_mullo_epi32(y, vb)), voffset);
+      // remainder = (acc & mask) - (acc < 0); r = (acc >> shift) + (remainder > half): the
+      // comparison's all-ones lanes are -1, subtracted.
+      const __m256i remainder = _mm256_add_epi32(_mm256_and_si256(acc, vmask), _mm256_srai_epi32(acc, 31));
+      __m256i r = _mm256_sub_epi32(_mm256_sra_epi32(acc, count), _mm256_cmpgt_epi32(remainder, vhalf));
+      r = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(r, low), low), high);
+      // 8 values in [0, 255]: to bytes.
+      const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), _mm_packus_epi16(words, words));
+    }
+    kernels::int8::add_relu_range(a, b, i, last, ma, mb, offset, shift, zero_point, out);
+  }
+
   template <int Panels>
   static void run(const tile_job& t) {
     static_assert(Panels == 1);

@@ -43,6 +43,34 @@ struct avx512_vnni_tile {
       _mm512_mask_storeu_epi8(out, (__mmask64{1} << (16 * Panels)) - 1, bytes);
   }
 
+  /// add_relu_range (kernels.hpp) 16 elements at a time: the same int32 operations lane by lane
+  /// (vpmulld keeps the low 32 bits, as the uint32 products do), the rest element by element.
+  static void add_relu_range(const std::uint8_t* a, const std::uint8_t* b, index_t first, index_t last,
+                             std::uint32_t ma, std::uint32_t mb, std::uint32_t offset, int shift,
+                             std::int32_t zero_point, std::uint8_t* out) {
+    const __m512i va = _mm512_set1_epi32(static_cast<int>(ma)), vb = _mm512_set1_epi32(static_cast<int>(mb));
+    const __m512i voffset = _mm512_set1_epi32(static_cast<int>(offset));
+    const std::int32_t mask = static_cast<std::int32_t>((std::uint32_t{1} << shift) - 1);
+    const __m512i vmask = _mm512_set1_epi32(mask), vhalf = _mm512_set1_epi32(mask >> 1);
+    const __m128i count = _mm_cvtsi32_si128(shift);
+    const __m512i low = _mm512_set1_epi32(zero_point), high = _mm512_set1_epi32(qmax);
+    index_t i = first;
+    for (; i + 16 <= last; i += 16) {
+      const __m512i x = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+      const __m512i y = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+      const __m512i acc =
+          _mm512_sub_epi32(_mm512_add_epi32(_mm512_mullo_epi32(x, va), _mm512_mullo_epi32(y, vb)), voffset);
+      // remainder = (acc & mask) - (acc < 0); r = (acc >> shift) + (remainder > half)
+      const __m512i remainder = _mm512_add_epi32(_mm512_and_si512(acc, vmask), _mm512_srai_epi32(acc, 31));
+      const __mmask16 up = _mm512_cmpgt_epi32_mask(remainder, vhalf);
+      __m512i r = _mm512_sra_epi32(acc, count);
+      r = _mm512_mask_add_epi32(r, up, r, _mm512_set1_epi32(1));
+      r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, low), low), high);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm512_cvtepi32_epi8(r));
+    }
+    kernels::int8::add_relu_range(a, b, i, last, ma, mb, offset, shift, zero_point, out);
+  }
+
   template <int Panels>
   static void run(const tile_job& t) {
     static_assert(Panels >= 1 && Panels <= panels);

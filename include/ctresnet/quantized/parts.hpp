@@ -181,7 +181,9 @@ struct block_parts_of {
     std::uint8_t* const t[2] = {b.spare[0], b.spare[1]};
     quantization q = b.q;
     const std::uint8_t* in = x;
-    forward_convs(state, in, q, t, b.work, std::make_index_sequence<count>{});
+    // spare[2] takes the shortcut's values only after the convs: until then the convs may use it.
+    const kernels::int8::workers conv_work{b.work.scratch, b.work.pool, b.spare[2], b.work.spare_bytes};
+    forward_convs(state, in, q, t, conv_work, std::make_index_sequence<count>{});
     std::uint8_t* const out = t[(count - 1) % 2];
 
     quantization shortcut_q = b.q;
@@ -244,7 +246,7 @@ struct stem_of<stem<In, Layout>> {
     const quantization q = conv::forward(state, image, b.q, true, b.spare[0], b.work);
     if constexpr (float_stem::pooled) {
       kernels::int8::max_pool(b.spare[0], c::height, c::width, c::channels, pool::kernel, pool::stride, pool::padding,
-                              output::height, output::width, image);
+                              output::height, output::width, image, b.work.pool);
     } else {
       b.x = b.spare[0];
       b.spare[0] = image;

@@ -29,7 +29,7 @@ struct runner {
     std::uint8_t* const start = past == 0 ? raw : raw + (cache_line_bytes - past);
     const std::size_t stride = Plan::activation_stride;
     return {start, {}, {start + stride, start + 2 * stride, start + 3 * stride},
-            {start + 4 * stride, pool}};
+            {start + 4 * stride, pool, nullptr, stride}};
   }
 
   static quantization input_quantization(const std::byte* state) {
@@ -41,7 +41,7 @@ struct runner {
   static void load(const std::byte* state, const float* chw, image_buffers& b) {
     b.q = input_quantization(state);
     kernels::int8::quantize_chw_to_hwc(chw, input_shape::channels, input_shape::height, input_shape::width, b.q.scale,
-                                       b.q.zero_point, b.x);
+                                       b.q.zero_point, b.x, b.work.pool);
   }
   /// One quantized CHW image into b.x (HWC).
   static void load(const std::byte* state, const std::uint8_t* chw, image_buffers& b) {

@@ -3,9 +3,11 @@
 // The state is one byte buffer: layer after layer in the order they run, each starting on a cache
 // line with a header (its output's scale and zero point; a residual add's fixed-point parameters
 // too), a conv's or fc's arrays after it, each on a cache line of its own: the int8 weights in the
-// order the kernels read them (kernels::int8::packed_index: panels of 16 outputs, in each groups of
-// 4 consecutive weights of a window in (ky, kx, c) order), the int32 biases with the input's zero
-// point folded in (kernels::int8::pack_layer), the float multipliers M.
+// order this build's kernels read them (kernels::int8::packed_index: with vector tiles, panels of
+// 16 outputs, in each groups of 4 consecutive weights of a window in (ky, kx, c) order; otherwise
+// window after window), the int32 biases with the input's zero point folded in
+// (kernels::int8::pack_layer), the float multipliers M. A state is thus made for the build that
+// loads it.
 #pragma once
 // IWYU pragma: private, include <ctresnet/quantized.hpp>
 
