@@ -6,8 +6,10 @@
 //   ctresnet_bench MODEL WEIGHTS.safetensors INPUT.f32 BATCH THREADS LOGITS.f32
 //
 // MODEL is resnet18, resnet34, resnet50, resnet101 or resnet152 (torchvision's, 1000 classes,
-// 3x224x224); INPUT.f32 holds BATCH images as raw little-endian NCHW floats. The protocol is one
-// line each way, the replies being JSON objects:
+// 3x224x224); INPUT.f32 holds BATCH images as raw little-endian NCHW floats. A WEIGHTS file whose
+// name ends in .int8.safetensors is a quantized model (tools/quantize.py's format): it runs as
+// ctresnet::quantized<MODEL>, float images in, dequantized logits out. The protocol is one line
+// each way, the replies being JSON objects:
 //
 //   (start)  -> {"ready":true, "num_macs":..., "weights_bytes":..., "workspace_bytes":..., ...}
 //               or {"ready":false, "unsupported":"why"} (e.g. threads > 1 before the thread pool)
@@ -27,6 +29,13 @@
 #define CTRESNET_BENCH_THREAD_POOL 1
 #else
 #define CTRESNET_BENCH_THREAD_POOL 0
+#endif
+// The int8 networks, where the headers have them (with threads).
+#if __has_include(<ctresnet/quantized/safetensors.hpp>) && CTRESNET_BENCH_THREAD_POOL
+#include <ctresnet/quantized/safetensors.hpp>
+#define CTRESNET_BENCH_INT8 1
+#else
+#define CTRESNET_BENCH_INT8 0
 #endif
 
 #include <sys/resource.h>
@@ -106,26 +115,60 @@ void write_logits(const std::string& path, const std::vector<float>& logits) {
   if (!file.flush()) throw std::runtime_error(path + ": cannot write the logits");
 }
 
+/// What the worker needs to know of a float network, or of an int8 one (Int8 = true; Net is then
+/// ctresnet::quantized<Float>).
+template <class Net, bool Int8>
+struct precision;
+
 template <class Net>
+struct precision<Net, false> {
+  using workspace_element = float;
+  static void load(Net& net, const std::string& path) { ctresnet::load_safetensors(net, path); }
+  static std::size_t workspace_elements(int threads) {
+#if CTRESNET_BENCH_THREAD_POOL
+    return static_cast<std::size_t>(Net::workspace_floats_for(threads));
+#else
+    (void)threads;
+    return static_cast<std::size_t>(Net::workspace_floats);
+#endif
+  }
+  static constexpr std::size_t state_bytes = static_cast<std::size_t>(Net::state_floats) * sizeof(float);
+  static constexpr std::size_t params_bytes = static_cast<std::size_t>(Net::num_params) * sizeof(float);
+};
+
+#if CTRESNET_BENCH_INT8
+template <class Float>
+struct precision<ctresnet::quantized<Float>, true> {
+  using Net = ctresnet::quantized<Float>;
+  using workspace_element = std::byte;
+  static void load(Net& net, const std::string& path) { ctresnet::load_int8_safetensors(net, path); }
+  static std::size_t workspace_elements(int threads) { return Net::workspace_bytes_for(threads); }
+  static constexpr std::size_t state_bytes = Net::state_bytes;
+  static constexpr std::size_t params_bytes = static_cast<std::size_t>(Float::num_params);  // one byte each
+};
+#endif
+
+template <class Net, bool Int8, class Float>
 int run(const options& o) {
-  using input_shape = typename Net::input_shape;
+  using input_shape = typename Float::input_shape;
+  using traits = precision<Net, Int8>;
   Net net;
-  ctresnet::load_safetensors(net, o.weights);
+  traits::load(net, o.weights);
   // The loader's staging buffers are gone by now, but their peak is part of ru_maxrss; recording
   // it here tells a loading peak from a running one.
   const long rss_after_load = max_rss_kib();
 
   const auto batch = static_cast<Eigen::Index>(o.batch);
   std::vector<float> input = read_input(o.input, static_cast<std::size_t>(o.batch * input_shape::size));
-  std::vector<float> logits(static_cast<std::size_t>(o.batch * Net::num_classes));
+  std::vector<float> logits(static_cast<std::size_t>(o.batch * Float::num_classes));
   const typename Net::input_map images(input.data(), batch, input_shape::channels, input_shape::height,
                                        input_shape::width);
-  const typename Net::output_map outputs(logits.data(), batch, Net::num_classes);
+  const typename Net::output_map outputs(logits.data(), batch, Float::num_classes);
+  std::vector<typename traits::workspace_element> workspace(traits::workspace_elements(o.threads));
 
 #if CTRESNET_BENCH_THREAD_POOL
   const char* api = "thread_pool";
   ctresnet::thread_pool pool(o.threads);
-  std::vector<float> workspace(static_cast<std::size_t>(Net::workspace_floats_for(o.threads)));
   const auto forward = [&] { net.forward(images, outputs, workspace.data(), pool); };
 #else
   const char* api = "single_thread";
@@ -133,18 +176,16 @@ int run(const options& o) {
     reply(R"({"ready":false,"unsupported":"threads > 1 needs <ctresnet/thread_pool.hpp>, which this ctresnet lacks"})");
     return 0;
   }
-  std::vector<float> workspace(static_cast<std::size_t>(Net::workspace_floats));
   const auto forward = [&] { net.forward(images, outputs, workspace.data()); };
 #endif
 
-  constexpr std::size_t float_bytes = sizeof(float);
   std::ostringstream ready;
-  ready << R"({"ready":true,"model":)" << json_string(o.model) << R"(,"api":")" << api << R"(","batch":)" << o.batch
-        << R"(,"threads":)" << o.threads << R"(,"num_macs":)" << Net::num_macs
-        << R"(,"params_bytes":)" << static_cast<std::size_t>(Net::num_params) * float_bytes
-        << R"(,"weights_bytes":)" << static_cast<std::size_t>(Net::state_floats) * float_bytes
-        << R"(,"workspace_bytes":)" << workspace.size() * float_bytes
-        << R"(,"input_bytes":)" << input.size() * float_bytes
+  ready << R"({"ready":true,"model":)" << json_string(o.model) << R"(,"precision":")" << (Int8 ? "int8" : "float32")
+        << R"(","api":")" << api << R"(","batch":)" << o.batch << R"(,"threads":)" << o.threads
+        << R"(,"num_macs":)" << Float::num_macs << R"(,"params_bytes":)" << traits::params_bytes
+        << R"(,"weights_bytes":)" << traits::state_bytes
+        << R"(,"workspace_bytes":)" << workspace.size() * sizeof(typename traits::workspace_element)
+        << R"(,"input_bytes":)" << input.size() * sizeof(float)
         << R"(,"rss_after_load_kib":)" << rss_after_load << "}";
   reply(ready.str());
 
@@ -178,12 +219,27 @@ int run(const options& o) {
   throw std::runtime_error("stdin closed before quit");
 }
 
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+template <class Float>
+int run_precision(const options& o) {
+  if (!ends_with(o.weights, ".int8.safetensors")) return run<Float, false, Float>(o);
+#if CTRESNET_BENCH_INT8
+  return run<ctresnet::quantized<Float>, true, Float>(o);
+#else
+  reply(R"({"ready":false,"unsupported":"int8 needs <ctresnet/quantized/safetensors.hpp>, which this ctresnet lacks"})");
+  return 0;
+#endif
+}
+
 int dispatch(const options& o) {
-  if (o.model == "resnet18") return run<ctresnet::resnet18<>>(o);
-  if (o.model == "resnet34") return run<ctresnet::resnet34<>>(o);
-  if (o.model == "resnet50") return run<ctresnet::resnet50<>>(o);
-  if (o.model == "resnet101") return run<ctresnet::resnet101<>>(o);
-  if (o.model == "resnet152") return run<ctresnet::resnet152<>>(o);
+  if (o.model == "resnet18") return run_precision<ctresnet::resnet18<>>(o);
+  if (o.model == "resnet34") return run_precision<ctresnet::resnet34<>>(o);
+  if (o.model == "resnet50") return run_precision<ctresnet::resnet50<>>(o);
+  if (o.model == "resnet101") return run_precision<ctresnet::resnet101<>>(o);
+  if (o.model == "resnet152") return run_precision<ctresnet::resnet152<>>(o);
   throw std::invalid_argument("unknown model '" + o.model + "' (resnet18, resnet34, resnet50, resnet101, resnet152)");
 }
 

@@ -4,6 +4,7 @@
     /usr/bin/python3 bench/run_bench.py             # resnet18/50/152 x batch 1, 8 x threads 1, 2
     /usr/bin/python3 bench/run_bench.py --quick     # smoke test: resnet18, batch 1, 1 thread, 5 runs
     /usr/bin/python3 bench/run_bench.py --chart build-bench/latency.svg   # and a bar chart of the latencies
+    /usr/bin/python3 bench/run_bench.py --precision int8 --models resnet18,resnet50 --batches 1
 
 Steps: build bench/ctresnet_bench.cpp and bench/fma_peak.cpp (Release, -march=native) into
 build-bench/; install onnxruntime-node into bench/node_modules if it is missing; export each
@@ -11,7 +12,14 @@ model's seeded random weights as .safetensors and .onnx into build-bench/models/
 the FMA peak; then, per configuration (model, batch, threads), run the three frameworks as
 worker processes and interleave them, then compare their logits. Prints the tables and writes
 them to build-bench/results.md (all samples go to build-bench/results.json; with --cold,
-results-cold.md and results-cold.json).
+results-cold.md and results-cold.json; with --precision int8, results-int8.md and so on).
+
+--precision int8 runs the three on quantized models made from the same weights
+(export_models.py --int8): ctresnet::quantized<Net> on tools/quantize.py's model (engine
+qnnpack), whose logits must equal that model's in PyTorch bit for bit; PyTorch's quantized model
+on its engine onednn (per-channel weights, 7-bit activations: its fastest on x86, traced and
+frozen); ONNX Runtime on the qnnpack model exported as QDQ ONNX, which it runs with its int8
+kernels. The last two round differently, so their logits are shown, not checked.
 
 Interleaving: the three workers load in parallel, warm up one after the other, then take turns
 in rounds, a few timed runs each per turn, the order rotating every round; a worker's samples are
@@ -98,6 +106,8 @@ def parse_args():
                         help="cold caches: before every timed run, a program overwrites every cache of the "
                              "machine, as when an image is classified now and then between other work; each "
                              "turn is then one run")
+    parser.add_argument("--precision", choices=("float32", "int8"), default="float32",
+                        help="int8: quantized models in all three frameworks (see above) (default: float32)")
     parser.add_argument("--march", default="native", metavar="ARCH",
                         help="compile ctresnet and fma_peak for this CPU type, e.g. x86-64-v3 (AVX2 and FMA) to "
                              "measure the AVX2 kernels on an AVX-512 machine (default: native)")
@@ -242,7 +252,8 @@ def export_models(args, cache):
     run_checked([args.python, BENCH / "export_models.py", "--cache", cache,
                  "--depths", ",".join(m[len("resnet"):] for m in args.models),
                  "--batches", ",".join(map(str, args.batches)),
-                 "--weights-seed", str(args.weights_seed), "--input-seed", str(args.input_seed)])
+                 "--weights-seed", str(args.weights_seed), "--input-seed", str(args.input_seed),
+                 *(["--int8"] if args.precision == "int8" else [])])
 
 
 def last_level_cache_bytes():
@@ -396,14 +407,21 @@ def plan_runs(args, estimates_ms):
 
 def run_config(args, ctx, model, batch, threads):
     depth = model[len("resnet"):]
-    weights = ctx["cache"] / f"{model}_seed{args.weights_seed}.safetensors"
-    onnx = ctx["cache"] / f"{model}_seed{args.weights_seed}.onnx"
+    stem = ctx["cache"] / f"{model}_seed{args.weights_seed}"
     images = ctx["cache"] / f"input_b{batch}_seed{args.input_seed}.f32"
-    tag = f"{model}_b{batch}_t{threads}"
+    if args.precision == "int8":
+        weights, onnx = Path(f"{stem}.int8.safetensors"), Path(f"{stem}.int8.onnx")
+        torch_model = Path(f"{stem}.int8.onednn.pt")
+        expected = Path(f"{stem}.int8_b{batch}_seed{args.input_seed}.expected.f32")
+    else:
+        weights, onnx = Path(f"{stem}.safetensors"), Path(f"{stem}.onnx")
+        torch_model, expected = weights, None
+    tag = f"{model}_b{batch}_t{threads}" + ("_int8" if args.precision == "int8" else "")
     logits = {fw: ctx["out"] / f"{tag}.{fw}.logits.f32" for fw in FRAMEWORKS}
     argvs = {
         "ctresnet": [ctx["ctresnet_bench"], model, weights, images, batch, threads, logits["ctresnet"]],
-        "pytorch": [args.python, BENCH / "torch_bench.py", depth, weights, images, batch, threads, logits["pytorch"]],
+        "pytorch": [args.python, BENCH / "torch_bench.py", depth, torch_model, images, batch, threads,
+                    logits["pytorch"]],
         "ort": [args.node, BENCH / "ort_bench.mjs", onnx, images, batch, threads, logits["ort"]],
     }
     result = {"model": model, "batch": batch, "threads": threads,
@@ -514,7 +532,11 @@ def run_config(args, ctx, model, batch, threads):
             if status[fw]["cpus_used"] > threads * 1.1:
                 log(f"  WARNING: {fw} kept {status[fw]['cpus_used']:.2f} CPUs busy with {threads} thread(s)")
     result["ratios"] = paired_ratios(status)
-    compare_logits(result, {fw: logits[fw] for fw in FRAMEWORKS if "max_rss_kib" in status[fw]})
+    finished = {fw: logits[fw] for fw in FRAMEWORKS if "max_rss_kib" in status[fw]}
+    if expected is None:
+        compare_logits(result, finished)
+    else:
+        compare_int8_logits(result, finished, expected)
     return result
 
 
@@ -563,6 +585,30 @@ def compare_logits(result, files):
     shown = ", ".join(f"{fw} {d:.2e}" if isinstance(d, float) else f"{fw} {d}" for fw, d in check["diffs"].items())
     verdict = "agree" if check["ok"] else "LOGITS MISMATCH"
     log(f"  logits vs {reference}: {shown} (tolerance {check['tolerance']:.2e}): {verdict}")
+
+
+def compare_int8_logits(result, files, expected_path):
+    """ctresnet's int8 logits must equal PyTorch's qnnpack model's bit for bit; the others are shown.
+
+    PyTorch on onednn (7-bit activations) and ONNX Runtime's int8 kernels quantize and round in
+    their own ways, so their logits differ from the qnnpack model's by some quantization steps.
+    """
+    expected = read_logits(expected_path)
+    largest = max(abs(v) for v in expected)
+    check = result["logits"] = {"ok": True, "diffs": {}, "reference": "qnnpack", "max_abs_logit": largest,
+                                "tolerance": 0.0}
+    for fw, path in files.items():
+        values = read_logits(path)
+        if len(values) != len(expected) or any(v != v for v in values):
+            check["diffs"][fw] = f"bad logits ({len(values)} values, expected {len(expected)}, NaN-free)"
+            check["ok"] &= fw != "ctresnet"
+            continue
+        check["diffs"][fw] = max(abs(a - b) for a, b in zip(values, expected))
+    if check["diffs"].get("ctresnet") != 0.0:
+        check["ok"] = False
+    shown = ", ".join(f"{fw} {d:.2e}" if isinstance(d, float) else f"{fw} {d}" for fw, d in check["diffs"].items())
+    verdict = "ctresnet equals it" if check["ok"] else "CTRESNET DIFFERS FROM PYTORCH'S QNNPACK MODEL"
+    log(f"  int8 logits vs PyTorch's qnnpack model: {shown}: {verdict}")
 
 
 # ---- report -----------------------------------------------------------------------------------
@@ -639,7 +685,7 @@ def other_load_cell(share):
     return f"{100 * share:.0f} %" + (" (!)" if share > DISTURBED else "")
 
 
-def tables(results, peak):
+def tables(results, peak, int8=False):
     """The latency, memory and agreement tables, as markdown."""
     macs = {r["model"]: r["frameworks"]["ctresnet"]["ready"]["num_macs"]
             for r in results if "ready" in r["frameworks"]["ctresnet"]}
@@ -652,7 +698,7 @@ def tables(results, peak):
         ct = ms["ctresnet"]
         gflops = 2 * macs[r["model"]] * r["batch"] / (ct * 1e-3) * 1e-9 if ct and r["model"] in macs else None
         core_peak = r.get("core_peak_gflops") or peak["per_core_gflops"]
-        of_peak = 100 * gflops / (core_peak * r["threads"]) if gflops else None
+        of_peak = 100 * gflops / (core_peak * r["threads"]) if gflops and not int8 else None
         speed.append(config + [
             r.get("runs", "-"), *(fmt(ms[fw], 2) for fw in FRAMEWORKS),
             *(fmt(r["ratios"].get(fw), 2) for fw in ("pytorch", "ort")),
@@ -678,16 +724,20 @@ def tables(results, peak):
             if fw == check.get("reference"):
                 return "ref"
             d = check["diffs"].get(fw)
+            if int8 and d == 0.0:
+                return "0 (equal)"
             return f"{d:.1e}" if isinstance(d, float) else (d or "-")
 
         agreement.append(config + [
             fmt(check.get("max_abs_logit"), 2), *(diff_cell(fw) for fw in FRAMEWORKS),
-            f"{check['tolerance']:.1e}" if "tolerance" in check else "-", "ok" if check["ok"] else "**MISMATCH**"])
+            ("ctresnet: 0; others shown" if int8 else f"{check['tolerance']:.1e}") if "tolerance" in check else "-",
+            "ok" if check["ok"] else "**MISMATCH**"])
 
     config = ["model", "batch", "threads"]
     return (
         markdown_table(config + ["runs", "ctresnet ms", "PyTorch ms", "ORT ms", "ctresnet/PyTorch", "ctresnet/ORT",
-                                 "ctresnet GFLOP/s", "core peak", "of peak", "spread", "CPUs used", "other load"], speed),
+                                 "ctresnet GOP/s" if int8 else "ctresnet GFLOP/s", "core peak", "of peak", "spread",
+                                 "CPUs used", "other load"], speed),
         markdown_table(config + ["ctresnet peak", "parameters", "weights (state)", "workspace", "budget", "margin",
                                  "peak after load", "RSS at end", "PyTorch peak", "ORT peak"], memory),
         markdown_table(config + ["max abs logit", "ctresnet", "PyTorch", "ORT", "tolerance", "verdict"], agreement),
@@ -706,13 +756,14 @@ def unavailable_notes(results):
 
 
 def report(args, results, peak, revision, started, finished):
-    speed, memory, agreement = tables(results, peak)
+    int8 = args.precision == "int8"
+    speed, memory, agreement = tables(results, peak, int8)
     runs = ", ".join(str(n) for n in sorted({r["runs"] for r in results if r.get("runs")}))
     by_threads = ", ".join(f"{g:.0f} on {t} (best {peak['best_gflops_by_threads'][t]:.0f})"
                            for t, g in peak["gflops_by_threads"].items())
     disturbed = peak.get("other_load", 0) > DISTURBED
     header = [
-        "# ctresnet vs PyTorch vs ONNX Runtime",
+        "# ctresnet vs PyTorch vs ONNX Runtime" + (", int8" if int8 else ""),
         "",
         f"- Date: {started.isoformat(timespec='minutes')}; the whole run took {duration(finished - started)}"
         + (f", {QUIET_WAIT['seconds'] / 60:.1f} min of it waiting for other processes to finish"
@@ -723,13 +774,18 @@ def report(args, results, peak, revision, started, finished):
         + (f" (disturbed: other load {peak['other_load']:.0%})" if disturbed else ""),
         f"- ctresnet: git {revision}; {compiler_version(args.build_dir)}, -O3 -march={args.march} -DNDEBUG; "
         f"API: {first_ready(results, 'ctresnet', 'api') or 'n/a'}",
-        f"- PyTorch {first_ready(results, 'pytorch', 'torch') or 'n/a'}: torch.jit.trace + freeze + "
-        "optimize_for_inference (oneDNN), inference_mode, set_num_threads(threads)",
+        f"- PyTorch {first_ready(results, 'pytorch', 'torch') or 'n/a'}: "
+        + ("the model quantized with engine onednn (per-channel weights, 7-bit activations), torch.jit.trace + "
+           "freeze" if int8 else "torch.jit.trace + freeze + optimize_for_inference (oneDNN)")
+        + ", inference_mode, set_num_threads(threads)",
         f"- ONNX Runtime {first_ready(results, 'ort', 'onnxruntime') or 'n/a'} (onnxruntime-node, node "
         f"{command_output([args.node, '--version']).lstrip('v')}): CPU provider, graph optimisation 'all', "
-        "intra-op threads = threads, inter-op 1, sequential; ONNX opset 13",
+        "intra-op threads = threads, inter-op 1, sequential; ONNX opset 13"
+        + ("; the qnnpack model exported as QDQ" if int8 else ""),
         f"- Input: batch {'/'.join(map(str, args.batches))} x 3x224x224 fp32, seeded random; weights: seeded random "
-        "(tools/resnet_models.py randomize_), the same for all three",
+        "(tools/resnet_models.py randomize_), the same for all three"
+        + ("; quantized by bench/export_models.py --int8, calibrated on 8 seeded random images; ctresnet runs "
+           "tools/quantize.py's model (engine qnnpack)" if int8 else ""),
         f"- Method: one process per framework and configuration; {args.warmup} warm-up runs, then up to "
         f"{args.rounds} interleaved rounds, the order rotating, each a turn of a few timed runs per framework; "
         f"median of the pooled runs ({runs} per framework; fewer where {args.runs} would exceed "
@@ -766,8 +822,10 @@ def report(args, results, peak, revision, started, finished):
         "",
         "## Agreement of logits",
         "",
-        "Max abs difference from the reference logits ('ref': PyTorch's, unless PyTorch failed); "
-        "tolerance 1e-3 x max(1, max |logit|).",
+        ("Max abs difference from the dequantized logits of PyTorch's qnnpack model, which ctresnet's must "
+         "equal; PyTorch's onednn model and ONNX Runtime round in their own ways." if int8 else
+         "Max abs difference from the reference logits ('ref': PyTorch's, unless PyTorch failed); "
+         "tolerance 1e-3 x max(1, max |logit|)."),
         "",
         agreement,
         "",
@@ -776,7 +834,7 @@ def report(args, results, peak, revision, started, finished):
     if notes:
         body += ["Not measured:", "", *notes, ""]
     text = "\n".join(header + body)
-    name = "results-cold" if args.cold else "results"
+    name = "results" + ("-int8" if int8 else "") + ("-cold" if args.cold else "")
     (args.build_dir / f"{name}.md").write_text(text)
     (args.build_dir / f"{name}.json").write_text(json.dumps(
         {"started": started.isoformat(timespec="minutes"), "cpu": cpu_model(), "peak": peak, "results": results},

@@ -2,11 +2,14 @@
 """PyTorch's side of bench/run_bench.py: a worker with the same line protocol as ctresnet_bench.
 
     torch_bench.py DEPTH WEIGHTS.safetensors INPUT.f32 BATCH THREADS LOGITS.f32
+    torch_bench.py DEPTH MODEL.int8.onednn.pt INPUT.f32 BATCH THREADS LOGITS.f32
 
 Loads torchvision's resnetDEPTH with the weights ctresnet reads, then runs it the fast way PyTorch
 offers on a CPU: eval(), torch.jit.trace, torch.jit.freeze and torch.jit.optimize_for_inference
 (which hands the convolutions to oneDNN), under torch.inference_mode(). Eager mode would be an
-unfair peer: with one thread it is about 12 times slower here.
+unfair peer: with one thread it is about 12 times slower here. A .pt file is a quantized model
+that export_models.py --int8 traced and froze; it runs on the quantized engine onednn, PyTorch's
+fastest on x86.
 
 Replies, one JSON object a line: {"ready": true, ...} once set up; {"ms": [...]} for "run K";
 {"max_rss_kib": ...} for "quit", after writing the last logits. One process serves one thread
@@ -42,13 +45,17 @@ def main():
     torch.set_num_threads(threads)
     torch.set_num_interop_threads(1)
 
-    model = resnet_models.build("torchvision", int(depth))
-    resnet_models.load_strict(model, safetensors_io.load_file(weights))
     images = torch.from_file(input_path, size=batch * 3 * 224 * 224, dtype=torch.float32).reshape(batch, *IMAGE_SHAPE)
-    with torch.inference_mode():
-        traced = torch.jit.trace(model.eval(), images)
-        frozen = torch.jit.optimize_for_inference(torch.jit.freeze(traced))
-    del model, traced  # the frozen module holds its own (prepacked) weights
+    if weights.endswith(".pt"):
+        torch.backends.quantized.engine = "onednn"
+        frozen = torch.jit.load(weights)
+    else:
+        model = resnet_models.build("torchvision", int(depth))
+        resnet_models.load_strict(model, safetensors_io.load_file(weights))
+        with torch.inference_mode():
+            traced = torch.jit.trace(model.eval(), images)
+            frozen = torch.jit.optimize_for_inference(torch.jit.freeze(traced))
+        del model, traced  # the frozen module holds its own (prepacked) weights
 
     logits = None
     reply({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(),
