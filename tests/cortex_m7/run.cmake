@@ -4,9 +4,7 @@
 # that it prints PASS_LINE.
 #   cmake -DSOURCE_DIR=... -DBUILD_DIR=... -DGENERATED_DIR=... -DCTRESNET_INCLUDE_DIR=...
 #         -DEIGEN_INCLUDE_DIR=... -DGENERATOR=... [-DMAKE_PROGRAM=...] [-DPROGRAM=digits_m7]
-#         [-DPASS_LINE=...] [-DMAX_RODATA=bytes] [-DMAX_RAM=bytes] [-DNO_HEAP=ON]
-#         [-DVECTORS_COMMAND=a|b|c] -P run.cmake
-# VECTORS_COMMAND (arguments joined with |) runs first: it writes the test vectors into GENERATED_DIR.
+#         [-DPASS_LINE=...] [-DMAX_RODATA=bytes] [-DMAX_RAM=bytes] [-DNO_HEAP=ON] -P run.cmake
 # MAX_RODATA bounds .rodata (the weights and test vectors: flash); MAX_RAM bounds .data + .bss + the
 # stack the program reports having used ("stack used: N bytes"), the RAM it needs with no heap.
 # NO_HEAP fails a program that links malloc or _sbrk.
@@ -24,14 +22,6 @@ foreach(tool arm-none-eabi-g++ arm-none-eabi-size arm-none-eabi-nm qemu-system-a
     message(FATAL_ERROR "cortex_m7: ${tool} was not found; the Cortex-M7 test needs: apt-get install ${packages}")
   endif()
 endforeach()
-
-if(VECTORS_COMMAND)
-  string(REPLACE "|" ";" vectors_command "${VECTORS_COMMAND}")
-  execute_process(COMMAND ${vectors_command} RESULT_VARIABLE status)
-  if(NOT status EQUAL 0)
-    message(FATAL_ERROR "cortex_m7: writing the test vectors failed (${status}): ${VECTORS_COMMAND}")
-  endif()
-endif()
 
 file(REMOVE_RECURSE "${BUILD_DIR}")
 set(make_program)
