@@ -87,16 +87,19 @@ class quantized_plan {
   /// int32 biases and float multipliers, each on cache lines.
   static constexpr std::size_t state_bytes = state_offsets[num_stages + 3];
 
-  /// A number that changes with the state's layout: a hash of the input shape, the classes, every
-  /// stage's blocks and offset and the state's size (the same on every CPU; the weights' order,
-  /// the one build-dependent fact of a state, is told apart by int8_weight_order). Weights
-  /// compiled into a program (<ctresnet/embed.hpp>) carry the fingerprint of the network they
-  /// were written for, and quantized_view refuses at compile time a state of another.
+  /// A number that changes with the state's layout: a hash of the input shape, the classes, the
+  /// parameter and multiply-add counts (which tell apart layouts whose states have the same sizes,
+  /// such as a stride on the 1x1 or the 3x3 conv), every stage's blocks and offset and the state's
+  /// size. It is the same on every CPU; the weights' order, the one build-dependent fact of a
+  /// state, is told apart by int8_weight_order. Weights compiled into a program
+  /// (<ctresnet/quantized/embed.hpp>) carry the fingerprint of the network they were written for,
+  /// and quantized_view refuses at compile time a state of another.
   static constexpr std::uint64_t state_fingerprint = [] {
     detail::fnv1a hash;
     hash.add(0x696e7438);  // "int8": a float state of the same sizes has another fingerprint
     for (index_t v : {index_t{num_classes}, index_t{input_shape::channels}, index_t{input_shape::height},
-                      index_t{input_shape::width}, index_t{num_stages}})
+                      index_t{input_shape::width}, index_t{num_stages}, index_t{float_plan::num_params},
+                      index_t{float_plan::num_macs}})
       hash.add(v);
     for (int blocks : blocks_per_stage) hash.add(blocks);
     for (std::size_t offset : state_offsets) hash.add(static_cast<index_t>(offset));
