@@ -1,8 +1,11 @@
 // ctresnet-embed: a weights file in, a C++ header of the network's prepared state out, for
 // programs without a file system: `ctresnet::network_view<Net> net(name::state);` runs Net from
-// it in read-only memory (see docs/embedded.md).
+// it in read-only memory, or with --precision int8 `name::view net(name::state);` runs
+// ctresnet::quantized<Net> (see docs/embedded.md).
 #include <ctresnet/ctresnet.hpp>
 #include <ctresnet/embed.hpp>
+#include <ctresnet/quantized/embed.hpp>
+#include <ctresnet/quantized/safetensors.hpp>
 #include <ctresnet/safetensors.hpp>
 
 #include "one_line_message.hpp"
@@ -25,11 +28,14 @@ const char* const model_list =
 
 const char* const usage = R"(Usage: ctresnet-embed --model NAME --weights FILE.safetensors --out HEADER.hpp
                       [--namespace IDENTIFIER] [--direct]
+                      [--precision int8 [--int8-order build|rows|panels]]
 
 Writes the network's prepared state (weights, BatchNorm statistics, Winograd's transformed
 weights) as `alignas(64) inline constexpr float` arrays of exact hex-float literals, and a
 `ctresnet::embedded_state` bound to the network type: ctresnet::network_view<Net> runs from it,
-and a view of another network type does not compile.
+and a view of another network type does not compile. With --precision int8, a quantized model
+file (tools/quantize.py) in, ctresnet::quantized<Net>'s state out as an `unsigned char` array
+and a `ctresnet::embedded_int8_state`, which ctresnet::quantized_view<Net> runs from.
 
   --model NAME      digits (ctresnet::cifar::resnet20<10, ctresnet::shape<1, 16, 16>>, the model
                     of examples/digits), cifar-resnet20, -32, -44, -56, -110 (3x32x32, 10 classes),
@@ -39,6 +45,12 @@ and a view of another network type does not compile.
   --namespace ID    the namespace of the arrays (default: ctresnet_weights)
   --direct          the network's without_winograd layout: every conv direct, a state of the
                     weights alone (smaller, slower); the header then binds to that type
+  --precision P     fp32 (the default) or int8
+  --int8-order O    the order of the int8 weights, which is that of the build that compiles the
+                    header: rows (builds without AVX2 or AVX-512 tiles: Arm, Cortex-M, RISC-V,
+                    baseline x86-64), panels (x86-64 with AVX2 or AVX-512), or build (the default:
+                    this program's build). A header of another order than the build that
+                    includes it reads fails to compile there, saying which order to write.
 )";
 
 class usage_error : public std::runtime_error {
@@ -47,7 +59,7 @@ class usage_error : public std::runtime_error {
 };
 
 struct options {
-  std::string model, weights, out, name = "ctresnet_weights";
+  std::string model, weights, out, name = "ctresnet_weights", precision = "fp32", int8_order;
   bool direct = false;
 };
 
@@ -67,7 +79,9 @@ options parse(int argc, char** argv) {
                           : arg == "--weights" ? &o.weights
                           : arg == "--out" ? &o.out
                           : arg == "--namespace" ? &o.name
-                                                 : nullptr;
+                          : arg == "--precision" ? &o.precision
+                          : arg == "--int8-order" ? &o.int8_order
+                                                  : nullptr;
     if (target == nullptr) throw usage_error("unknown option '" + arg + "'");
     if (i + 1 == argc || std::string(argv[i + 1]).empty()) throw usage_error(arg + " needs a value");
     *target = argv[++i];
@@ -75,7 +89,34 @@ options parse(int argc, char** argv) {
   if (o.model.empty()) throw usage_error(std::string("no model given; name one with --model: ") + model_list);
   if (o.weights.empty()) throw usage_error("no weights given; name the safetensors file with --weights");
   if (o.out.empty()) throw usage_error("no output given; name the header to write with --out");
+  if (o.precision != "fp32" && o.precision != "int8")
+    throw usage_error("unknown precision '" + o.precision + "'; the precisions are fp32 and int8");
+  if (o.precision == "int8" && o.direct)
+    throw usage_error("--direct chooses a float layout; an int8 state has no Winograd weights to leave out");
+  if (!o.int8_order.empty() && o.precision != "int8")
+    throw usage_error("--int8-order is the order of int8 weights; add --precision int8");
+  if (!o.int8_order.empty() && o.int8_order != "build" && o.int8_order != "rows" && o.int8_order != "panels")
+    throw usage_error("unknown int8 order '" + o.int8_order + "'; the orders are build, rows and panels");
   return o;
+}
+
+/// The int8 state of quantized<Net> (`spelling` is Net's C++ type), in the order asked for.
+template <class Net>
+int embed_int8(const options& o, const std::string& spelling) {
+  using plan = ctresnet::quantized_plan<Net>;
+  const auto net = std::make_unique<ctresnet::quantized<Net>>();
+  ctresnet::load_int8_safetensors(*net, o.weights);
+  const ctresnet::int8_weight_order order = o.int8_order == "rows"     ? ctresnet::int8_weight_order::rows
+                                            : o.int8_order == "panels" ? ctresnet::int8_weight_order::panels
+                                                                       : ctresnet::build_int8_weight_order;
+  std::ofstream out(o.out, std::ios::binary);
+  if (!out) throw std::runtime_error("cannot write '" + o.out + "'");
+  ctresnet::write_embedded_int8_state(out, *net, o.name, spelling, o.weights, order);
+  out.close();
+  if (!out) throw std::runtime_error("writing '" + o.out + "' failed");
+  std::cout << o.out << ": int8, " << plan::state_bytes << " bytes, weights in "
+            << ctresnet::int8_weight_order_name(order) << ", workspace " << plan::workspace_bytes << " bytes\n";
+  return 0;
 }
 
 template <class Net>
@@ -92,11 +133,13 @@ int embed(const options& o, const std::string& spelling) {
   return 0;
 }
 
-/// The model as written, or its without_winograd twin with --direct. `spelling` is the C++ type;
-/// `in_layout` spells it with a layout put in place of LAYOUT.
+/// The model as written, its without_winograd twin with --direct, or its int8 twin with
+/// --precision int8. `spelling` is the C++ type; `in_layout` spells it with a layout put in
+/// place of LAYOUT.
 template <template <class> class Model, class Layout>
 int embed_in_layout(const options& o, const std::string& spelling, const std::string& in_layout,
                     const std::string& layout) {
+  if (o.precision == "int8") return embed_int8<Model<Layout>>(o, spelling);
   if (!o.direct) return embed<Model<Layout>>(o, spelling);
   std::string direct = in_layout;
   direct.replace(direct.find("LAYOUT"), 6, "ctresnet::without_winograd<" + layout + ">");

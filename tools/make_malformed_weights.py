@@ -4,7 +4,10 @@
 
 Plain Python, no torch: the files are made byte by byte, so that each can be wrong in a way no
 ordinary writer would produce. They describe tests/unit/tiny_network.hpp's network: a one-block
-ResNet with 4 channels on 1x8x8 images and 2 classes (382 floats). Deterministic: a rerun
+ResNet with 4 channels on 1x8x8 images and 2 classes (382 floats). The int8_* files (and valid_int8) are int8
+model files of the same network (docs/int8.md's format, as tools/quantize.py writes them), for
+ctresnet::quantized<tiny_network>: their scales are powers of two, so that the biases, multipliers
+and add parameters the loader derives from them are exact here too. Deterministic: a rerun
 rewrites the same bytes.
 
     tools/make_malformed_weights.py [--out tests/malformed]
@@ -172,12 +175,116 @@ def corpus():
     return files
 
 
+# The int8 model of tiny_network: its layers in the order they run, as quantized<Net>::layers()
+# names them. A conv or fc: (name, input layer, weight shape, weight scales as powers of two,
+# output scale exponent, output zero point); the add: its output scale exponent and zero point.
+INT8_INPUT = ("quant", -6, 128)
+INT8_CONVS = [("conv1", "quant", [4, 1, 3, 3], [-7, -6, -7, -8], -4, 0),
+              ("layer1.0.conv1", "conv1", [4, 4, 3, 3], [-7, -7, -6, -7], -4, 0),
+              ("layer1.0.conv2", "layer1.0.conv1", [4, 4, 3, 3], [-8, -7, -7, -6], -4, 10)]
+INT8_ADD = ("layer1.0.add", "layer1.0.conv2", "conv1", -3, 0)
+INT8_FC = ("fc", "layer1.0.add", [2, 4], [-7, -6], -3, 100)
+INT8_METADATA = {"format": "ctresnet-int8", "format_version": "1", "engine": "qnnpack"}
+
+
+def i32(numbers):
+    return struct.pack(f"<{len(numbers)}i", *numbers)
+
+
+def int8_tensors():
+    """[(name, dtype, shape, bytes)] of a valid int8 file: what PyTorch derives from the scales,
+    computed exactly (every scale a power of two, every bias_float a multiple of 1/8)."""
+    scale_of = {INT8_INPUT[0]: 2.0 ** INT8_INPUT[1]}
+    result = [("quant.output_scale", "F32", [], f32([scale_of["quant"]])),
+              ("quant.output_zero_point", "I32", [], i32([INT8_INPUT[2]]))]
+    for name, source, shape, weight_exponents, output_exponent, zero_point in INT8_CONVS + [INT8_FC]:
+        outputs, count = shape[0], math.prod(shape)
+        seed = sum(map(ord, name))
+        weights = [(seed + 5 * i) % 61 - 30 for i in range(count)]
+        weight_scales = [2.0 ** e for e in weight_exponents]
+        bias_float = [((seed + 3 * o) % 9 - 4) / 8 for o in range(outputs)]
+        input_scale, output_scale = scale_of[source], 2.0 ** output_exponent
+        # quantized_bias and requantization_scale (ctresnet/quantized/parameters.hpp), exact here.
+        bias = [round(b / (w * input_scale)) for b, w in zip(bias_float, weight_scales)]
+        requant = [w * input_scale / output_scale for w in weight_scales]
+        result += [(f"{name}.weight", "I8", shape, struct.pack(f"<{count}b", *weights)),
+                   (f"{name}.weight_scale", "F32", [outputs], f32(weight_scales)),
+                   (f"{name}.weight_zero_point", "I32", [outputs], i32([0] * outputs)),
+                   (f"{name}.bias", "I32", [outputs], i32(bias)),
+                   (f"{name}.bias_float", "F32", [outputs], f32(bias_float)),
+                   (f"{name}.requant_scale", "F32", [outputs], f32(requant)),
+                   (f"{name}.output_scale", "F32", [], f32([output_scale])),
+                   (f"{name}.output_zero_point", "I32", [], i32([zero_point]))]
+        scale_of[name] = output_scale
+        if name == INT8_ADD[1]:
+            add, branch, shortcut, exponent, add_zero_point = INT8_ADD
+            output = 2.0 ** exponent
+            ra, rb = scale_of[branch] / output, scale_of[shortcut] / output
+            # add_parameters_for: shift = 21 - floor(log2(max ratio)), multipliers ratio * 2^shift.
+            shift = 21 - math.frexp(max(ra, rb))[1] + 1
+            result += [(f"{add}.output_scale", "F32", [], f32([output])),
+                       (f"{add}.output_zero_point", "I32", [], i32([add_zero_point])),
+                       (f"{add}.multipliers", "I32", [2], i32([round(ra * 2 ** shift), round(rb * 2 ** shift)])),
+                       (f"{add}.shift", "I32", [], i32([shift]))]
+            scale_of[add] = output
+    return result
+
+
+def int8_corpus():
+    """name -> bytes: the int8 files, each (but valid_int8) with one problem."""
+    def file_of(tensors, metadata=INT8_METADATA):
+        h, d = header_of(tensors, metadata)
+        return file_bytes(dump(h), d)
+
+    def variant(name, dtype=None, index=0, value=None, pack=None):
+        """The valid file with tensor `name`'s element `index` set to `value` (packed as `pack`),
+        or its dtype changed to `dtype` with its values converted."""
+        tensors = int8_tensors()
+        i = next(k for k, t in enumerate(tensors) if t[0] == name)
+        n, old_dtype, shape, raw = tensors[i]
+        if dtype is not None:
+            old = struct.unpack(f"<{math.prod(shape)}b", raw)
+            raw = f32(old) if dtype == "F32" else struct.pack(f"<{len(old)}B", *[v & 0xFF for v in old])
+            tensors[i] = (n, dtype, shape, raw)
+        else:
+            size = struct.calcsize(pack)
+            raw = bytearray(raw)
+            raw[size * index: size * index + size] = struct.pack(pack, value)
+            tensors[i] = (n, old_dtype, shape, bytes(raw))
+        return file_of(tensors)
+
+    def bias_plus_one(name, index):
+        tensors = int8_tensors()
+        i = next(k for k, t in enumerate(tensors) if t[0] == name)
+        n, dtype, shape, raw = tensors[i]
+        values = list(struct.unpack(f"<{shape[0]}i", raw))
+        values[index] += 1
+        tensors[i] = (n, dtype, shape, i32(values))
+        return file_of(tensors)
+
+    return {
+        "valid_int8": file_of(int8_tensors()),
+        "int8_metadata_missing": file_of(int8_tensors(), None),
+        "int8_scale_zero": variant("conv1.weight_scale", index=2, value=0.0, pack="<f"),
+        "int8_scale_negative": variant("quant.output_scale", value=-0.015625, pack="<f"),
+        "int8_scale_nan": variant("layer1.0.conv2.output_scale", value=math.nan, pack="<f"),
+        "int8_scale_infinite": variant("fc.weight_scale", index=1, value=math.inf, pack="<f"),
+        "int8_zero_point_out_of_range": variant("layer1.0.add.output_zero_point", value=256, pack="<i"),
+        "int8_weight_zero_point_not_zero": variant("layer1.0.conv1.weight_zero_point", index=3, value=2, pack="<i"),
+        "int8_weight_f32": variant("layer1.0.conv1.weight", dtype="F32"),
+        "int8_weight_u8": variant("fc.weight", dtype="U8"),
+        "int8_bias_inconsistent": bias_plus_one("layer1.0.conv2.bias", 1),
+        "int8_add_shift_inconsistent": variant("layer1.0.add.shift", value=21, pack="<i"),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "tests" / "malformed")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     files = corpus()
+    files.update(int8_corpus())
     for old in args.out.glob("*.safetensors"):
         if old.stem not in files:
             old.unlink()

@@ -1,7 +1,8 @@
 // Weights compiled into a program: writes a network's prepared state as a C++ header of
 // `alignas(64) constexpr float` arrays (exact hex-float literals), which a network_view runs from
 // read-only memory (flash) with no copy and no heap. A host-side tool: it uses iostreams and
-// exceptions; the header it writes needs only <ctresnet/network_view.hpp>.
+// exceptions; the header it writes needs only <ctresnet/network_view.hpp>. Int8 states:
+// <ctresnet/quantized/embed.hpp>.
 #pragma once
 
 #include <ctresnet/ctresnet.hpp>

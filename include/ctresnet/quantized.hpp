@@ -1,6 +1,7 @@
 // ctresnet's int8 networks: ctresnet::quantized<Net>, the quantized twin of a float network type,
 // equal to PyTorch's quantized model bit for bit (docs/int8.md). Not part of <ctresnet/ctresnet.hpp>,
-// so that float programs compile none of it. Loading a model file is in
+// so that float programs compile none of it. quantized_view<Net> runs one from a state it borrows
+// (weights compiled into flash: <ctresnet/embed.hpp>). Loading a model file is in
 // <ctresnet/quantized/safetensors.hpp>, which also needs nlohmann/json.
 #pragma once
 
@@ -12,4 +13,7 @@
 #include <ctresnet/quantized/parts.hpp>
 #include <ctresnet/quantized/plan.hpp>
 #include <ctresnet/quantized/runner.hpp>
+#include <ctresnet/quantized/api.hpp>
 #include <ctresnet/quantized/network.hpp>
+#include <ctresnet/quantized/weight_order.hpp>
+#include <ctresnet/quantized/view.hpp>

@@ -1,13 +1,17 @@
 // Every file in tests/malformed/ (written by tools/make_malformed_weights.py) is rejected with its
-// own error, from a path and from memory alike, and leaves the network's weights as they were.
+// own error, from a path and from memory alike, and leaves the network's weights as they were: the
+// float files by load_safetensors into tiny_network, the int8_* files by load_int8_safetensors into
+// quantized<tiny_network>.
 #include "tiny_network.hpp"
 
+#include <ctresnet/quantized/safetensors.hpp>
 #include <ctresnet/safetensors.hpp>
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -62,6 +66,34 @@ void check_rejected(const std::string& name, const std::string& expected) {
   CHECK(std::equal(want.data(), want.data() + want.size(), got.data()));
 }
 
+using tiny_int8 = ctresnet::quantized<tiny_network>;
+
+/// The int8 file is rejected, from its path and from its bytes, with an error that contains
+/// `expected` and names the file; a network loaded from valid_int8 keeps its state.
+void check_int8_rejected(const std::string& name, const std::string& expected) {
+  const std::string path = corpus_path(name);
+  tiny_int8 original, net;
+  ctresnet::load_int8_safetensors(original, corpus_path("valid_int8"));
+  ctresnet::load_int8_safetensors(net, corpus_path("valid_int8"));
+  std::string from_path = "(no error)", from_memory = "(no error)";
+  try {
+    ctresnet::load_int8_safetensors(net, path);
+  } catch (const ctresnet::weights_error& e) {
+    from_path = e.what();
+  }
+  const std::vector<unsigned char> bytes = file_bytes(path);
+  try {
+    ctresnet::load_int8_safetensors_from_memory(net, bytes.data(), bytes.size(), name);
+  } catch (const ctresnet::weights_error& e) {
+    from_memory = e.what();
+  }
+  CHECK_MESSAGE(from_path.find(expected) != std::string::npos, from_path);
+  CHECK_MESSAGE(from_path.find("ctresnet: " + path + ": ") == 0, from_path);
+  CHECK_MESSAGE(from_memory == "ctresnet: " + name + ": " + from_path.substr(("ctresnet: " + path + ": ").size()),
+                from_memory);
+  CHECK(std::memcmp(original.state_data(), net.state_data(), tiny_int8::state_bytes) == 0);
+}
+
 /// The names of the files the tests below expect, to find a file without a test.
 std::set<std::string>& tested_files() {
   static std::set<std::string> names;
@@ -114,6 +146,48 @@ MALFORMED("tensor_missing", "1 tensor(s) do not fit this network:\n  missing ten
 MALFORMED("tensor_unexpected", "unexpected tensor 'layer2.0.conv1.weight' with shape [1]")
 MALFORMED("tensor_wrong_shape", "tensor 'fc.weight' has shape [4, 2], expected [2, 4]")
 MALFORMED("tensor_integer_dtype", "tensor 'fc.bias' has dtype I32, expected F32, F16 or BF16")
+
+// One test case per int8 file: MALFORMED_INT8(file name without .safetensors, expected part of the message).
+#define MALFORMED_INT8(name, expected)                                \
+  static const registered DOCTEST_ANONYMOUS(registered_)(name);       \
+  TEST_CASE("malformed/" name ".safetensors is rejected by the int8 loader") { check_int8_rejected(name, expected); }
+
+MALFORMED_INT8("int8_metadata_missing", "3 metadata problem(s): not an int8 model file as tools/quantize.py writes it:\n"
+               "  its metadata's format is (none), expected 'ctresnet-int8'")
+MALFORMED_INT8("int8_scale_zero", "1 tensor(s) hold values that cannot be used:\n  tensor 'conv1.weight_scale' holds "
+               "the scale 0 at element 2; scales must be positive and finite")
+MALFORMED_INT8("int8_scale_negative", "1 tensor(s) hold values that cannot be used:\n  tensor 'quant.output_scale' "
+               "holds the scale -0.015625; scales must be positive and finite")
+MALFORMED_INT8("int8_scale_nan", "1 tensor(s) hold values that cannot be used:\n  tensor 'layer1.0.conv2.output_scale' "
+               "holds the scale nan; scales must be positive and finite")
+MALFORMED_INT8("int8_scale_infinite", "1 tensor(s) hold values that cannot be used:\n  tensor 'fc.weight_scale' holds "
+               "the scale inf at element 1; scales must be positive and finite")
+MALFORMED_INT8("int8_zero_point_out_of_range", "1 tensor(s) hold values that cannot be used:\n  tensor "
+               "'layer1.0.add.output_zero_point' holds the zero point 256; an activation's (quint8) lies in [0, 255]")
+MALFORMED_INT8("int8_weight_zero_point_not_zero", "1 tensor(s) hold values that cannot be used:\n  tensor "
+               "'layer1.0.conv1.weight_zero_point' holds the zero point 2 at element 3; weights must be symmetric "
+               "(zero point 0)")
+MALFORMED_INT8("int8_weight_f32", "1 tensor(s) do not fit this network:\n  tensor 'layer1.0.conv1.weight' has dtype "
+               "F32, expected I8")
+MALFORMED_INT8("int8_weight_u8", "1 tensor(s) do not fit this network:\n  tensor 'fc.weight' has dtype U8, expected I8")
+MALFORMED_INT8("int8_bias_inconsistent", "1 tensor(s) hold values that cannot be used:\n  tensor 'layer1.0.conv2.bias' "
+               "holds 513 at element 1, which does not follow from bias_float and the scales (they give 512)")
+MALFORMED_INT8("int8_add_shift_inconsistent", "1 tensor(s) hold values that cannot be used:\n  tensors "
+               "'layer1.0.add.multipliers' and 'layer1.0.add.shift' hold [2097152, 2097152] and 21, which do not "
+               "follow from the scales ([2097152, 2097152] and 22)")
+
+TEST_CASE("malformed/valid_int8.safetensors loads into the int8 network, which then runs") {
+  tiny_int8 net;
+  ctresnet::load_int8_safetensors(net, corpus_path("valid_int8"));
+  CHECK(net.input_quantization().scale == 1.0f / 64);
+  CHECK(net.input_quantization().zero_point == 128);
+  CHECK(net.output_quantization().zero_point == 100);
+  tiny_int8::input_tensor x(1, 1, 8, 8);
+  x.setConstant(0.5f);
+  const tiny_int8::output_tensor logits = net.forward(x);
+  REQUIRE(logits.size() == 2);
+  CHECK(logits(0, 0) != logits(0, 1));  // the file's weights, not a state of zeros
+}
 
 TEST_CASE("the valid files of tests/malformed/ load, as F32 and as F16 with a batch counter") {
   tiny_network from_f32(ctresnet::uninitialized), from_f16(ctresnet::uninitialized);

@@ -19,6 +19,24 @@
 
 namespace ctresnet {
 
+#if CTRESNET_EXCEPTIONS
+namespace detail {
+/// Every stage's maps for `batch` images as Tensors (N, C, H, W), and in `targets` where a
+/// try_forward_stages call writes them: the allocating forward_stages of the float and the int8
+/// networks.
+template <class Plan, class Tensor, class Targets>
+std::array<Tensor, Plan::num_stages> stage_tensors(index_t batch, Targets& targets) {
+  std::array<Tensor, Plan::num_stages> maps;
+  Plan::for_each_stage([&](auto stage) {
+    using shape = typename Plan::template stage_shape<decltype(stage)::value>;
+    maps[stage] = Tensor(batch, shape::channels, shape::height, shape::width);
+    targets[stage] = maps[stage].data();
+  });
+  return maps;
+}
+}  // namespace detail
+#endif
+
 /// Network is the class that derives from it; Plan its network_plan.
 template <class Network, class Plan>
 class network_api : public Plan {
@@ -65,13 +83,9 @@ class network_api : public Plan {
   /// Every stage's feature map (N, C, H, W), as torchvision's IntermediateLayerGetter returns them
   /// (what a detection or segmentation head takes); the classifier does not run.
   std::array<feature_tensor, Plan::num_stages> forward_stages(const input_map& images, execution on = {}) const {
-    std::array<feature_tensor, Plan::num_stages> maps;
     stage_maps targets{};
-    Plan::for_each_stage([&](auto stage) {
-      using shape = typename Plan::template stage_shape<decltype(stage)::value>;
-      maps[stage] = feature_tensor(images.dimension(0), shape::channels, shape::height, shape::width);
-      targets[stage] = maps[stage].data();
-    });
+    std::array<feature_tensor, Plan::num_stages> maps =
+        detail::stage_tensors<Plan, feature_tensor>(images.dimension(0), targets);
     std::vector<float> workspace(static_cast<std::size_t>(Plan::workspace_floats_for(on.threads())));
     forward_stages(images, targets, workspace.data(), on);
     return maps;

@@ -5,26 +5,11 @@
 // IWYU pragma: private, include <ctresnet/quantized.hpp>
 
 #include <ctresnet/detail/cache_lines.hpp>
-#include <ctresnet/execution.hpp>
-#include <ctresnet/quantized/kernels.hpp>
-#include <ctresnet/quantized/plan.hpp>
-#include <ctresnet/quantized/runner.hpp>
-#include <ctresnet/quantized/state.hpp>
+#include <ctresnet/quantized/api.hpp>
 #include <ctresnet/status.hpp>
 
-#include <unsupported/Eigen/CXX11/Tensor>
-
-#include <array>
 #include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <type_traits>
-#include <utility>
 #include <vector>
-#if CTRESNET_EXCEPTIONS
-#include <stdexcept>
-#include <string>
-#endif
 
 namespace ctresnet {
 
@@ -34,211 +19,23 @@ namespace ctresnet {
 /// dilated stages and backbones do not compile yet.
 ///
 /// A new network's state is all zeros (every output is then 0); load_int8_safetensors fills it.
-/// Forward passes take images as floats (quantized first, as QuantStub does) or already quantized
-/// uint8, both NCHW, and give logits as floats (dequantized, as DeQuantStub does) or as the uint8
-/// values with output_quantization(). They need `workspace_bytes` of scratch, which calls that do
-/// not overlap in time may share. A thread pool passed as `execution` splits each conv, the
-/// classifier and each residual add among its threads (the caller is one of them), which gives
-/// the same bits as one thread; the workspace must then hold `workspace_bytes_for(pool.size())`.
+/// Its forward passes are quantized_api's (quantized/api.hpp); quantized_view<Net> runs the same
+/// from a state it borrows (quantized/view.hpp).
 template <class Net>
-class quantized : public quantized_plan<Net> {
+class quantized : public quantized_api<quantized<Net>, Net> {
   using plan = quantized_plan<Net>;
-  using run = detail::int8::runner<plan>;
-  using input_shape_ = typename plan::input_shape;
-  static constexpr int classes_ = plan::num_classes;
 
  public:
-  using input_map = Eigen::TensorMap<const Eigen::Tensor<float, 4, Eigen::RowMajor>>;
-  using output_map = Eigen::TensorMap<Eigen::Tensor<float, 2, Eigen::RowMajor>>;
-  using uint8_input_map = Eigen::TensorMap<const Eigen::Tensor<std::uint8_t, 4, Eigen::RowMajor>>;
-  using uint8_output_map = Eigen::TensorMap<Eigen::Tensor<std::uint8_t, 2, Eigen::RowMajor>>;
-  /// Where try_quantize writes: quantized images, NCHW.
-  using uint8_images_map = Eigen::TensorMap<Eigen::Tensor<std::uint8_t, 4, Eigen::RowMajor>>;
-  using input_tensor = Eigen::Tensor<float, 4, Eigen::RowMajor>;
-  using output_tensor = Eigen::Tensor<float, 2, Eigen::RowMajor>;
-  using uint8_images_tensor = Eigen::Tensor<std::uint8_t, 4, Eigen::RowMajor>;
-  using uint8_output_tensor = Eigen::Tensor<std::uint8_t, 2, Eigen::RowMajor>;
-  /// Where try_forward_stages writes: stage I's uint8 maps (N x C x H x W of stage_shape<I>) to
-  /// [I], or nowhere if it is nullptr.
-  using stage_maps = std::array<std::uint8_t*, plan::num_stages>;
-
   /// A network whose state is all zeros, for weights you load next.
   quantized() : state_(plan::state_bytes) {}
 
   /// The state buffer, `state_bytes` bytes laid out as quantized/state.hpp describes.
   std::byte* state_data() { return state_.data(); }
   const std::byte* state_data() const { return state_.data(); }
-
-  /// The input's quantization (QuantStub's scale and zero point).
-  quantization input_quantization() const { return header_quantization(plan::state_offsets[0]); }
-  /// The uint8 logits' quantization.
-  quantization output_quantization() const { return header_quantization(plan::head_offset); }
-  /// Stage I's output's quantization (its last residual add's).
-  template <int I>
-  quantization stage_quantization() const {
-    return header_quantization(plan::state_offsets[I + 2] + std::tuple_element_t<I, typename plan::stage_types>::output_header_offset);
-  }
-
-  /// The non-throwing, allocation-free forward passes, in every build: images (N, C, H, W) as
-  /// floats or quantized uint8; logits (N, classes) as floats or uint8. Returns status::ok, or
-  /// what is wrong (and then computes nothing).
-  status try_forward(const input_map& images, output_map logits, void* workspace, execution on = {}) const {
-    return forward_to(images, logits, workspace, on);
-  }
-  status try_forward(const input_map& images, uint8_output_map logits, void* workspace, execution on = {}) const {
-    return forward_to(images, logits, workspace, on);
-  }
-  status try_forward(const uint8_input_map& images, output_map logits, void* workspace, execution on = {}) const {
-    return forward_to(images, logits, workspace, on);
-  }
-  status try_forward(const uint8_input_map& images, uint8_output_map logits, void* workspace,
-                     execution on = {}) const {
-    return forward_to(images, logits, workspace, on);
-  }
-
-  /// Every stage's uint8 maps that `maps` asks for, NCHW; the stages after the last one asked for
-  /// do not run, nor does the classifier.
-  status try_forward_stages(const input_map& images, const stage_maps& maps, void* workspace,
-                            execution on = {}) const {
-    return stages_to(images, maps, workspace, on);
-  }
-  status try_forward_stages(const uint8_input_map& images, const stage_maps& maps, void* workspace,
-                            execution on = {}) const {
-    return stages_to(images, maps, workspace, on);
-  }
-
-  /// The images quantized with input_quantization(), NCHW, as the forward passes quantize them.
-  status try_quantize(const input_map& images, uint8_images_map quantized_images) const {
-    if (!input_fits(images)) return status::wrong_input_shape;
-    for (int d = 0; d < 4; ++d)
-      if (quantized_images.dimension(d) != images.dimension(d)) return status::wrong_output_shape;
-    const quantization q = input_quantization();
-    kernels::int8::quantize(images.data(), images.size(), q.scale, q.zero_point, quantized_images.data());
-    return status::ok;
-  }
-
-#if CTRESNET_EXCEPTIONS
-  /// Logits (N, classes) of an NCHW batch, floats or quantized; allocates the output and the workspace.
-  output_tensor forward(const input_map& images, execution on = {}) const { return forward_allocating(images, on); }
-  output_tensor forward(const uint8_input_map& images, execution on = {}) const {
-    return forward_allocating(images, on);
-  }
-  /// The allocation-free forms: try_forward, throwing std::invalid_argument for a wrong shape or a
-  /// null workspace.
-  template <class Images, class Logits>
-  void forward(const Images& images, Logits&& logits, void* workspace, execution on = {}) const {
-    throw_if_error(try_forward(images, std::forward<Logits>(logits), workspace, on), images.dimensions().data(),
-                   logits.dimensions().data(), 2);
-  }
-
-  /// Every stage's uint8 maps (N, C, H, W); the classifier does not run.
-  std::array<uint8_images_tensor, plan::num_stages> forward_stages(const input_map& images, execution on = {}) const {
-    return stages_allocating(images, on);
-  }
-  std::array<uint8_images_tensor, plan::num_stages> forward_stages(const uint8_input_map& images,
-                                                                   execution on = {}) const {
-    return stages_allocating(images, on);
-  }
-  /// The allocation-free forms: try_forward_stages, throwing as forward() does.
-  template <class Images>
-  void forward_stages(const Images& images, const stage_maps& maps, void* workspace, execution on = {}) const {
-    throw_if_error(try_forward_stages(images, maps, workspace, on), images.dimensions().data(), nullptr, 0);
-  }
-
-  /// The images quantized (N, C, H, W), as the forward passes quantize them.
-  uint8_images_tensor quantize(const input_map& images) const {
-    uint8_images_tensor q(images.dimensions());
-    throw_if_error(try_quantize(images, q), images.dimensions().data(), q.dimensions().data(), 4);
-    return q;
-  }
-#endif
+  /// Always status::ok: an owned state is always there.
+  constexpr status state_status() const noexcept { return status::ok; }
 
  private:
-  template <class Images>
-  static bool input_fits(const Images& images) {
-    return images.dimension(0) >= 1 && images.dimension(1) == input_shape_::channels &&
-           images.dimension(2) == input_shape_::height && images.dimension(3) == input_shape_::width;
-  }
-
-  quantization header_quantization(std::size_t offset) const {
-    const detail::int8::layer_header h = detail::int8::read_header(state_.data() + offset);
-    return {h.output_scale, h.output_zero_point};
-  }
-
-  template <class Images, class Logits>
-  status forward_to(const Images& images, Logits& logits, void* workspace, execution on) const {
-    if (!input_fits(images)) return status::wrong_input_shape;
-    if (logits.dimension(0) != images.dimension(0) || logits.dimension(1) != classes_)
-      return status::wrong_output_shape;
-    if (workspace == nullptr) return status::no_workspace;
-    using element = typename Logits::Scalar;
-    element* const out = logits.data();
-    run::forward(state_.data(), images.data(), images.dimension(0), workspace, on.pool(),
-                 [&](index_t n, const std::uint8_t* q, quantization output) {
-                   element* const row = out + n * classes_;
-                   if constexpr (std::is_same_v<element, float>)
-                     kernels::int8::dequantize(q, classes_, output.scale, output.zero_point, row);
-                   else
-                     std::memcpy(row, q, classes_);
-                 });
-    return status::ok;
-  }
-
-  template <class Images>
-  status stages_to(const Images& images, const stage_maps& maps, void* workspace, execution on) const {
-    if (!input_fits(images)) return status::wrong_input_shape;
-    if (workspace == nullptr) return status::no_workspace;
-    run::forward_stages(state_.data(), images.data(), images.dimension(0), maps, workspace, on.pool());
-    return status::ok;
-  }
-
-#if CTRESNET_EXCEPTIONS
-  template <class Images>
-  output_tensor forward_allocating(const Images& images, execution on) const {
-    output_tensor logits(images.dimension(0), classes_);
-    std::vector<std::byte> workspace(plan::workspace_bytes_for(on.threads()));
-    forward(images, output_map(logits.data(), logits.dimensions()), workspace.data(), on);
-    return logits;
-  }
-
-  template <class Images>
-  std::array<uint8_images_tensor, plan::num_stages> stages_allocating(const Images& images, execution on) const {
-    std::array<uint8_images_tensor, plan::num_stages> maps;
-    stage_maps targets{};
-    plan::for_each_stage([&](auto stage) {
-      using shape = typename plan::template stage_shape<decltype(stage)::value>;
-      maps[stage] = uint8_images_tensor(images.dimension(0), shape::channels, shape::height, shape::width);
-      targets[stage] = maps[stage].data();
-    });
-    std::vector<std::byte> workspace(plan::workspace_bytes_for(on.threads()));
-    forward_stages(images, targets, workspace.data(), on);
-    return maps;
-  }
-
-  /// Turns a status into the exception the throwing API documents; a wrong shape names the shapes.
-  static void throw_if_error(status s, const index_t* input, const index_t* output, std::size_t output_rank) {
-    switch (s) {
-      case status::ok:
-        return;
-      case status::wrong_input_shape:
-        throw std::invalid_argument("ctresnet::quantized::forward: the input has shape " +
-                                    detail::shape_text(input, 4) + ", expected [N, " +
-                                    std::to_string(input_shape_::channels) + ", " +
-                                    std::to_string(input_shape_::height) + ", " + std::to_string(input_shape_::width) +
-                                    "] with N >= 1");
-      case status::wrong_output_shape: {
-        const std::string expected =
-            output_rank == 2 ? "[" + std::to_string(input[0]) + ", " + std::to_string(classes_) + "]"
-                             : detail::shape_text(input, 4);
-        throw std::invalid_argument("ctresnet::quantized::forward: the output has shape " +
-                                    detail::shape_text(output, output_rank) + ", expected " + expected);
-      }
-      default:
-        throw std::invalid_argument(status_message(s));
-    }
-  }
-#endif
-
   std::vector<std::byte, detail::cache_aligned_allocator<std::byte>> state_;
 };
 

@@ -7,11 +7,13 @@
 #include <ctresnet/detail/cache_lines.hpp>
 #include <ctresnet/detail/checks.hpp>
 #include <ctresnet/detail/meta.hpp>
+#include <ctresnet/network/plan.hpp>
 #include <ctresnet/quantized/parts.hpp>
 #include <ctresnet/quantized/state.hpp>
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -84,6 +86,25 @@ class quantized_plan {
   /// Bytes of state: every layer's header (scale, zero point, an add's multipliers), int8 weights,
   /// int32 biases and float multipliers, each on cache lines.
   static constexpr std::size_t state_bytes = state_offsets[num_stages + 3];
+
+  /// A number that changes with the state's layout: a hash of the input shape, the classes, the
+  /// parameter and multiply-add counts (which tell apart layouts whose states have the same sizes,
+  /// such as a stride on the 1x1 or the 3x3 conv), every stage's blocks and offset and the state's
+  /// size. It is the same on every CPU; the weights' order, the one build-dependent fact of a
+  /// state, is told apart by int8_weight_order. Weights compiled into a program
+  /// (<ctresnet/quantized/embed.hpp>) carry the fingerprint of the network they were written for,
+  /// and quantized_view refuses at compile time a state of another.
+  static constexpr std::uint64_t state_fingerprint = [] {
+    detail::fnv1a hash;
+    hash.add(0x696e7438);  // "int8": a float state of the same sizes has another fingerprint
+    for (index_t v : {index_t{num_classes}, index_t{input_shape::channels}, index_t{input_shape::height},
+                      index_t{input_shape::width}, index_t{num_stages}, index_t{float_plan::num_params},
+                      index_t{float_plan::num_macs}})
+      hash.add(v);
+    for (int blocks : blocks_per_stage) hash.add(blocks);
+    for (std::size_t offset : state_offsets) hash.add(static_cast<index_t>(offset));
+    return hash.value;
+  }();
 
   /// The largest activation of one image, in uint8 elements: the float plan's largest, which
   /// bounds every map the int8 parts write (and the uint8 logits).
