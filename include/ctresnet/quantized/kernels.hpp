@@ -6,8 +6,8 @@
 // This file is the portable layer, plain C++: the scalar arithmetic (the reference the vector
 // kernels follow lane by lane), the packed weight layout, and portable forms of every kernel.
 // conv.hpp runs the convs, the classifier and the residual add with vector tiles where the build
-// targets AVX-512 VNNI or AVX2 (kernels_avx512.hpp, kernels_avx2.hpp, winograd_avx2.hpp), and
-// splits them among a thread pool's threads. Every float step is the single binary32 operation
+// targets AVX-512 VNNI or AVX2 (kernels_avx512.hpp, kernels_avx2.hpp, winograd_avx2.hpp) or
+// aarch64's NEON (kernels_neon.hpp), and splits them among a thread pool's threads. Every float step is the single binary32 operation
 // the spec names, rounded to nearest even: none is a product followed by a sum, so contracting
 // into a fused multiply-add (-ffp-contract) cannot change one, and std::nearbyint (like the vector
 // conversions) rounds ties to even under the default rounding mode, which ctresnet never changes.

@@ -7,9 +7,9 @@
 // activations to an int32 lane, exactly. The activations are uint8, so the tile feeds
 // q XOR 0x80 = q - 128 as int8, and pack_layer has folded 128 x sum of w into the biases
 // (kernels.hpp, activation_offset): the int32 sums are those of the other builds, so the bits are
-// too. Padded taps hold zp_in, which the same fold accounts for. Per 16 products: one sdot, plus a
-// share of one load of 64 bytes of weights per 4 pixels (ld1 of 4 registers) and of one load and
-// one eor per 16 activations.
+// too. Padded taps hold zp_in, which the same fold accounts for. Per 16 products: one sdot, plus
+// a quarter of a 16-byte load of weights (each serves the tile's 4 pixels) and an eighth of an
+// 8-byte load of activations and its eor (each serves 8 sdot).
 //
 // neon_tile (no dot product): the activations widened to int16 (a uint8 is a non-negative int16),
 // the weights widened to int16 once per group for all the tile's pixels (ld4 sorts the packed
