@@ -35,8 +35,8 @@ namespace ctresnet::kernels::int8 {
 
 constexpr index_t whole_lines(index_t bytes) { return (bytes + 63) / 64 * 64; }
 
-/// A conv run as tiles of Tile (avx512_vnni_tile, avx2_tile, the NEON tiles) over a pixel range and a panel range
-/// of the outputs. A conv whose input channels are a multiple of 4 reads each tap straight from
+/// A conv run as tiles of Tile (avx512_vnni_tile, avx2_tile, the NEON tiles) over a pixel range and
+/// a panel range of the outputs. A conv whose input channels are a multiple of 4 reads each tap straight from
 /// the input (HWC: a tap's channels lie together), taps outside the image from a row of zp_in; any
 /// other copies each tile's windows, padded with zp_in, into rows of whole groups (the stem's 3
 /// channels). The scratch: the zp_in row, the last groups' weights padded to 4 ([panel][16][4],
