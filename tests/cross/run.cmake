@@ -1,6 +1,7 @@
 # The steps of the cross tests (see CMakeLists.txt here), run as `cmake -DSTEP=... -P run.cmake`.
 #
-#   STEP=build  configure SOURCE_DIR with TOOLCHAIN into WORK_DIR and build TARGETS (comma-separated)
+#   STEP=build  configure SOURCE_DIR with TOOLCHAIN and the compiler flags CROSS_FLAGS into WORK_DIR
+#               and build TARGETS (comma-separated)
 #   STEP=test   run the tests of WORK_DIR that match INCLUDE_REGEX and not EXCLUDE_REGEX; each
 #               alternative of INCLUDE_REGEX (split at every |) must select at least one of them
 cmake_minimum_required(VERSION 3.21)
@@ -19,7 +20,7 @@ if(STEP STREQUAL "build")
   file(REMOVE_RECURSE "${WORK_DIR}")
   run("${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${WORK_DIR}" -G "${GENERATOR}" "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}"
       --toolchain "${TOOLCHAIN}" -DCMAKE_BUILD_TYPE=Release
-      -DCTRESNET_NATIVE=OFF         # for any aarch64 CPU (and qemu's)
+      -DCTRESNET_NATIVE=OFF "-DCMAKE_CXX_FLAGS=${CROSS_FLAGS}"  # for the CPU CROSS_FLAGS names (and qemu's)
       -DCTRESNET_CROSS_TESTS=OFF    # no cross build inside the cross build
       -DCTRESNET_INSTALL=OFF "-DCTRESNET_REFDATA_DIR=${REFDATA}" "-DCTRESNET_PYTHON=${PYTHON}")
   string(REPLACE "," ";" TARGETS "${TARGETS}")

@@ -4,8 +4,9 @@
 // not a multiple of 4, outputs that are not a multiple of 16, every kernel size, stride and padding
 // of a ResNet and a few more, sums as large as 8-bit operands make them (which would saturate
 // vpmaddubsw), requantization beyond int32 and ties. Both the kernels this build runs
-// (kernels::int8::conv and linear: AVX-512 VNNI, AVX2 or portable, as compiled) and the portable
-// ones are checked, on 1 to 3 threads; and the residual add against its int64 form.
+// (kernels::int8::conv and linear: AVX-512 VNNI, AVX2, NEON with sdot or smlal, or portable, as
+// compiled) and the portable ones are checked, on 1 to 3 threads; and the residual add against its
+// int64 form. tests/cross runs them for aarch64 with and without the dot product.
 #include <ctresnet/quantized.hpp>
 
 #include <doctest/doctest.h>
@@ -176,6 +177,34 @@ conv_case random_case(const k8::conv_shape& g, std::uint64_t seed) {
 }
 
 }  // namespace
+
+TEST_CASE("tile and packing: those the instruction set of the build calls for") {
+  const std::string tile = k8::instruction_set;
+  INFO("kernels: " << tile);
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+  CHECK(tile == "AVX-512 VNNI");
+  CHECK(k8::build_weight_packing == k8::weight_packing::panels);
+#elif defined(__AVX2__)
+  CHECK(tile == "AVX2");
+  CHECK(k8::build_weight_packing == k8::weight_packing::panels);
+#elif defined(__aarch64__) && defined(__ARM_NEON) && defined(__ARM_FEATURE_DOTPROD)
+  CHECK(tile == "NEON sdot");
+  CHECK(k8::build_weight_packing == k8::weight_packing::panels_sdot);
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+  CHECK(tile == "NEON");
+  CHECK(k8::build_weight_packing == k8::weight_packing::panels);
+#else
+  CHECK(tile == "portable");
+  CHECK(k8::build_weight_packing == k8::weight_packing::rows);
+#endif
+  CHECK(k8::activation_offset == k8::activation_offset_of(k8::build_weight_packing));
+  // A bias folded for one packing moves to another's offset by (offset_to - offset_from) x sum of w.
+  const std::int32_t bias = -123456, zero_point = 77, weight_sum = -5000;
+  const auto moved = static_cast<std::uint32_t>(k8::fold_bias(bias, zero_point, weight_sum, 0)) +
+                     static_cast<std::uint32_t>(128 * weight_sum);
+  CHECK(static_cast<std::int32_t>(moved) == k8::fold_bias(bias, zero_point, weight_sum, 128));
+  CHECK(k8::fold_bias(bias, zero_point, weight_sum, 128) == bias + (128 - zero_point) * weight_sum);
+}
 
 TEST_CASE("panel_index and packed_index place every weight once") {
   for (const index_t out_channels : {1, 10, 16, 37, 64})

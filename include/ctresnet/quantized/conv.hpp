@@ -1,9 +1,10 @@
 // The int8 convolutions and the classifier as this build runs them: tiles of output pixels x
 // panels of outputs, each tile's sums kept in vector registers, on the instruction set the
 // compiler targets (chosen at compile time): AVX-512 with VNNI (__AVX512F__, __AVX512BW__ and
-// __AVX512VNNI__), else AVX2 (__AVX2__), else the portable kernels of kernels.hpp. Every path
-// computes the same integers and the same float operations, so all give the same bits (tests/int8
-// checks each against PyTorch and against the arithmetic written out).
+// __AVX512VNNI__), else AVX2 (__AVX2__), else on aarch64 NEON with sdot (__ARM_FEATURE_DOTPROD) or
+// without, else the portable kernels of kernels.hpp. Every path computes the same integers and the
+// same float operations, so all give the same bits (tests/int8 checks each against PyTorch and
+// against the arithmetic written out; tests/cross runs them on aarch64 under qemu).
 #pragma once
 // IWYU pragma: private, include <ctresnet/quantized.hpp>
 
@@ -17,6 +18,13 @@
 #include <ctresnet/quantized/winograd_avx2.hpp>
 #define CTRESNET_INT8_TILE ::ctresnet::kernels::int8::avx2_tile
 #define CTRESNET_INT8_WINOGRAD ::ctresnet::kernels::int8::winograd_avx2
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#include <ctresnet/quantized/kernels_neon.hpp>
+#ifdef __ARM_FEATURE_DOTPROD
+#define CTRESNET_INT8_TILE ::ctresnet::kernels::int8::neon_dotprod_tile
+#else
+#define CTRESNET_INT8_TILE ::ctresnet::kernels::int8::neon_tile
+#endif
 #endif
 
 #include <algorithm>
@@ -27,8 +35,8 @@ namespace ctresnet::kernels::int8 {
 
 constexpr index_t whole_lines(index_t bytes) { return (bytes + 63) / 64 * 64; }
 
-/// A conv run as tiles of Tile (avx512_vnni_tile, avx2_tile) over a pixel range and a panel range
-/// of the outputs. A conv whose input channels are a multiple of 4 reads each tap straight from
+/// A conv run as tiles of Tile (avx512_vnni_tile, avx2_tile, the NEON tiles) over a pixel range and
+/// a panel range of the outputs. A conv whose input channels are a multiple of 4 reads each tap straight from
 /// the input (HWC: a tap's channels lie together), taps outside the image from a row of zp_in; any
 /// other copies each tile's windows, padded with zp_in, into rows of whole groups (the stem's 3
 /// channels). The scratch: the zp_in row, the last groups' weights padded to 4 ([panel][16][4],

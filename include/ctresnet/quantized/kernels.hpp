@@ -6,8 +6,8 @@
 // This file is the portable layer, plain C++: the scalar arithmetic (the reference the vector
 // kernels follow lane by lane), the packed weight layout, and portable forms of every kernel.
 // conv.hpp runs the convs, the classifier and the residual add with vector tiles where the build
-// targets AVX-512 VNNI or AVX2 (kernels_avx512.hpp, kernels_avx2.hpp, winograd_avx2.hpp), and
-// splits them among a thread pool's threads. Every float step is the single binary32 operation
+// targets AVX-512 VNNI or AVX2 (kernels_avx512.hpp, kernels_avx2.hpp, winograd_avx2.hpp) or
+// aarch64's NEON (kernels_neon.hpp), and splits them among a thread pool's threads. Every float step is the single binary32 operation
 // the spec names, rounded to nearest even: none is a product followed by a sum, so contracting
 // into a fused multiply-add (-ffp-contract) cannot change one, and std::nearbyint (like the vector
 // conversions) rounds ties to even under the default rounding mode, which ctresnet never changes.
@@ -159,24 +159,71 @@ constexpr index_t panel_index(index_t o, index_t k, index_t out_channels, index_
 }
 
 /// Whether this build's kernels read the weights in panels (a vector tile is compiled: AVX-512
-/// with VNNI, or AVX2; see conv.hpp) or in rows, window after window (the portable kernels alone,
-/// whose dot products compilers vectorise best on contiguous rows).
-#if (defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)) || defined(__AVX2__)
+/// with VNNI, AVX2, or aarch64's NEON; see conv.hpp) or in rows, window after window (the portable
+/// kernels alone, whose dot products compilers vectorise best on contiguous rows).
+#if (defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)) || defined(__AVX2__) || \
+    (defined(__aarch64__) && defined(__ARM_NEON))
 inline constexpr bool weights_in_panels = true;
 #else
 inline constexpr bool weights_in_panels = false;
 #endif
+
+/// What every kernel of this build subtracts from an activation before multiplying it: 128 where
+/// the tile multiplies with aarch64's sdot (__ARM_FEATURE_DOTPROD), which takes two int8 operands,
+/// so that q - 128 = q XOR 0x80 is an int8; 0 elsewhere (u8 x s8 products). pack_layer folds
+/// activation_offset x sum of w into the biases, so the sums come out the same (docs/int8.md).
+#if defined(__aarch64__) && defined(__ARM_NEON) && defined(__ARM_FEATURE_DOTPROD)
+inline constexpr std::int32_t activation_offset = 128;
+#else
+inline constexpr std::int32_t activation_offset = 0;
+#endif
+
+/// How a build packs a layer (pack_layer), which is all of a quantized state that depends on the
+/// build: the weights' order (packed_index) and the activation offset folded into the biases. A
+/// state packed one way is right for the builds that pack it the same way only.
+enum class weight_packing : std::uint8_t {
+  rows = 1,       // o x length + k; offset 0: the portable kernels alone
+  panels = 2,     // panel_index; offset 0: the AVX-512 VNNI, AVX2 and aarch64 NEON (no dotprod) tiles
+  panels_sdot = 3 // panel_index; offset 128: the aarch64 NEON tile with sdot
+};
+
+/// The activation offset a packing folds into the biases.
+constexpr std::int32_t activation_offset_of(weight_packing packing) {
+  return packing == weight_packing::panels_sdot ? 128 : 0;
+}
+
+/// This build's packing.
+inline constexpr weight_packing build_weight_packing =
+    !weights_in_panels ? weight_packing::rows
+                       : activation_offset == 0 ? weight_packing::panels : weight_packing::panels_sdot;
+static_assert(activation_offset_of(build_weight_packing) == activation_offset);
 
 /// Where this build's kernels read weight k of output channel o: panel_index, or o x length + k.
 constexpr index_t packed_index(index_t o, index_t k, index_t out_channels, index_t length) {
   return weights_in_panels ? panel_index(o, k, out_channels, length) : o * length + k;
 }
 
+/// A bias with the input's zero point and an activation offset folded in, `weight_sum` the sum of
+/// its output's weights: bias + (offset - zp_in) x weight_sum, wrapping as the kernels' int32 sums
+/// do. A state's biases move from one packing's offset to another's by adding
+/// (offset_to - offset_from) x weight_sum the same way.
+constexpr std::int32_t fold_bias(std::int32_t bias, std::int32_t input_zero_point, std::int32_t weight_sum,
+                                 std::int32_t offset = activation_offset) {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(bias) +
+                                   static_cast<std::uint32_t>(offset - input_zero_point) *
+                                       static_cast<std::uint32_t>(weight_sum));
+}
+
 /// A layer's weights (out_channels x length, row o the window of output o in (ky, kx, c) order,
 /// PyTorch's [O][I][kH][kW] transposed to [O][kH][kW][I]) packed as packed_index says, and its
-/// int32 biases with the input's zero point folded in: bias[o] - zp_in * sum of w[o] (wrapping,
-/// as the kernels' int32 sums do). The kernels then sum q_in * w over windows padded with zp_in:
-/// sum (q - zp_in) * w = sum q * w - zp_in * sum w, and a padded tap adds zp_in * w - zp_in * w = 0.
+/// int32 biases with the input's zero point and this build's activation offset folded in:
+/// fold_bias(bias[o], zp_in, sum of w[o]). The kernels then sum (q_in - offset) * w over windows
+/// padded with zp_in: sum (q - zp_in) * w = sum (q - offset) * w + (offset - zp_in) * sum w, and a
+/// padded tap adds (zp_in - offset) * w + (offset - zp_in) * w = 0. The kernels' sums wrap around
+/// in int32, as the folding does, so the identity holds modulo 2^32 and the result is exact
+/// whenever the true sum fits int32 (check_int8_accumulator). No term comes near wrapping in a
+/// ResNet: windows of at most 3 x 3 x 512 = 4,608 weights (2,048 in resnet50's fc) give
+/// |sum (q - 128) * w| <= 4,608 x 128 x 128 < 2^27 and |(offset - zp_in) x sum w| <= 255 x 4,608 x 128 < 2^28.
 inline void pack_layer(const std::int8_t* rows, const std::int32_t* bias, index_t out_channels, index_t length,
                        std::int32_t input_zero_point, std::int8_t* packed, std::int32_t* folded_bias) {
   for (index_t o = 0; o < out_channels; ++o) {
@@ -186,8 +233,7 @@ inline void pack_layer(const std::int8_t* rows, const std::int32_t* bias, index_
       packed[packed_index(o, k, out_channels, length)] = w;
       sum += static_cast<std::uint32_t>(std::int32_t{w});
     }
-    folded_bias[o] = static_cast<std::int32_t>(static_cast<std::uint32_t>(bias[o]) -
-                                               static_cast<std::uint32_t>(input_zero_point) * sum);
+    folded_bias[o] = fold_bias(bias[o], input_zero_point, static_cast<std::int32_t>(sum));
   }
 }
 
@@ -205,9 +251,10 @@ constexpr index_t portable_scratch_bytes(index_t length, int threads = 1) {
   return threads * ((2 * length + 63) / 64 * 64);
 }
 
-/// The int32 sums of one panel (`width` outputs, packed as panel_index says, starting at
-/// `panel`) over one window `patch` of `length` uint8 values, added to `acc`. A product of a uint8
-/// and an int8 lies in [-32640, 32385]: it is computed in int16, which compilers vectorise well;
+/// The int32 sums of (q - activation_offset) * w of one panel (`width` outputs, packed as
+/// panel_index says, starting at `panel`) over one window `patch` of `length` uint8 values, added
+/// to `acc`. A product lies in [-32640, 32385] (offset 0) or [-16256, 16384] (offset 128): it is
+/// computed in int16, which compilers vectorise well;
 /// the sums wrap around as int32 (they stay far inside). A full panel keeps one sum per weight of
 /// a group (4 per output), added up at the end.
 inline void panel_sums(const std::uint8_t* patch, index_t length, const std::int8_t* panel, index_t width,
@@ -216,7 +263,10 @@ inline void panel_sums(const std::uint8_t* patch, index_t length, const std::int
   if (width == panel_width) {
     std::uint32_t lanes[4 * panel_width] = {};
     for (index_t k = 0; k < grouped; k += 4, panel += 4 * panel_width) {
-      const std::int16_t a[4] = {patch[k], patch[k + 1], patch[k + 2], patch[k + 3]};
+      const std::int16_t a[4] = {static_cast<std::int16_t>(patch[k] - activation_offset),
+                                 static_cast<std::int16_t>(patch[k + 1] - activation_offset),
+                                 static_cast<std::int16_t>(patch[k + 2] - activation_offset),
+                                 static_cast<std::int16_t>(patch[k + 3] - activation_offset)};
       for (index_t j = 0; j < 4 * panel_width; j += 4)
         for (index_t e = 0; e < 4; ++e)
           lanes[j + e] += static_cast<std::uint32_t>(std::int32_t{static_cast<std::int16_t>(a[e] * panel[j + e])});
@@ -226,15 +276,16 @@ inline void panel_sums(const std::uint8_t* patch, index_t length, const std::int
     for (index_t k = 0; k < grouped; k += 4, panel += 4 * width)
       for (index_t j = 0; j < width; ++j)
         for (index_t e = 0; e < 4; ++e)
-          acc[j] += static_cast<std::uint32_t>(std::int32_t{patch[k + e]} * std::int32_t{panel[j * 4 + e]});
+          acc[j] += static_cast<std::uint32_t>((patch[k + e] - activation_offset) * std::int32_t{panel[j * 4 + e]});
   }
   for (index_t j = 0; j < width; ++j)
     for (index_t e = 0; e < tail; ++e)
-      acc[j] += static_cast<std::uint32_t>(std::int32_t{patch[grouped + e]} * std::int32_t{panel[j * tail + e]});
+      acc[j] += static_cast<std::uint32_t>((patch[grouped + e] - activation_offset) * std::int32_t{panel[j * tail + e]});
 }
 
 /// One output pixel of the outputs from `begin` on, from its window `patch` (padded with zp_in),
-/// for weights in rows (packed_index without panels): a dot product per output, contiguous.
+/// for weights in rows (packed_index without panels): a dot product of (q - activation_offset) * w
+/// per output, contiguous.
 template <class Element>
 void row_outputs(const Element* patch, index_t length, index_t out_channels, const layer_weights& p,
                  std::int32_t output_zero_point, std::int32_t low, std::uint8_t* y, index_t begin = 0) {
@@ -242,13 +293,14 @@ void row_outputs(const Element* patch, index_t length, index_t out_channels, con
     // |sum| < 2^31 for every window the layer types allow (check_int8_accumulator).
     const std::int8_t* const w = p.weights + o * length;
     std::int32_t sum = 0;
-    for (index_t k = 0; k < length; ++k) sum += std::int32_t{patch[k]} * std::int32_t{w[k]};
+    for (index_t k = 0; k < length; ++k) sum += (std::int32_t{patch[k]} - activation_offset) * std::int32_t{w[k]};
     y[o] = requantize(add_wrapping(p.bias[o], sum), p.multipliers[o], output_zero_point, low);
   }
 }
 
 /// One output pixel of the outputs from `begin` (a multiple of panel_width) on, from its window
-/// `patch` (padded with zp_in): acc = folded bias + sum of q * w, then requantize.
+/// `patch` (padded with zp_in): acc = folded bias + sum of (q - activation_offset) * w, then
+/// requantize.
 inline void pixel_outputs(const std::uint8_t* patch, index_t length, index_t out_channels, const layer_weights& p,
                           std::int32_t output_zero_point, std::int32_t low, std::uint8_t* y, index_t begin = 0) {
   if constexpr (!weights_in_panels) return row_outputs(patch, length, out_channels, p, output_zero_point, low, y, begin);
