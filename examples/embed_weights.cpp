@@ -46,11 +46,12 @@ and a `ctresnet::embedded_int8_state`, which ctresnet::quantized_view<Net> runs 
   --direct          the network's without_winograd layout: every conv direct, a state of the
                     weights alone (smaller, slower); the header then binds to that type
   --precision P     fp32 (the default) or int8
-  --int8-order O    the order of the int8 weights, which is that of the build that compiles the
-                    header: rows (builds without AVX2 or AVX-512 tiles: Arm, Cortex-M, RISC-V,
-                    baseline x86-64), panels (x86-64 with AVX2 or AVX-512), or build (the default:
-                    this program's build). A header of another order than the build that
-                    includes it reads fails to compile there, saying which order to write.
+  --int8-order O    how the int8 weights are packed, which is how the build that compiles the
+                    header reads them: rows (builds without vector tiles: Cortex-M, RISC-V,
+                    baseline x86-64), panels (x86-64 with AVX2 or AVX-512 VNNI, aarch64 NEON
+                    without the dot product), panels_sdot (aarch64 with the dot product), or
+                    build (the default: this program's build). A header packed otherwise than
+                    the build that includes it reads fails to compile there, saying so.
 )";
 
 class usage_error : public std::runtime_error {
@@ -95,8 +96,9 @@ options parse(int argc, char** argv) {
     throw usage_error("--direct chooses a float layout; an int8 state has no Winograd weights to leave out");
   if (!o.int8_order.empty() && o.precision != "int8")
     throw usage_error("--int8-order is the order of int8 weights; add --precision int8");
-  if (!o.int8_order.empty() && o.int8_order != "build" && o.int8_order != "rows" && o.int8_order != "panels")
-    throw usage_error("unknown int8 order '" + o.int8_order + "'; the orders are build, rows and panels");
+  if (!o.int8_order.empty() && o.int8_order != "build" && o.int8_order != "rows" && o.int8_order != "panels" &&
+      o.int8_order != "panels_sdot")
+    throw usage_error("unknown int8 order '" + o.int8_order + "'; the orders are build, rows, panels and panels_sdot");
   return o;
 }
 
@@ -106,9 +108,11 @@ int embed_int8(const options& o, const std::string& spelling) {
   using plan = ctresnet::quantized_plan<Net>;
   const auto net = std::make_unique<ctresnet::quantized<Net>>();
   ctresnet::load_int8_safetensors(*net, o.weights);
-  const ctresnet::int8_weight_order order = o.int8_order == "rows"     ? ctresnet::int8_weight_order::rows
-                                            : o.int8_order == "panels" ? ctresnet::int8_weight_order::panels
-                                                                       : ctresnet::build_int8_weight_order;
+  using order_type = ctresnet::int8_weight_order;
+  const order_type order = o.int8_order == "rows"          ? order_type::rows
+                           : o.int8_order == "panels"      ? order_type::panels
+                           : o.int8_order == "panels_sdot" ? order_type::panels_sdot
+                                                           : ctresnet::build_int8_weight_order;
   std::ofstream out(o.out, std::ios::binary);
   if (!out) throw std::runtime_error("cannot write '" + o.out + "'");
   ctresnet::write_embedded_int8_state(out, *net, o.name, spelling, o.weights, order);

@@ -1,4 +1,4 @@
-// expected-error {{"ctresnet::quantized_view: the embedded int8 state holds its weights in [a-z]+ .the order of builds [^)]*., but this build's kernels read them in [a-z]+"}}
+// expected-error {{"ctresnet::quantized_view: the embedded int8 state holds its weights in [a-z_]+ .the order of builds [^)]*., but this build's kernels read them in another packing"}}
 // An int8 weights header written in the order that another build's kernels read (rows for a
 // Cortex-M, written on a host with AVX2, or panels the other way round), included in this build:
 // its weights would be read in the wrong order, so the view does not compile.

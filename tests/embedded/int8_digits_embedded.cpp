@@ -1,14 +1,14 @@
-// Built with -fno-exceptions -fno-rtti for a target whose kernels read the int8 weights in rows
-// (aarch64 under qemu-aarch64: cross.aarch64.digits_int8_embedded): the int8 digits model runs from
-// the rows-order header that ctresnet-embed wrote on the host, through a quantized_view, and its
-// uint8 logits, from the float and from PyTorch's quantized images, on the calling thread and on a
-// pool, are PyTorch's (make_int8_digits_vectors wrote them). The exit status and the printed lines
-// are the result.
+// Built with -fno-exceptions -fno-rtti for aarch64 with the dot product, whose kernels read the
+// int8 weights packed as panels_sdot (under qemu-aarch64: cross.aarch64.digits_int8_embedded): the
+// int8 digits model runs from the panels_sdot header that ctresnet-embed wrote on the host, through
+// a quantized_view, and its uint8 logits, from the float and from PyTorch's quantized images, on
+// the calling thread and on a pool, are PyTorch's (make_int8_digits_vectors wrote them). The exit
+// status and the printed lines are the result.
 #if defined(__cpp_exceptions) || defined(__GXX_RTTI) || defined(__cpp_rtti)
 #error "this test must be built with -fno-exceptions -fno-rtti"
 #endif
 
-#include "digits_int8_weights_rows.hpp"
+#include "digits_int8_weights_panels_sdot.hpp"
 #include "int8_digits_vectors.hpp"
 
 #include <ctresnet/quantized.hpp>

@@ -120,19 +120,49 @@ TEST_CASE("a quantized_view of a null state reports status::no_state, or throws 
                         view_type::uint8_output_map(logits, 1, classes), workspace) == status::wrong_input_shape);
 }
 
-TEST_CASE("weights reordered into the other order and back are the same, and the build order is packed_index") {
+TEST_CASE("a state repacked into each other packing and back is the same, and the build's packing is packed_index") {
   using plan = quantized_plan<digits>;
   for (index_t o : {0, 5, 15, 16, 31, 63})
     for (index_t k : {0, 3, 4, 143, 575})
       CHECK(detail::int8::index_in_order(build_int8_weight_order, o, k, 64, 576) ==
             kernels::int8::packed_index(o, k, 64, 576));
-  const int8_weight_order other =
-      build_int8_weight_order == int8_weight_order::rows ? int8_weight_order::panels : int8_weight_order::rows;
-  std::vector<std::byte> state(file_loaded().state_data(), file_loaded().state_data() + plan::state_bytes);
-  detail::int8::reorder_weights(plan::layers(), state.data(), build_int8_weight_order, other);
-  CHECK(std::memcmp(state.data(), file_loaded().state_data(), plan::state_bytes) != 0);
-  detail::int8::reorder_weights(plan::layers(), state.data(), other, build_int8_weight_order);
-  CHECK(std::memcmp(state.data(), file_loaded().state_data(), plan::state_bytes) == 0);
+  for (const int8_weight_order other :
+       {int8_weight_order::rows, int8_weight_order::panels, int8_weight_order::panels_sdot}) {
+    if (other == build_int8_weight_order) continue;
+    CAPTURE(int8_weight_order_name(other));
+    std::vector<std::byte> state(file_loaded().state_data(), file_loaded().state_data() + plan::state_bytes);
+    detail::int8::reorder_weights(plan::layers(), state.data(), build_int8_weight_order, other);
+    CHECK(std::memcmp(state.data(), file_loaded().state_data(), plan::state_bytes) != 0);
+    detail::int8::reorder_weights(plan::layers(), state.data(), other, build_int8_weight_order);
+    CHECK(std::memcmp(state.data(), file_loaded().state_data(), plan::state_bytes) == 0);
+  }
+}
+
+TEST_CASE("panels_sdot biases hold 128 x the sum of their output's weights more than panels biases") {
+  using plan = quantized_plan<digits>;
+  std::vector<std::byte> panels(file_loaded().state_data(), file_loaded().state_data() + plan::state_bytes);
+  detail::int8::reorder_weights(plan::layers(), panels.data(), build_int8_weight_order, int8_weight_order::panels);
+  std::vector<std::byte> sdot = panels;
+  detail::int8::reorder_weights(plan::layers(), sdot.data(), int8_weight_order::panels, int8_weight_order::panels_sdot);
+  CHECK(std::memcmp(panels.data(), sdot.data(), plan::state_bytes) != 0);
+  int checked = 0;
+  for (const int8_layer_info& layer : plan::layers()) {
+    if (layer.kind != int8_layer_kind::conv && layer.kind != int8_layer_kind::linear) continue;
+    const detail::int8::weights_layout w{layer.out_channels, layer.in_channels, layer.kernel};
+    const auto* weights = reinterpret_cast<const std::int8_t*>(panels.data() + layer.offset + w.weights_offset());
+    CHECK(std::memcmp(weights, sdot.data() + layer.offset + w.weights_offset(), w.weight_bytes()) == 0);
+    for (index_t o = 0; o < w.out_channels; ++o) {
+      std::int64_t sum = 0;
+      for (index_t k = 0; k < w.patch_length(); ++k)
+        sum += weights[kernels::int8::panel_index(o, k, w.out_channels, w.patch_length())];
+      std::int32_t before, after;
+      std::memcpy(&before, panels.data() + layer.offset + w.bias_offset() + 4 * std::size_t(o), 4);
+      std::memcpy(&after, sdot.data() + layer.offset + w.bias_offset() + 4 * std::size_t(o), 4);
+      CHECK(std::int64_t{after} - std::int64_t{before} == 128 * sum);
+      ++checked;
+    }
+  }
+  CHECK(checked > 100);
 }
 
 TEST_CASE("write_embedded_int8_state names the order it writes, and refuses a namespace that is not an identifier") {

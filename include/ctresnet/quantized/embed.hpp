@@ -48,9 +48,10 @@ void write_embedded_int8_state(std::ostream& out, const quantized<Net>& net, con
       << "; do not edit.\n// Network: ctresnet::quantized<" << network_spelling << ">\n// State: " << plan::state_bytes
       << " bytes of read-only data; workspace: " << plan::workspace_bytes << " bytes.\n"
       << "// Weights in " << int8_weight_order_name(order)
-      << (order == int8_weight_order::panels ? " (the order of builds with AVX2 or AVX-512 tiles)"
-                                             : " (the order of builds without vector tiles: the portable kernels)")
-      << "; a build that reads another order does not compile this header.\n"
+      << (order == int8_weight_order::panels        ? " (as builds with AVX2, AVX-512 VNNI or aarch64 NEON tiles read them)"
+          : order == int8_weight_order::panels_sdot ? " (as builds with aarch64's dot product tile read them)"
+                                                    : " (as builds without vector tiles read them: the portable kernels)")
+      << "; a build that reads another packing does not compile this header.\n"
       << "#pragma once\n\n#include <ctresnet/quantized.hpp>\n\nnamespace " << name << " {\n\n"
       << "using network = ctresnet::quantized<" << network_spelling << ">;\n"
       << "using view = ctresnet::quantized_view<" << network_spelling << ">;\n\n"

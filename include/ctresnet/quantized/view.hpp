@@ -47,12 +47,19 @@ template <int8_weight_order Build, int8_weight_order Header>
 struct check_embedded_int8_weight_order {
   static_assert(Build == Header || Header != int8_weight_order::panels,
                 "ctresnet::quantized_view: the embedded int8 state holds its weights in panels (the order of "
-                "builds with AVX2 or AVX-512 tiles), but this build's kernels read them in rows; write the header "
-                "again with ctresnet-embed --precision int8 --int8-order rows");
+                "builds with AVX2, AVX-512 VNNI or aarch64 NEON tiles), but this build's kernels read them in "
+                "another packing (ctresnet::build_int8_weight_order); write the header again with ctresnet-embed "
+                "--precision int8 --int8-order rows (no vector tiles) or panels_sdot (aarch64 with the dot product)");
   static_assert(Build == Header || Header != int8_weight_order::rows,
                 "ctresnet::quantized_view: the embedded int8 state holds its weights in rows (the order of "
-                "builds without vector tiles), but this build's kernels read them in panels (AVX2 or AVX-512); "
-                "write the header again with ctresnet-embed --precision int8 --int8-order panels");
+                "builds without vector tiles), but this build's kernels read them in another packing "
+                "(ctresnet::build_int8_weight_order); write the header again with ctresnet-embed --precision int8 "
+                "--int8-order panels (AVX2, AVX-512 VNNI, aarch64 NEON) or panels_sdot (aarch64 with the dot product)");
+  static_assert(Build == Header || Header != int8_weight_order::panels_sdot,
+                "ctresnet::quantized_view: the embedded int8 state holds its weights in panels_sdot (the order of "
+                "builds with aarch64's dot product tile), but this build's kernels read them in another packing "
+                "(ctresnet::build_int8_weight_order); write the header again with ctresnet-embed --precision int8 "
+                "--int8-order rows (no vector tiles) or panels (AVX2, AVX-512 VNNI, aarch64 NEON)");
   static constexpr bool value = true;
 };
 }  // namespace detail

@@ -1,8 +1,9 @@
-// The order in which a quantized state holds its int8 weights. It is the one fact of a state that
-// depends on the build (kernels::int8::weights_in_panels): a state written on one machine for
-// another (ctresnet-embed --int8-order) is written in the order of the build that will read it,
-// and a state compiled into a program says which order it holds, so that a build whose kernels
-// read another one refuses it at compile time (quantized/view.hpp).
+// How a quantized state holds its int8 weights: their order and the activation offset folded into
+// the biases (kernels::int8::weight_packing). It is the one fact of a state that depends on the
+// build: a state written on one machine for another (ctresnet-embed --int8-order) is written as
+// the build that will read it packs, and a state compiled into a program says how it is packed,
+// so that a build whose kernels read another packing refuses it at compile time
+// (quantized/view.hpp).
 #pragma once
 // IWYU pragma: private, include <ctresnet/quantized.hpp>
 
@@ -16,45 +17,58 @@
 
 namespace ctresnet {
 
-/// How a conv's or fc's int8 weights lie in a state (kernels::int8::packed_index).
-enum class int8_weight_order : std::uint8_t {
-  rows = 1,    // window after window (output o's weights at o x length): the portable kernels'
-  panels = 2,  // panels of 16 outputs, groups of 4 weights (kernels::int8::panel_index): the AVX2 and AVX-512 tiles'
-};
+/// How a conv's or fc's int8 weights lie in a state, and what its biases hold:
+/// `rows` (window after window: the portable kernels'), `panels` (panels of 16 outputs, groups of
+/// 4 weights: the AVX2, AVX-512 VNNI and aarch64 NEON tiles') or `panels_sdot` (the same panels,
+/// with 128 x the sum of each output's weights folded into its bias: aarch64's sdot tile).
+using int8_weight_order = kernels::int8::weight_packing;
 
-/// The order this build's kernels read.
-inline constexpr int8_weight_order build_int8_weight_order =
-    kernels::int8::weights_in_panels ? int8_weight_order::panels : int8_weight_order::rows;
+/// The packing this build's kernels read.
+inline constexpr int8_weight_order build_int8_weight_order = kernels::int8::build_weight_packing;
 
-/// "rows" or "panels", as ctresnet-embed's --int8-order spells them.
+/// Its name in C++ and in ctresnet-embed's --int8-order: "rows", "panels" or "panels_sdot".
 constexpr const char* int8_weight_order_name(int8_weight_order order) {
-  return order == int8_weight_order::panels ? "panels" : "rows";
+  return order == int8_weight_order::panels        ? "panels"
+         : order == int8_weight_order::panels_sdot ? "panels_sdot"
+                                                   : "rows";
 }
 
 namespace detail::int8 {
 
 /// Where weight k of output o of a layer of `out_channels` x `length` lies in `order`.
 constexpr index_t index_in_order(int8_weight_order order, index_t o, index_t k, index_t out_channels, index_t length) {
-  return order == int8_weight_order::panels ? kernels::int8::panel_index(o, k, out_channels, length) : o * length + k;
+  return order == int8_weight_order::rows ? o * length + k : kernels::int8::panel_index(o, k, out_channels, length);
 }
 
-/// Rewrites the weights of every conv and fc of a state (`layers` its network's, quantized_plan::
-/// layers()) from order `from` to order `to`. Nothing else in a state depends on the order: the
-/// biases' folded zero point is a sum over each output's weights.
+/// Rewrites every conv and fc of a state (`layers` its network's, quantized_plan::layers()) from
+/// packing `from` to packing `to`: the weights' order, and the activation offset in the biases
+/// (kernels::int8::fold_bias moves a bias by (offset_to - offset_from) x the sum of its weights).
 inline void reorder_weights(const std::vector<int8_layer_info>& layers, std::byte* state, int8_weight_order from,
                             int8_weight_order to) {
   if (from == to) return;
+  const std::int32_t offset_change =
+      kernels::int8::activation_offset_of(to) - kernels::int8::activation_offset_of(from);
   std::vector<std::int8_t> moved;
   for (const int8_layer_info& layer : layers) {
     if (layer.kind != int8_layer_kind::conv && layer.kind != int8_layer_kind::linear) continue;
     const weights_layout w{layer.out_channels, layer.in_channels, layer.kernel};
     auto* const weights = reinterpret_cast<std::int8_t*>(state + layer.offset + w.weights_offset());
+    std::byte* const biases = state + layer.offset + w.bias_offset();
     const index_t length = w.patch_length();
     moved.assign(w.weight_bytes(), 0);
-    for (index_t o = 0; o < w.out_channels; ++o)
-      for (index_t k = 0; k < length; ++k)
-        moved[std::size_t(index_in_order(to, o, k, w.out_channels, length))] =
-            weights[index_in_order(from, o, k, w.out_channels, length)];
+    for (index_t o = 0; o < w.out_channels; ++o) {
+      std::uint32_t sum = 0;
+      for (index_t k = 0; k < length; ++k) {
+        const std::int8_t weight = weights[index_in_order(from, o, k, w.out_channels, length)];
+        moved[std::size_t(index_in_order(to, o, k, w.out_channels, length))] = weight;
+        sum += static_cast<std::uint32_t>(std::int32_t{weight});
+      }
+      std::int32_t bias;
+      std::memcpy(&bias, biases + sizeof bias * std::size_t(o), sizeof bias);
+      // fold_bias adds (offset - zero point) x sum; a zero point of 0 makes it add offset_change x sum.
+      bias = kernels::int8::fold_bias(bias, 0, static_cast<std::int32_t>(sum), offset_change);
+      std::memcpy(biases + sizeof bias * std::size_t(o), &bias, sizeof bias);
+    }
     std::memcpy(weights, moved.data(), moved.size());
   }
 }
