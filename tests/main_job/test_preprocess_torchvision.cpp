@@ -72,6 +72,17 @@ std::vector<float> transformed(const reference_case& c, const ctresnet::image& p
   return x;
 }
 
+/// Whether this build decodes the file: a cross build without libjpeg and libpng for its target
+/// (examples/CMakeLists.txt) reads only the PGM here; its transforms are tested from PIL's pixels.
+bool decodable(const std::string& file) {
+#ifdef CTRESNET_NO_JPEG_PNG
+  return file.size() > 4 && file.compare(file.size() - 4, 4, ".pgm") == 0;
+#else
+  (void)file;
+  return true;
+#endif
+}
+
 struct difference {
   double max = 0, mean = 0;
   double differing = 0;  // fraction of values that are not equal
@@ -95,8 +106,11 @@ difference compare(const A& a, const B& b) {
 }  // namespace
 
 TEST_CASE("JPEG, PNG and PGM files decode to PIL's pixels") {
+  int decoded_cases = 0;
   for (const reference_case& c : read_cases()) {
     CAPTURE(c.name);
+    if (!decodable(c.file)) continue;
+    ++decoded_cases;
     const ctresnet::image decoded = examples::read_image_file(c.file);
     REQUIRE(decoded.width == c.pixels.width);
     REQUIRE(decoded.height == c.pixels.height);
@@ -106,6 +120,7 @@ TEST_CASE("JPEG, PNG and PGM files decode to PIL's pixels") {
                    << 100 * d.differing << " % of the values differ");
     CHECK(d.max == 0);
   }
+  CHECK(decoded_cases > 0);
 }
 
 TEST_CASE("given PIL's pixels, the transforms give torchvision's outputs to the last bit") {
@@ -120,6 +135,7 @@ TEST_CASE("given PIL's pixels, the transforms give torchvision's outputs to the 
 TEST_CASE("from the file, as ctresnet-classify reads it: torchvision's tensor to the last bit") {
   for (const reference_case& c : read_cases()) {
     CAPTURE(c.name);
+    if (!decodable(c.file)) continue;
     const difference d = compare(transformed(c, examples::read_image_file(c.file)), c.expected);
     MESSAGE(c.name << ": decode_image + " << c.transform << " vs PIL + torchvision: max " << d.max);
     CHECK(d.max == 0);
