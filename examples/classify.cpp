@@ -102,8 +102,8 @@ Options:
   --eval DIR       evaluate the ImageFolder tree DIR, as torchvision's ImageFolder reads it:
                    one subfolder per class, the classes sorted by name (the i-th folder is the
                    model's class i: digits 0 to 9, or ImageNet's synset folders n01440764 ...),
-                   image files (.jpg .jpeg .png .ppm .bmp .pgm .tif .tiff .webp) at any depth
-                   below them. Prints top-1 and top-5 accuracy, a table per class, the
+                   image files (.jpg .jpeg .png .ppm .bmp .pgm .tif .tiff .webp, as ImageFolder;
+                   a BMP, TIFF or WebP file is an error) at any depth below them. Prints top-1 and top-5 accuracy, a table per class, the
                    confusion matrix (up to 20 classes) and the images per second. Images are
                    decoded and preprocessed on one thread while the network runs batches on
                    the --threads others; a progress line goes to stderr if it is a terminal
@@ -125,9 +125,9 @@ Options:
   -h, --help       print this help and exit
 
 Images: JPEG (libjpeg-turbo) and PNG (libpng), decoded as PIL decodes them, so that each
-image's tensor is torchvision's to the last bit; binary PGM/PPM, BMP, GIF (the first frame)
-and PSD (stb_image). The format is told by the file's first bytes. A truncated or corrupt file
-is an error (for JPEG, so is every warning of libjpeg's about corrupt data).
+image's tensor is torchvision's to the last bit, and binary PGM/PPM (stb_image). The format is
+told by the file's first bytes. A truncated or corrupt file is an error (for JPEG, so is every
+warning of libjpeg's about corrupt data).
 
 Exit status: 0 on success, whatever the accuracy; 1 if an image, the weights or the labels
 file cannot be used; 2 for wrong arguments. Each error is one line on stderr, starting with
@@ -486,9 +486,11 @@ class classifier {
     using shape = typename Model::input_shape;
     logits_.resize(static_cast<std::size_t>(count) * Model::num_classes);
     const typename Model::input_map images(inputs, count, shape::channels, shape::height, shape::width);
-    net_.forward(images, typename Model::output_map(logits_.data(), count, Model::num_classes), workspace_.data(), pool_);
+    const typename Model::output_map logits(logits_.data(), count, Model::num_classes);
+    net_.forward(images, logits, workspace_.data(), pool_);
     std::vector<std::vector<double>> p;
-    for (int i = 0; i < count; ++i) p.push_back(softmax(logits_.data() + static_cast<std::ptrdiff_t>(i) * Model::num_classes));
+    for (int i = 0; i < count; ++i)
+      p.push_back(softmax(logits_.data() + static_cast<std::ptrdiff_t>(i) * Model::num_classes));
     return p;
   }
 
@@ -687,7 +689,8 @@ int evaluate(const options& o, const examples::image_folder& set, classifier<Mod
   progress.clear();
   results.set_timing(elapsed.count(), o.batch, model.threads());
   if (o.json) {
-    std::cout << results.json(o.top).dump(1) << '\n';
+    // A path that is not UTF-8 gets U+FFFD in place of its stray bytes, rather than stop the dump.
+    std::cout << results.json(o.top).dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
   } else {
     std::cout << "evaluated " << set.images.size() << " images of " << set.classes.size() << " classes in '" << o.eval
               << "' with " << o.model << (is_int8<Model>::value ? " (int8)" : "") << '\n';

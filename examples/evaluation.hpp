@@ -72,7 +72,8 @@ class evaluation {
     }
 
     if (static_cast<int>(classes_.size()) <= max_confusion_classes) {
-      const bool other = std::any_of(confusion_.begin(), confusion_.end(), [](const auto& row) { return row.back() > 0; });
+      const bool other =
+          std::any_of(confusion_.begin(), confusion_.end(), [](const auto& row) { return row.back() > 0; });
       std::size_t cell = 5;
       for (const std::string& name : classes_) cell = std::max(cell, name.size() + 1);
       out << "\nconfusion matrix (rows: true class, columns: predicted class"
@@ -95,7 +96,8 @@ class evaluation {
     std::snprintf(timing, sizeof timing,
                   "\ntime: %.3f s for %ld images, %.1f images/s (decoding and preprocessing on one thread, "
                   "inference in batches of %d on %d thread%s)\n",
-                  seconds_, all.images, all.images / std::max(seconds_, 1e-9), batch_, threads_, threads_ == 1 ? "" : "s");
+                  seconds_, all.images, all.images / std::max(seconds_, 1e-9), batch_, threads_,
+                  threads_ == 1 ? "" : "s");
     out << timing;
   }
 

@@ -1,7 +1,7 @@
 // Reading an image file into a ctresnet::image with the decoders PIL (hence torchvision) uses:
 // JPEG by libjpeg-turbo and PNG by libpng, with PIL's settings, so that the pixels are PIL's to the
-// last bit; PGM/PPM, BMP, GIF (the first frame) and PSD by stb_image. The format is told by the
-// file's first bytes, not by its name. The pixels come out 8 bits per channel: gray, RGB or RGBA;
+// last bit; binary PGM/PPM by stb_image. The format is told by the file's first bytes, not by its
+// name; other formats are errors that name them. The pixels come out 8 bits per channel: gray, RGB or RGBA;
 // ctresnet's transforms convert them as PIL's convert("RGB") and convert("L") would.
 //
 // Shared by ctresnet-classify, the tests that prove its results and the image fuzzer, so that all

@@ -23,7 +23,7 @@ class image_folder_error : public std::runtime_error {
 };
 
 /// torchvision.datasets.folder.IMG_EXTENSIONS, compared without regard to case. ctresnet-classify
-/// decodes all of them but TIFF and WebP, which give each an error naming the file.
+/// decodes JPEG, PNG, PGM and PPM; a BMP, TIFF or WebP file is an error naming the file.
 inline constexpr std::array<std::string_view, 9> image_folder_extensions = {
     ".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp"};
 
@@ -67,7 +67,8 @@ inline image_folder read_image_folder(const std::string& root) {
     for (auto it = fs::recursive_directory_iterator(class_dir, fs::directory_options::follow_directory_symlink);
          it != fs::recursive_directory_iterator(); ++it)
       if (it->is_directory()) folders.push_back(it->path());
-    std::sort(folders.begin(), folders.end(), [](const fs::path& a, const fs::path& b) { return a.string() < b.string(); });
+    const auto by_path = [](const fs::path& a, const fs::path& b) { return a.string() < b.string(); };
+    std::sort(folders.begin(), folders.end(), by_path);
     const std::size_t before = set.images.size();
     for (const fs::path& folder : folders) {
       std::vector<std::string> names;

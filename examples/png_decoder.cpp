@@ -121,7 +121,7 @@ ctresnet::image decode_png(const std::vector<unsigned char>& bytes, const std::s
   for (std::size_t y = 0; y < rows.size(); ++y) rows[y] = decoded.data() + y * row_bytes;
   if (!read_rows(&reader, gray_16, rows.data())) throw image_file_error(failure(path, reader.message));
   if (png_get_channels(reader.png, reader.info) != channels || png_get_rowbytes(reader.png, reader.info) != row_bytes)
-    throw image_file_error(failure(path, "libpng decoded another layout than expected"));  // a bug here, not in the file
+    throw image_file_error(failure(path, "libpng decoded another layout than expected"));  // our bug, not the file's
 
   ctresnet::image image;
   image.width = static_cast<int>(width);

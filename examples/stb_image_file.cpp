@@ -1,6 +1,7 @@
-// PGM/PPM, BMP, GIF and PSD files decoded by stb_image (Debian 12's is version 2.27). decode_image
-// hands it only files that start with one of those formats' signatures. Two checks guard stb's
-// binary PGM/PPM reader, which the digits images use.
+// Binary PGM and PPM files (the digits images are PGM) decoded by stb_image (Debian 12's is
+// version 2.27). decode_image hands it only files that start with P5 or P6. Two checks guard
+// stb's reader: it overflows an int on a huge header number, and makes up the missing pixels of a
+// truncated file.
 #include "image_decoders.hpp"
 
 #include <stb_image.h>
@@ -15,7 +16,7 @@
 namespace examples {
 namespace {
 
-/// stb_image's reason for its last failure, e.g. "bad BMP" or "corrupt GIF".
+/// stb_image's reason for its last failure, e.g. "bad PNM".
 std::string stb_failure_reason() {
   const char* reason = stbi_failure_reason();
   // stb gives up on some truncated files without saying why.

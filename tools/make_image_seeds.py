@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Writes tests/fuzz/seeds/images/, the seeds of the image fuzzer (tests/fuzz/fuzz_decode_image.cpp):
 tiny images in each format ctresnet-classify reads and PIL writes (PNG gray/RGB/RGBA/palette/16-bit/
-1-bit/interlaced, JPEG baseline/progressive/gray/CMYK/4:4:4, BMP, GIF, PPM, PGM), and a PNG that
-announces 200 million pixels (the CLI test cli.huge_image). Deterministic: a rerun rewrites the
-same bytes.
+1-bit/interlaced, JPEG baseline/progressive/gray/CMYK/4:4:4, PPM, PGM), a BMP and a GIF (which it
+refuses by their signatures), and a PNG that announces 200 million pixels (the CLI test
+cli.huge_image). Deterministic: a rerun rewrites the same bytes.
 
     tools/make_image_seeds.py [--out tests/fuzz/seeds/images]
 """
