@@ -1,7 +1,9 @@
 // ctresnet-classify: classifies image files with a ResNet run by ctresnet on weights exported from
 // PyTorch, and prints the most probable classes. `--labels FILE` evaluates a labelled set instead
 // and prints the accuracy: with the digits model and examples/digits/test/labels.txt that is the
-// main job, the held-out digits classified in C++ as PyTorch classifies them.
+// main job, the held-out digits classified in C++ as PyTorch classifies them. `--eval DIR` evaluates
+// an ImageFolder tree as torchvision would, decoding on one thread while the network runs batches
+// on the others, and reports top-1/top-5 accuracy, per class, the confusion matrix and the speed.
 //
 // Every model is a type, so all of them are compiled into this one program; they share the
 // convolution kernels, so each extra model costs little compile time. `--precision int8` runs a
@@ -9,8 +11,11 @@
 // share the int8 kernels and loader, which cost most of what int8 adds to the compile time, and
 // `models` below says which models have one.
 #include "digits_transform.hpp"
+#include "evaluation.hpp"
 #include "image_file.hpp"
+#include "image_folder.hpp"
 #include "one_line_message.hpp"
+#include "progress_bar.hpp"
 
 #include <ctresnet/ctresnet.hpp>
 #include <ctresnet/preprocess.hpp>
@@ -22,16 +27,22 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -41,6 +52,7 @@ constexpr const char* program = "ctresnet-classify";
 
 constexpr const char* usage = R"(Usage: ctresnet-classify --model NAME --weights FILE [options] IMAGE...
        ctresnet-classify --model NAME --weights FILE --labels FILE [options]
+       ctresnet-classify --model NAME --weights FILE --eval DIR [--batch N] [--json] [options]
        ctresnet-classify --model NAME --summary [--precision int8]
        ctresnet-classify --model NAME --graph [collapsed|full]
 
@@ -87,6 +99,18 @@ Options:
                    per line (IMAGE relative to FILE's directory, LABEL a class index or name;
                    empty lines and lines starting with # are skipped), print each mistake and
                    then "accuracy: CORRECT/TOTAL = PERCENT %"
+  --eval DIR       evaluate the ImageFolder tree DIR, as torchvision's ImageFolder reads it:
+                   one subfolder per class, the classes sorted by name (the i-th folder is the
+                   model's class i: digits 0 to 9, or ImageNet's synset folders n01440764 ...),
+                   image files (.jpg .jpeg .png .ppm .bmp .pgm .tif .tiff .webp, as ImageFolder;
+                   a BMP, TIFF or WebP file is an error) at any depth below them. Prints top-1 and top-5 accuracy, a table per class, the
+                   confusion matrix (up to 20 classes) and the images per second. Images are
+                   decoded and preprocessed on one thread while the network runs batches on
+                   the --threads others; a progress line goes to stderr if it is a terminal
+  --batch N        --eval: images per forward pass (default 8)
+  --json           --eval: print the results as JSON instead: per image its path, label and
+                   --top classes with their probabilities; the accuracies, per class too,
+                   the confusion matrix and the time
   --resize N       ImageNet models: the shorter side's length before the 224x224 crop
                    (default 256; torchvision's IMAGENET1K_V2 weights of resnet50, resnet101
                    and resnet152 were evaluated with 232)
@@ -100,8 +124,10 @@ Options:
                    it as one node, full every block. Render it with: dot -Tsvg -o net.svg
   -h, --help       print this help and exit
 
-Images: PNG, JPEG, PPM/PGM, BMP, TGA, GIF (the first frame), PSD, HDR and PIC, decoded by
-stb_image; 8 bits per channel, gray, gray with alpha, RGB or RGBA.
+Images: JPEG (libjpeg-turbo) and PNG (libpng), decoded as PIL decodes them, so that each
+image's tensor is torchvision's to the last bit, and binary PGM/PPM (stb_image). The format is
+told by the file's first bytes. A truncated or corrupt file is an error (for JPEG, so is every
+warning of libjpeg's about corrupt data).
 
 Exit status: 0 on success, whatever the accuracy; 1 if an image, the weights or the labels
 file cannot be used; 2 for wrong arguments. Each error is one line on stderr, starting with
@@ -116,6 +142,8 @@ Examples:
       --weights examples/digits/resnet20_digits.int8.safetensors \
       --labels examples/digits/test/labels.txt
   ctresnet-classify --model resnet50 --weights r50.safetensors --top 3 cat.jpg dog.png
+  ctresnet-classify --model resnet50 --weights r50.safetensors --resize 232 \
+      --eval imagenet/val --batch 16 --threads 4
 )";
 
 /// Wrong arguments: reported with a pointer to --help, exit status 2.
@@ -206,9 +234,13 @@ struct options {
   std::string model;
   std::string weights;
   std::string labels;
+  std::string eval;  // an ImageFolder tree
   std::vector<std::string> images;
   int top = 5;
   int threads = 1;
+  int batch = 8;
+  bool batch_given = false;
+  bool json = false;
   int resize = ctresnet::imagenet_eval_transform{}.resize_size;
   precision numbers = precision::fp32;
   bool resize_given = false;
@@ -252,6 +284,10 @@ options parse_arguments(int argc, char** argv) {
       o.summary = true;
       continue;
     }
+    if (arg == "--json") {
+      o.json = true;
+      continue;
+    }
     if (arg == "--graph" || arg.rfind("--graph=", 0) == 0) {
       // Its value is optional: "--graph", "--graph full" or "--graph=full".
       std::string level = "collapsed";
@@ -269,7 +305,8 @@ options parse_arguments(int argc, char** argv) {
     const std::size_t equals = arg.find('=');
     const std::string name = arg.substr(0, equals);
     const bool takes_value = name == "--model" || name == "--weights" || name == "--labels" || name == "--top" ||
-                             name == "--threads" || name == "--resize" || name == "--precision";
+                             name == "--threads" || name == "--resize" || name == "--precision" ||
+                             name == "--eval" || name == "--batch";
     if (!takes_value) throw usage_error("unknown option '" + arg + "'");
     std::string value;
     if (equals != std::string::npos) {
@@ -282,6 +319,11 @@ options parse_arguments(int argc, char** argv) {
     if (name == "--model") o.model = value;
     if (name == "--weights") o.weights = value;
     if (name == "--labels") o.labels = value;
+    if (name == "--eval") o.eval = value;
+    if (name == "--batch") {
+      o.batch = parse_int(name, value, 1, 1024);
+      o.batch_given = true;
+    }
     if (name == "--top") o.top = parse_int(name, value, 1, 1000000);
     if (name == "--threads") o.threads = parse_int(name, value, 1, 256);
     if (name == "--precision") {
@@ -301,13 +343,16 @@ options parse_arguments(int argc, char** argv) {
     throw usage_error("--precision int8: this program has no int8 version of " + o.model + "; it has one of " +
                       model_list([](const model_entry& model) { return model.int8; }));
   if (o.resize_given && o.model == "digits") throw usage_error("--resize applies to the ImageNet models, not to digits");
-  if (!o.images.empty() && !o.labels.empty())
-    throw usage_error("give either image files or --labels, not both");
-  const bool classifies = !o.images.empty() || !o.labels.empty();
+  if (!o.images.empty() + !o.labels.empty() + !o.eval.empty() > 1)
+    throw usage_error("give one of image files, --labels and --eval, not several");
+  if (o.eval.empty() && (o.json || o.batch_given))
+    throw usage_error(std::string(o.json ? "--json" : "--batch") + " applies to --eval");
+  if (o.json && o.summary) throw usage_error("--json prints the results alone; give it without --summary");
+  const bool classifies = !o.images.empty() || !o.labels.empty() || !o.eval.empty();
   if (o.graph && (classifies || o.summary))
-    throw usage_error("--graph prints the network's graph alone; give it without images, --labels or --summary");
+    throw usage_error("--graph prints the network's graph alone; give it without images, --labels, --eval or --summary");
   if (!classifies && !o.summary && !o.graph)
-    throw usage_error("no image given; name image files, or a labels file with --labels");
+    throw usage_error("no image given; name image files, a labels file with --labels or an image folder with --eval");
   if (classifies && o.weights.empty()) throw usage_error("no weights given; name the weights file with --weights");
   return o;
 }
@@ -426,22 +471,38 @@ class classifier {
       ctresnet::load_safetensors(net_, weights);
   }
 
+  /// The floats of one preprocessed image (C x H x W).
+  static constexpr std::size_t input_floats = static_cast<std::size_t>(Model::input_shape::size);
+
   /// The class probabilities of one image file.
   std::vector<double> probabilities(const std::string& path) {
     transform_(examples::read_image_file(path), input_.data());
-    using shape = typename Model::input_shape;
-    const typename Model::input_map images(input_.data(), 1, shape::channels, shape::height, shape::width);
-    net_.forward(images, typename Model::output_map(logits_.data(), 1, Model::num_classes), workspace_.data(), pool_);
-    return softmax(logits_);
+    return probabilities(input_.data(), 1).front();
   }
+
+  /// The class probabilities of each of `count` preprocessed images, stored one after the other
+  /// (N x C x H x W) in `inputs`: one forward pass.
+  std::vector<std::vector<double>> probabilities(const float* inputs, int count) {
+    using shape = typename Model::input_shape;
+    logits_.resize(static_cast<std::size_t>(count) * Model::num_classes);
+    const typename Model::input_map images(inputs, count, shape::channels, shape::height, shape::width);
+    const typename Model::output_map logits(logits_.data(), count, Model::num_classes);
+    net_.forward(images, logits, workspace_.data(), pool_);
+    std::vector<std::vector<double>> p;
+    for (int i = 0; i < count; ++i)
+      p.push_back(softmax(logits_.data() + static_cast<std::ptrdiff_t>(i) * Model::num_classes));
+    return p;
+  }
+
+  const Transform& transform() const { return transform_; }
 
   /// The threads that share each forward pass.
   int threads() const { return pool_.size(); }
 
  private:
-  static std::vector<double> softmax(const std::vector<float>& logits) {
-    const double largest = *std::max_element(logits.begin(), logits.end());
-    std::vector<double> p(logits.size());
+  static std::vector<double> softmax(const float* logits) {
+    const double largest = *std::max_element(logits, logits + Model::num_classes);
+    std::vector<double> p(Model::num_classes);
     double sum = 0;
     for (std::size_t i = 0; i < p.size(); ++i) sum += p[i] = std::exp(logits[i] - largest);
     for (double& value : p) value /= sum;
@@ -511,6 +572,133 @@ void print_int8_summary(std::ostream& out) {
   out << "Workspace:    " << mib(int8_net::workspace_bytes) << " MiB per forward call\n";
 }
 
+// ---- --eval: an ImageFolder tree, decoded on one thread, classified in batches on the others ----
+
+/// Preprocessed images, `count` of them one after the other, from the `first`-th of the set on.
+struct input_batch {
+  std::vector<float> inputs;
+  std::size_t first = 0;
+  int count = 0;
+};
+
+/// Batches handed from the decoding thread to the classifying one: at most `capacity` wait, so
+/// that decoding runs ahead of the network by that much and no more. The decoding thread's error
+/// is handed over too, and rethrown where the batches are taken.
+class batch_queue {
+ public:
+  explicit batch_queue(std::size_t capacity) : capacity_(capacity) {}
+
+  /// Waits for room; false if the taker has given up.
+  bool push(input_batch batch) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    room_.wait(lock, [&] { return cancelled_ || batches_.size() < capacity_; });
+    if (cancelled_) return false;
+    batches_.push_back(std::move(batch));
+    ready_.notify_one();
+    return true;
+  }
+  /// No more batches: the set is done, or `error` stopped it.
+  void close(std::exception_ptr error = nullptr) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    error_ = error;
+    ready_.notify_one();
+  }
+  /// The next batch, or none after the last; rethrows the decoding thread's error.
+  std::optional<input_batch> pop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ready_.wait(lock, [&] { return closed_ || !batches_.empty(); });
+    if (!batches_.empty()) {
+      input_batch batch = std::move(batches_.front());
+      batches_.pop_front();
+      room_.notify_one();
+      return batch;
+    }
+    if (error_) std::rethrow_exception(error_);
+    return std::nullopt;
+  }
+  /// The taker gives up: push returns false from now on.
+  void cancel() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    cancelled_ = true;
+    room_.notify_all();
+  }
+
+ private:
+  std::size_t capacity_;
+  std::mutex mutex_;
+  std::condition_variable room_, ready_;
+  std::deque<input_batch> batches_;
+  bool closed_ = false, cancelled_ = false;
+  std::exception_ptr error_;
+};
+
+/// Decodes and preprocesses the set's images, `batch_size` at a time, into `queue`.
+template <class Transform>
+void decode_batches(const examples::image_folder& set, Transform transform, std::size_t input_floats, int batch_size,
+                    batch_queue& queue) {
+  try {
+    for (std::size_t first = 0; first < set.images.size(); first += static_cast<std::size_t>(batch_size)) {
+      input_batch batch;
+      batch.first = first;
+      batch.count = static_cast<int>(std::min(set.images.size() - first, static_cast<std::size_t>(batch_size)));
+      batch.inputs.resize(input_floats * static_cast<std::size_t>(batch.count));
+      for (int i = 0; i < batch.count; ++i)
+        transform(examples::read_image_file(set.images[first + static_cast<std::size_t>(i)].path),
+                  batch.inputs.data() + input_floats * static_cast<std::size_t>(i));
+      if (!queue.push(std::move(batch))) return;
+    }
+    queue.close();
+  } catch (...) {
+    queue.close(std::current_exception());
+  }
+}
+
+/// Classifies every image of `set` and prints the report (evaluation.hpp), as text or JSON.
+template <class Model, class Transform>
+int evaluate(const options& o, const examples::image_folder& set, classifier<Model, Transform>& model,
+             const std::vector<std::string>& class_names) {
+  examples::evaluation results(set.classes, class_names);
+  examples::progress_bar progress(static_cast<long>(set.images.size()));
+  const auto start = std::chrono::steady_clock::now();
+  batch_queue queue(2);
+  std::thread decoder(decode_batches<Transform>, std::cref(set), model.transform(),
+                      classifier<Model, Transform>::input_floats, o.batch, std::ref(queue));
+  // Whatever ends the loop below, the decoding thread stops and is joined before the queue goes.
+  struct stop_decoder {
+    batch_queue& queue;
+    std::thread& thread;
+    ~stop_decoder() {
+      queue.cancel();
+      thread.join();
+    }
+  } stopper{queue, decoder};
+  long done = 0;
+  while (std::optional<input_batch> batch = queue.pop()) {
+    const std::vector<std::vector<double>> p = model.probabilities(batch->inputs.data(), batch->count);
+    for (int i = 0; i < batch->count; ++i) {
+      const auto& image = set.images[batch->first + static_cast<std::size_t>(i)];
+      const std::vector<double>& q = p[static_cast<std::size_t>(i)];
+      examples::evaluation::image_result result{image.path, image.label, most_probable(q, std::max(o.top, 5)), {}};
+      for (const int c : result.top) result.probabilities.push_back(q[static_cast<std::size_t>(c)]);
+      results.add(std::move(result));
+    }
+    progress.update(done += batch->count);
+  }
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  progress.clear();
+  results.set_timing(elapsed.count(), o.batch, model.threads());
+  if (o.json) {
+    // A path that is not UTF-8 gets U+FFFD in place of its stray bytes, rather than stop the dump.
+    std::cout << results.json(o.top).dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+  } else {
+    std::cout << "evaluated " << set.images.size() << " images of " << set.classes.size() << " classes in '" << o.eval
+              << "' with " << o.model << (is_int8<Model>::value ? " (int8)" : "") << '\n';
+    results.print(std::cout);
+  }
+  return 0;
+}
+
 /// Model (Net, or its int8 twin quantized<Net>) on the images or the labelled set of `o`.
 template <class Model, class Net, class Transform>
 int classify_with(const options& o, const Transform& transform, const std::vector<std::string>& class_names) {
@@ -525,12 +713,21 @@ int classify_with(const options& o, const Transform& transform, const std::vecto
       ctresnet::print_summary<Net>(std::cout);
     if (!o.images.empty() || !o.labels.empty()) std::cout << '\n';
   }
-  if (o.images.empty() && o.labels.empty()) return 0;
+  if (o.images.empty() && o.labels.empty() && o.eval.empty()) return 0;
 
-  // The labels first: a mistake in them should not wait for the weights to load.
+  // The labels or the folder first: a mistake in them should not wait for the weights to load.
   const std::vector<labelled_image> labelled = o.labels.empty() ? std::vector<labelled_image>{}
                                                                  : read_labels(o.labels, class_names);
+  examples::image_folder set;
+  if (!o.eval.empty()) {
+    set = examples::read_image_folder(o.eval);
+    if (set.classes.size() > class_names.size())
+      throw input_error("the image folder '" + o.eval + "' has " + std::to_string(set.classes.size()) +
+                        " class folders, and " + o.model + " has " + std::to_string(class_names.size()) +
+                        " classes: the i-th folder (sorted by name) must be the model's class i");
+  }
   const auto model = std::make_unique<classifier<Model, Transform>>(o.weights, transform, o.threads);
+  if (!o.eval.empty()) return evaluate(o, set, *model, class_names);
 
   if (labelled.empty()) {
     char rank[16];

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Writes tests/fuzz/seeds/images/, the seeds of the image fuzzer (tests/fuzz/fuzz_decode_image.cpp):
-tiny images in each format stb_image reads and PIL writes (PNG gray/RGB/RGBA/palette/16-bit, JPEG
-baseline/progressive/gray, BMP, TGA, GIF, PPM, PGM), and a PNG that announces 200 million pixels
-(the CLI test cli.huge_image). Deterministic: a rerun rewrites the same bytes.
+tiny images in each format ctresnet-classify reads and PIL writes (PNG gray/RGB/RGBA/palette/16-bit/
+1-bit/interlaced, JPEG baseline/progressive/gray/CMYK/4:4:4, PPM, PGM), a BMP and a GIF (which it
+refuses by their signatures), and a PNG that announces 200 million pixels (the CLI test
+cli.huge_image). Deterministic: a rerun rewrites the same bytes.
 
     tools/make_image_seeds.py [--out tests/fuzz/seeds/images]
 """
@@ -21,12 +22,27 @@ def pattern(mode, width=7, height=5):
     return image.convert(mode)
 
 
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
 def png_claiming(width, height):
     """A PNG whose header announces width x height RGB pixels, with one empty data chunk."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
-            chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
+            png_chunk(b"IDAT", zlib.compress(b"")) + png_chunk(b"IEND", b""))
+
+
+def interlaced_png(image):
+    """An 8-bit RGB image as an Adam7-interlaced PNG (PIL writes none)."""
+    width, height = image.size
+    rows = [image.tobytes()[3 * width * y: 3 * width * (y + 1)] for y in range(height)]
+    data = b""
+    for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)):
+        for y in range(y0, height, dy):
+            if x0 < width:
+                data += b"\0" + b"".join(rows[y][3 * x: 3 * x + 3] for x in range(x0, width, dx))
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 1)) +
+            png_chunk(b"IDAT", zlib.compress(data)) + png_chunk(b"IEND", b""))
 
 
 def main():
@@ -44,9 +60,12 @@ def main():
     pattern("RGB", 17, 9).save(out / "baseline.jpg", quality=80)
     pattern("RGB", 17, 9).save(out / "progressive.jpg", quality=80, progressive=True)
     pattern("L", 17, 9).save(out / "gray.jpg", quality=80)
+    pattern("RGB", 17, 9).save(out / "subsampling_444.jpg", quality=90, subsampling=0)
+    pattern("CMYK", 17, 9).save(out / "cmyk.jpg", quality=80)
+    pattern("1").save(out / "bits1.png")
+    pattern("P").save(out / "palette_transparency.png", transparency=2)
+    (out / "interlaced.png").write_bytes(interlaced_png(pattern("RGB", 11, 9)))
     pattern("RGB").save(out / "rgb.bmp")
-    pattern("RGBA").save(out / "rgba.tga")
-    pattern("RGB").save(out / "rle.tga", compression="tga_rle")
     pattern("P").save(out / "palette.gif")
     pattern("RGB").save(out / "rgb.ppm")
     pattern("L").save(out / "gray.pgm")

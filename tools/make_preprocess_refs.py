@@ -4,10 +4,8 @@
 The images are the two photographs that python3-sklearn ships (sklearn/datasets/
 images/china.jpg and flower.jpg, 640x427 JPEGs) and files derived from them.
 Into --out it writes:
-  china.png, flower.png    PIL's decoding of the JPEGs, saved losslessly. stb_image
-                           decodes a PNG to the very pixels PIL does, but a JPEG not
-                           quite (another IDCT and colour conversion); the PNG copies
-                           tell the transform's differences from the decoders'.
+  china.png, flower.png    PIL's decoding of the JPEGs, saved losslessly: cases of the
+                           transform that do not depend on the JPEG decoder
   portrait_crop.png        a 301x453 crop of china.png: portrait, resized to 256x385, so
                            the centre crop's offset is 80.5, which Python rounds to 80
   gray.png                 flower.png as convert("L"): a gray image the ImageNet

@@ -1,6 +1,7 @@
-// libFuzzer target: any bytes as an image file, through ctresnet-classify's path: stb_image's
-// decoding with our checks (examples/image_file.hpp), then both models' preprocessing. Each step
-// either succeeds or throws its error type; nothing else may happen.
+// libFuzzer target: any bytes as an image file, through ctresnet-classify's path: decode_image
+// (examples/image_file.hpp: libjpeg-turbo, libpng or stb_image, by the file's signature), then
+// both models' preprocessing. Each step either succeeds or throws its error type; nothing else
+// may happen.
 #include "digits_transform.hpp"
 #include "image_file.hpp"
 
@@ -14,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ctresnet::image decoded;
   try {
     // At most a million pixels: under the sanitizers, decoding the 179 million the CLI allows takes
-    // minutes, and a few bytes can announce that many (regressions/decode_image/tga_*).
+    // minutes, and a few bytes can announce that many (regressions/decode_image/png_chunk_*).
     decoded = examples::decode_image(std::vector<unsigned char>(data, data + size), "fuzz input", 1 << 20);
   } catch (const examples::image_file_error&) {
     return 0;
