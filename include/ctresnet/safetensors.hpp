@@ -483,7 +483,8 @@ CTRESNET_NOINLINE void save_state(const std::vector<tensor_info>& tensors, const
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     if (!out) throw weights_error("ctresnet: " + path + ": cannot open the file for writing");
     unsigned char length_bytes[8];
-    for (int i = 0; i < 8; ++i) length_bytes[i] = static_cast<unsigned char>(text.size() >> (8 * i));
+    const auto length = static_cast<std::uint64_t>(text.size());  // size_t may have 32 bits (wasm32)
+    for (int i = 0; i < 8; ++i) length_bytes[i] = static_cast<unsigned char>(length >> (8 * i));
     out.write(reinterpret_cast<const char*>(length_bytes), 8);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     std::vector<float> staging;

@@ -38,7 +38,8 @@ void write_file(const std::string& path, const std::vector<raw_tensor>& tensors)
   }
   const std::string text = header.dump();
   std::ofstream out(path, std::ios::binary);
-  for (int i = 0; i < 8; ++i) out.put(static_cast<char>((text.size() >> (8 * i)) & 0xFF));
+  const auto length = static_cast<std::uint64_t>(text.size());  // size_t may have 32 bits (wasm32)
+  for (int i = 0; i < 8; ++i) out.put(static_cast<char>((length >> (8 * i)) & 0xFF));
   out << text;
   for (const auto& t : tensors) out.write(reinterpret_cast<const char*>(t.bytes.data()), std::streamsize(t.bytes.size()));
 }

@@ -10,6 +10,7 @@
 #include <ctresnet/config.hpp>
 #include <ctresnet/describe.hpp>
 #include <ctresnet/detail/cache_lines.hpp>
+#include <ctresnet/kernels/wasm_packet.hpp>
 
 #include <Eigen/Core>
 
@@ -26,8 +27,12 @@
 
 namespace ctresnet::kernels::detail {
 
+#if CTRESNET_WASM_PACKET
+using packet = wasm_f32x4;  // Eigen has no WebAssembly packets (kernels/wasm_packet.hpp)
+#else
 using packet = Eigen::internal::packet_traits<float>::type;
-inline constexpr int packet_floats = Eigen::internal::packet_traits<float>::size;
+#endif
+inline constexpr int packet_floats = Eigen::internal::unpacket_traits<packet>::size;
 inline constexpr int vectors_per_line = cache_line_floats > packet_floats ? int(cache_line_floats / packet_floats) : 1;
 
 #if defined(__AVX512F__) || defined(__aarch64__)
