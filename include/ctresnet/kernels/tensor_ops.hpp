@@ -299,6 +299,8 @@ CTRESNET_NOINLINE void conv2d_part(const conv_geometry& g, conv_input input, con
   const conv_weight_layout layout = g.weight_layout();
   const index_t pixels = g.out_pixels(), channels = layout.block_outputs(), depth = g.patch_length();
   const index_t pixel_tiles = (pixels + tile_rows - 1) / tile_rows;
+  // Rows only where each thread gets a whole group of tiles: a 7x7 layer is split by output
+  // channels, so that each thread reads a part of its weights, not all of them.
   const output_share share = share_of_outputs(pixel_tiles, detail::tile_group, channels, thread, threads);
 
   float* patches = scratch.per_thread + thread * scratch.per_thread_floats;
