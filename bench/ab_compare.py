@@ -6,6 +6,7 @@ minutes, this is the comparison that stays meaningful: both versions see the sam
 
     /usr/bin/python3 bench/ab_compare.py HEAD~1            # a = HEAD~1, b = the working tree
     /usr/bin/python3 bench/ab_compare.py v1 v2 --threads 1,2 --pairs 40
+    /usr/bin/python3 bench/ab_compare.py HEAD~1 --march x86-64-v3   # the AVX2 kernels
 
 A version is a git revision or a directory holding include/ctresnet. Each is compiled as its own
 translation unit with its namespace renamed (-Dctresnet=...), so a change to a kernel shows up as it
@@ -44,14 +45,18 @@ def main() -> int:
     parser.add_argument("--threads", default="1", help="comma-separated thread counts (1)")
     parser.add_argument("--models", default="18,50", help="comma-separated depths: 18, 50 (both)")
     parser.add_argument("--cxx", default="g++")
+    parser.add_argument("--march", default="native", metavar="ARCH",
+                        help="CPU type both versions are compiled for (native); x86-64-v3 times the AVX2 kernels")
     args = parser.parse_args()
     depths = args.models.split(",")
     if any(d not in ("18", "50") for d in depths) or args.pairs < 1:
         parser.error("--models takes 18 and/or 50, --pairs a positive number")
+    if not all(c.isalnum() or c in "-_." for c in args.march):
+        parser.error(f"--march takes a CPU type such as native or x86-64-v3, not '{args.march}'")
 
     with tempfile.TemporaryDirectory(prefix="ctresnet_ab_") as scratch_name:
         scratch = pathlib.Path(scratch_name)
-        flags = [args.cxx, "-std=c++17", "-O3", "-march=native", "-DNDEBUG", "-Wall", "-Wextra", "-Werror",
+        flags = [args.cxx, "-std=c++17", "-O3", f"-march={args.march}", "-DNDEBUG", "-Wall", "-Wextra", "-Werror",
                  "-isystem", "/usr/include/eigen3"]
         compiles = []
         for side, version in (("a", args.a), ("b", args.b)):
@@ -64,7 +69,7 @@ def main() -> int:
         driver = scratch / "ab_driver"
         subprocess.run([args.cxx, "-O2", "-Wall", "-Wextra", "-Werror", str(AB / "driver.cpp"), str(scratch / "a.o"),
                         str(scratch / "b.o"), "-o", str(driver), "-lpthread"], check=True)
-        print(f"a = {args.a}, b = {args.b}; {args.pairs} pairs; the ratio is b's time over a's (below 1: b is faster)")
+        print(f"a = {args.a}, b = {args.b}; -march={args.march}; {args.pairs} pairs; the ratio is b's time over a's (below 1: b is faster)")
         for threads in args.threads.split(","):
             subprocess.run([str(driver), str(args.pairs), threads] + depths, check=True)
     return 0

@@ -98,11 +98,11 @@ static_assert(resnet18<>::state_floats ==
 // The workspace: four activation buffers (the largest is 64x112x112 after the stem), a scale and
 // shift per channel, and one thread's scratch, each rounded up to whole cache lines, and up to 15
 // floats to move an unaligned start to a line. The largest scratch is that of the 128 -> 128 3x3
-// convs at 28x28 by F(4x4, 3x3): one block of 4 x tile_rows tiles (winograd::block_tiles; 56 with
+// convs at 28x28 by F(4x4, 3x3): one block of tile_group x tile_rows tiles (winograd::block_tiles; 56 with
 // AVX-512), transformed and multiplied, for 36 window positions.
 static_assert(resnet18<>::max_activation_floats == 64 * 112 * 112);
-static_assert(kernels::winograd<4>::block_tiles(128) == 4 * kernels::tile_rows &&
-              kernels::winograd<2>::block_tiles(64) == 2 * kernels::tile_rows);
+static_assert(kernels::winograd<4>::block_tiles(128) == kernels::detail::tile_group * kernels::tile_rows &&
+              kernels::winograd<2>::block_tiles(64) == (kernels::detail::tile_group + 1) / 2 * kernels::tile_rows);
 static_assert(kernels::winograd<4>::thread_floats(128, 128) > kernels::winograd<2>::thread_floats(256, 256) &&
               kernels::winograd<4>::thread_floats(128, 128) > kernels::conv_thread_floats(9 * 512));
 static_assert(whole_cache_lines(1) == 16 && whole_cache_lines(16) == 16 && whole_cache_lines(17) == 32);

@@ -299,7 +299,9 @@ CTRESNET_NOINLINE void conv2d_part(const conv_geometry& g, conv_input input, con
   const conv_weight_layout layout = g.weight_layout();
   const index_t pixels = g.out_pixels(), channels = layout.block_outputs(), depth = g.patch_length();
   const index_t pixel_tiles = (pixels + tile_rows - 1) / tile_rows;
-  const output_share share = share_of_outputs(pixel_tiles, 4, channels, thread, threads);
+  // Rows only where each thread gets a whole group of tiles: a 7x7 layer is split by output
+  // channels, so that each thread reads a part of its weights, not all of them.
+  const output_share share = share_of_outputs(pixel_tiles, detail::tile_group, channels, thread, threads);
 
   float* patches = scratch.per_thread + thread * scratch.per_thread_floats;
   float* packed = patches + tile_rows * depth;
@@ -308,9 +310,13 @@ CTRESNET_NOINLINE void conv2d_part(const conv_geometry& g, conv_input input, con
     const float* block_weights = weights + block * layout.block_floats();
     const detail::tile_epilogue e{scratch.scale + first_output, scratch.shift + first_output, nullptr, g.out_channels,
                                   epilogue.relu};
-    for (index_t group = share.row_begin; group < share.row_end; group += detail::tile_group) {
+    // Groups of equal size (9 tiles: 5 and 4 rather than 8 and 1).
+    const index_t share_tiles = share.row_end - share.row_begin;
+    const index_t groups = (share_tiles + detail::tile_group - 1) / detail::tile_group;
+    for (index_t n = 0; n < groups; ++n) {
+      const index_t group = share.row_begin + share_tiles * n / groups;
+      const int count = static_cast<int>(share.row_begin + share_tiles * (n + 1) / groups - group);
       detail::row_tile tiles[detail::tile_group];
-      const int count = static_cast<int>(std::min<index_t>(detail::tile_group, share.row_end - group));
       for (int t = 0; t < count; ++t) {
         // Tiles of equal height (49 pixels: 12, 12, 12, 13 rather than 14, 14, 14, 7).
         const index_t row = pixels * (group + t) / pixel_tiles;

@@ -22,12 +22,14 @@ struct winograd {
   static constexpr int tile = Tile;                  // outputs per tile side
   static constexpr int window = Tile + 2;            // inputs per tile side
   static constexpr int positions = window * window;  // of the transformed window: one GEMM each
-  static constexpr int max_block_tiles = 4 * tile_rows;
+  static constexpr int max_block_tiles = detail::tile_group * tile_rows;
   /// Tiles a thread transforms and multiplies at once. Each block reads all the transformed
   /// weights, so layers of many channels (whose weights do not stay in L2) take larger blocks:
   /// at 14x14 with 256 channels the 49 tiles are one block instead of two (measured in one
   /// process: 0.98 of resnet18's and resnet50's time).
-  static constexpr int block_tiles(index_t in) { return in >= 128 ? max_block_tiles : 2 * tile_rows; }
+  static constexpr int block_tiles(index_t in) {
+    return in >= 128 ? max_block_tiles : (detail::tile_group + 1) / 2 * tile_rows;
+  }
 
   /// Floats of transformed weights for a conv of `in` -> `out` channels.
   static constexpr index_t weight_floats(index_t in, index_t out) { return positions * in * out; }
