@@ -18,9 +18,15 @@ endfunction()
 
 if(STEP STREQUAL "build")
   file(REMOVE_RECURSE "${WORK_DIR}")
+  # CROSS_FLAGS, where given, name the target CPU (and qemu's); without them the toolchain file's
+  # own initial flags stand (the wasm build's -msimd128 -fexceptions).
+  set(cpu_flags "")
+  if(CROSS_FLAGS)
+    set(cpu_flags "-DCMAKE_CXX_FLAGS=${CROSS_FLAGS}")
+  endif()
   run("${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${WORK_DIR}" -G "${GENERATOR}" "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}"
       --toolchain "${TOOLCHAIN}" -DCMAKE_BUILD_TYPE=Release
-      -DCTRESNET_NATIVE=OFF "-DCMAKE_CXX_FLAGS=${CROSS_FLAGS}"  # for the CPU CROSS_FLAGS names (and qemu's)
+      -DCTRESNET_NATIVE=OFF ${cpu_flags}
       -DCTRESNET_CROSS_TESTS=OFF    # no cross build inside the cross build
       -DCTRESNET_INSTALL=OFF "-DCTRESNET_REFDATA_DIR=${REFDATA}" "-DCTRESNET_PYTHON=${PYTHON}")
   string(REPLACE "," ";" TARGETS "${TARGETS}")
