@@ -34,21 +34,21 @@ bool same_state(const tiny_network& a, const tiny_network& b) {
   return std::equal(a.state_data(), a.state_data() + tiny_network::state_floats, b.state_data());
 }
 
-/// The file is rejected, from its path and from its bytes, with an error that contains `expected`
-/// and names the file; the network keeps its weights.
-void check_rejected(const std::string& name, const std::string& expected) {
+/// Loading corpus file `name` from its path and from its bytes both throw a weights_error whose
+/// message contains `expected` and names the file (the path, or `name` for the bytes), the rest
+/// of the two messages being the same.
+template <class FromPath, class FromMemory>
+void check_rejection_messages(const std::string& name, const std::string& expected, FromPath&& from_path_load,
+                              FromMemory&& from_memory_load) {
   const std::string path = corpus_path(name);
-  const tiny_network original(11);
-  tiny_network net(11);
   std::string from_path = "(no error)", from_memory = "(no error)";
   try {
-    ctresnet::load_safetensors(net, path);
+    from_path_load(path);
   } catch (const ctresnet::weights_error& e) {
     from_path = e.what();
   }
-  const std::vector<unsigned char> bytes = file_bytes(path);
   try {
-    ctresnet::load_safetensors_from_memory(net, bytes.data(), bytes.size(), name);
+    from_memory_load(file_bytes(path));
   } catch (const ctresnet::weights_error& e) {
     from_memory = e.what();
   }
@@ -56,6 +56,18 @@ void check_rejected(const std::string& name, const std::string& expected) {
   CHECK_MESSAGE(from_path.find("ctresnet: " + path + ": ") == 0, from_path);
   CHECK_MESSAGE(from_memory == "ctresnet: " + name + ": " + from_path.substr(("ctresnet: " + path + ": ").size()),
                 from_memory);
+}
+
+/// The file is rejected, from its path and from its bytes, with an error that contains `expected`
+/// and names the file; the network keeps its weights.
+void check_rejected(const std::string& name, const std::string& expected) {
+  const tiny_network original(11);
+  tiny_network net(11);
+  check_rejection_messages(
+      name, expected, [&](const std::string& path) { ctresnet::load_safetensors(net, path); },
+      [&](const std::vector<unsigned char>& bytes) {
+        ctresnet::load_safetensors_from_memory(net, bytes.data(), bytes.size(), name);
+      });
   CHECK(same_state(original, net));
   // ... and stays usable: a forward pass runs (the state is prepared again) and gives the same logits.
   using shape = tiny_network::input_shape;
@@ -71,26 +83,14 @@ using tiny_int8 = ctresnet::quantized<tiny_network>;
 /// The int8 file is rejected, from its path and from its bytes, with an error that contains
 /// `expected` and names the file; a network loaded from valid_int8 keeps its state.
 void check_int8_rejected(const std::string& name, const std::string& expected) {
-  const std::string path = corpus_path(name);
   tiny_int8 original, net;
   ctresnet::load_int8_safetensors(original, corpus_path("valid_int8"));
   ctresnet::load_int8_safetensors(net, corpus_path("valid_int8"));
-  std::string from_path = "(no error)", from_memory = "(no error)";
-  try {
-    ctresnet::load_int8_safetensors(net, path);
-  } catch (const ctresnet::weights_error& e) {
-    from_path = e.what();
-  }
-  const std::vector<unsigned char> bytes = file_bytes(path);
-  try {
-    ctresnet::load_int8_safetensors_from_memory(net, bytes.data(), bytes.size(), name);
-  } catch (const ctresnet::weights_error& e) {
-    from_memory = e.what();
-  }
-  CHECK_MESSAGE(from_path.find(expected) != std::string::npos, from_path);
-  CHECK_MESSAGE(from_path.find("ctresnet: " + path + ": ") == 0, from_path);
-  CHECK_MESSAGE(from_memory == "ctresnet: " + name + ": " + from_path.substr(("ctresnet: " + path + ": ").size()),
-                from_memory);
+  check_rejection_messages(
+      name, expected, [&](const std::string& path) { ctresnet::load_int8_safetensors(net, path); },
+      [&](const std::vector<unsigned char>& bytes) {
+        ctresnet::load_int8_safetensors_from_memory(net, bytes.data(), bytes.size(), name);
+      });
   CHECK(std::memcmp(original.state_data(), net.state_data(), tiny_int8::state_bytes) == 0);
 }
 
