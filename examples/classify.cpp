@@ -91,8 +91,8 @@ Options:
                    fp32 (the default) runs the float network; int8 runs its int8 twin
                    (ctresnet::quantized<Net>), which computes what PyTorch's quantized model
                    computes (docs/int8.md), and prints the probabilities of its dequantized
-                   logits. Every model above has an int8 twin; it runs on one thread, whatever
-                   --threads says
+                   logits. Every model above has an int8 twin, which --threads shares out
+                   as it does the float network
   --top K          print the K most probable classes of each image (default 5; at most the
                    number of classes)
   --labels FILE    evaluate instead: classify every image that FILE lists, one "IMAGE LABEL"
@@ -460,7 +460,7 @@ class classifier {
  public:
   classifier(const std::string& weights, const Transform& transform, int threads)
       : transform_(transform),
-        pool_(int8 ? 1 : threads),  // int8: one thread in this tool, though quantized<Net> can take a pool
+        pool_(threads),
         workspace_(workspace_floats(pool_.size())),
         input_(static_cast<std::size_t>(Model::input_shape::size)),
         logits_(Model::num_classes) {
