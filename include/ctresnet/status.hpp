@@ -10,7 +10,7 @@ enum class [[nodiscard]] status {
   wrong_input_shape,    // the images are not [N, C, H, W] of the network's input shape with N >= 1
   wrong_output_shape,   // the output map is not [N, classes] (a backbone's: [N, C, H, W])
   no_workspace,         // the workspace pointer is null
-  no_state,             // a network_view was made from a null state pointer
+  no_state,             // a network_view or quantized_view was made from a null state pointer
   state_not_prepared,   // the state was taken for writing through state_data() and prepare() not called since
 };
 
@@ -25,9 +25,10 @@ constexpr const char* status_message(status s) noexcept {
       return "ctresnet::forward: the output's shape is not [N, classes] (a backbone's: [N, C, H, W]) for the "
              "input's N";
     case status::no_workspace:
-      return "ctresnet::forward: the workspace is a null pointer; pass workspace_floats floats";
+      return "ctresnet::forward: the workspace is a null pointer; pass workspace_floats floats (an int8 network: "
+             "workspace_bytes bytes)";
     case status::no_state:
-      return "ctresnet::network_view: the state is a null pointer";
+      return "ctresnet: the view (network_view or quantized_view) was made from a null state pointer";
     case status::state_not_prepared:
       return "ctresnet::forward: the state was taken for writing through state_data(); call prepare() before the "
              "next forward pass";

@@ -116,7 +116,8 @@ TEST_CASE("a quantized_view of a null state reports status::no_state, or throws 
   CHECK(net.try_forward(one, view_type::uint8_output_map(logits, 1, classes), workspace) == status::no_state);
   CHECK(net.try_forward_stages(one, view_type::stage_maps{}, workspace) == status::no_state);
   CHECK(net.input_quantization().scale == 0.0f);
-  CHECK_THROWS_WITH_AS(net.forward(one), "ctresnet::network_view: the state is a null pointer", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(net.forward(one), "ctresnet: the view (network_view or quantized_view) was made from a null state pointer",
+                       std::invalid_argument);
   // Argument checks come first, as for the owning network.
   CHECK(net.try_forward(view_type::input_map(digits_vectors::images, 1, 1, 16, 8),
                         view_type::uint8_output_map(logits, 1, classes), workspace) == status::wrong_input_shape);

@@ -135,7 +135,7 @@ TEST_CASE("wrong arguments give a status, or with the throwing forms an exceptio
   const ctresnet::network_view<net_type> nothing(static_cast<const float*>(nullptr));
   CHECK(nothing.try_forward(image, one, workspace.data()) == ctresnet::status::no_state);
   CHECK(std::string(ctresnet::status_message(ctresnet::status::no_state)) ==
-        "ctresnet::network_view: the state is a null pointer");
+        "ctresnet: the view (network_view or quantized_view) was made from a null state pointer");
 
   // An owning network reports a state written but not prepared the same way.
   net_type net(1);
