@@ -100,6 +100,25 @@ class value_checks {
   std::vector<std::string>& problems_;
 };
 
+/// A conv's or linear layer's state at `at`: PyTorch's [O][I][kH][kW] weights to windows in
+/// (ky, kx, c) order, then packed for the kernels with the input's zero point folded into the
+/// biases, and the requantization multipliers.
+inline void write_conv_layer(const weights_layout& w, const std::vector<std::int8_t>& weights,
+                             const std::vector<std::int32_t>& bias, const std::vector<float>& multipliers,
+                             std::int32_t input_zero_point, std::byte* at) {
+  std::vector<std::int8_t> rows(weights.size());
+  std::size_t from = 0;
+  for (index_t out = 0; out < w.out_channels; ++out)
+    for (index_t i = 0; i < w.in_channels; ++i)
+      for (index_t y = 0; y < w.kernel; ++y)
+        for (index_t x = 0; x < w.kernel; ++x) rows[std::size_t(w.index(out, i, y, x))] = weights[from++];
+  std::vector<std::int32_t> folded_bias(bias.size());
+  kernels::int8::pack_layer(rows.data(), bias.data(), w.out_channels, w.patch_length(), input_zero_point,
+                            reinterpret_cast<std::int8_t*>(at + w.weights_offset()), folded_bias.data());
+  std::memcpy(at + w.bias_offset(), folded_bias.data(), bias.size() * sizeof(std::int32_t));
+  std::memcpy(at + w.multipliers_offset(), multipliers.data(), multipliers.size() * sizeof(float));
+}
+
 /// The body of load_int8_safetensors, once for every network type: `layers` are the network's
 /// (quantized_plan::layers()), `state` its state of `state_bytes`.
 CTRESNET_NOINLINE void load_state(const std::vector<int8_layer_info>& layers, std::byte* state, std::size_t state_bytes,
@@ -139,8 +158,9 @@ CTRESNET_NOINLINE void load_state(const std::vector<int8_layer_info>& layers, st
     if (!known.count(name)) problems.push_back("unexpected tensor '" + name + "' with shape " + e.shape_string());
   if (!problems.empty()) file.fail(problems_message("tensor(s) do not fit this network:", problems));
 
-  // Every value, into a staging state: the network's is written only once all are good.
-  std::vector<std::byte> staging(state_bytes);
+  // Every value, in two passes over the file: the first checks them all, the second, only if all
+  // are good, writes the network's state (so a rejected file leaves it as it was, with one layer's
+  // worth of memory instead of a second state).
   value_checks check(problems);
   std::map<std::string, quantization> outputs;  // each layer's output quantization, where valid
   const auto floats = [&](const std::string& name, std::size_t count) {
@@ -159,103 +179,107 @@ CTRESNET_NOINLINE void load_state(const std::vector<int8_layer_info>& layers, st
     return it != outputs.end();
   };
 
-  for (const int8_layer_info& layer : layers) {
-    const std::string p = layer.name + ".";
-    std::byte* const at = staging.data() + layer.offset;
-    const float scale = floats(p + "output_scale", 1)[0];
-    const std::int32_t zero_point = ints(p + "output_zero_point", {}, 1)[0];
-    bool valid = check.scales(p + "output_scale", {scale});
-    valid &= check.activation_zero_point(p + "output_zero_point", zero_point);
-    layer_header header{scale, zero_point, 0, 0, 0};
+  // One pass over the layers: checks every value, and writes the state at `state` unless null.
+  const auto each_layer = [&](std::byte* destination) {
+    outputs.clear();
+    for (const int8_layer_info& layer : layers) {
+      const std::string p = layer.name + ".";
+      std::byte* const at = destination == nullptr ? nullptr : destination + layer.offset;
+      const float scale = floats(p + "output_scale", 1)[0];
+      const std::int32_t zero_point = ints(p + "output_zero_point", {}, 1)[0];
+      bool valid = check.scales(p + "output_scale", {scale});
+      valid &= check.activation_zero_point(p + "output_zero_point", zero_point);
+      layer_header header{scale, zero_point, 0, 0, 0};
 
-    if (layer.kind == int8_layer_kind::conv || layer.kind == int8_layer_kind::linear) {
-      const weights_layout w{layer.out_channels, layer.in_channels, layer.kernel};
-      const auto o = static_cast<std::size_t>(w.out_channels);
-      std::vector<std::int64_t> shape{w.out_channels, w.in_channels};
-      if (layer.kind == int8_layer_kind::conv) shape.insert(shape.end(), {w.kernel, w.kernel});
-      std::vector<std::int8_t> weights(w.weight_bytes());
-      file.read_raw(p + "weight", "I8", shape, weights.data());
-      const std::vector<float> weight_scales = floats(p + "weight_scale", o);
-      const std::vector<std::int32_t> weight_zero_points = ints(p + "weight_zero_point", {w.out_channels}, o);
-      const std::vector<std::int32_t> bias = ints(p + "bias", {w.out_channels}, o);
-      const std::vector<float> bias_float = floats(p + "bias_float", o);
-      const std::vector<float> multipliers = floats(p + "requant_scale", o);
+      if (layer.kind == int8_layer_kind::conv || layer.kind == int8_layer_kind::linear) {
+        const weights_layout w{layer.out_channels, layer.in_channels, layer.kernel};
+        const auto o = static_cast<std::size_t>(w.out_channels);
+        std::vector<std::int64_t> shape{w.out_channels, w.in_channels};
+        if (layer.kind == int8_layer_kind::conv) shape.insert(shape.end(), {w.kernel, w.kernel});
+        std::vector<std::int8_t> weights(w.weight_bytes());
+        file.read_raw(p + "weight", "I8", shape, weights.data());
+        const std::vector<float> weight_scales = floats(p + "weight_scale", o);
+        const std::vector<std::int32_t> weight_zero_points = ints(p + "weight_zero_point", {w.out_channels}, o);
+        const std::vector<std::int32_t> bias = ints(p + "bias", {w.out_channels}, o);
+        const std::vector<float> bias_float = floats(p + "bias_float", o);
+        const std::vector<float> multipliers = floats(p + "requant_scale", o);
 
-      bool derivable = valid & check.scales(p + "weight_scale", weight_scales);
-      check.each(p + "weight_zero_point", weight_zero_points, [](std::int32_t z) { return z == 0; },
-                 [](std::int32_t z, const std::string& where) {
-                   return "the zero point " + std::to_string(z) + where + "; weights must be symmetric (zero point 0)";
-                 });
-      derivable &= check.each(p + "bias_float", bias_float, [](float b) { return std::isfinite(b); },
-                              [](float b, const std::string& where) {
-                                return float_text(b) + where + "; biases must be finite";
-                              });
-      quantization in{};
-      if (derivable && input_of(layer.input, in)) {
-        // What PyTorch computes from the scales must be what the file stores.
-        std::vector<std::int32_t> expected_bias(o);
-        std::vector<float> expected_multipliers(o);
-        for (std::size_t c = 0; c < o; ++c) {
-          expected_bias[c] = kernels::int8::quantized_bias(bias_float[c], weight_scales[c], in.scale);
-          expected_multipliers[c] = kernels::int8::requantization_scale(weight_scales[c], in.scale, scale);
+        bool derivable = valid & check.scales(p + "weight_scale", weight_scales);
+        check.each(p + "weight_zero_point", weight_zero_points, [](std::int32_t z) { return z == 0; },
+                   [](std::int32_t z, const std::string& where) {
+                     return "the zero point " + std::to_string(z) + where + "; weights must be symmetric (zero point 0)";
+                   });
+        derivable &= check.each(p + "bias_float", bias_float, [](float b) { return std::isfinite(b); },
+                                [](float b, const std::string& where) {
+                                  return float_text(b) + where + "; biases must be finite";
+                                });
+        quantization in{};
+        if (derivable && input_of(layer.input, in)) {
+          // What PyTorch computes from the scales must be what the file stores.
+          std::vector<std::int32_t> expected_bias(o);
+          std::vector<float> expected_multipliers(o);
+          for (std::size_t c = 0; c < o; ++c) {
+            expected_bias[c] = kernels::int8::quantized_bias(bias_float[c], weight_scales[c], in.scale);
+            expected_multipliers[c] = kernels::int8::requantization_scale(weight_scales[c], in.scale, scale);
+          }
+          std::vector<std::size_t> index(o);
+          for (std::size_t c = 0; c < o; ++c) index[c] = c;
+          check.each(p + "bias", index, [&](std::size_t c) { return bias[c] == expected_bias[c]; },
+                     [&](std::size_t c, const std::string& where) {
+                       return std::to_string(bias[c]) + where + ", which does not follow from bias_float and the " +
+                              "scales (they give " + std::to_string(expected_bias[c]) + ")";
+                     });
+          check.each(p + "requant_scale", index,
+                     [&](std::size_t c) {
+                       return std::memcmp(&multipliers[c], &expected_multipliers[c], sizeof(float)) == 0;
+                     },
+                     [&](std::size_t c, const std::string& where) {
+                       return float_text(multipliers[c]) + where + ", which does not follow from the scales (they " +
+                              "give " + float_text(expected_multipliers[c]) + ")";
+                     });
         }
-        std::vector<std::size_t> index(o);
-        for (std::size_t c = 0; c < o; ++c) index[c] = c;
-        check.each(p + "bias", index, [&](std::size_t c) { return bias[c] == expected_bias[c]; },
-                   [&](std::size_t c, const std::string& where) {
-                     return std::to_string(bias[c]) + where + ", which does not follow from bias_float and the " +
-                            "scales (they give " + std::to_string(expected_bias[c]) + ")";
-                   });
-        check.each(p + "requant_scale", index,
-                   [&](std::size_t c) {
-                     return std::memcmp(&multipliers[c], &expected_multipliers[c], sizeof(float)) == 0;
-                   },
-                   [&](std::size_t c, const std::string& where) {
-                     return float_text(multipliers[c]) + where + ", which does not follow from the scales (they " +
-                            "give " + float_text(expected_multipliers[c]) + ")";
-                   });
+        if (at != nullptr) write_conv_layer(w, weights, bias, multipliers, in.zero_point, at);
+      } else if (layer.kind == int8_layer_kind::add) {
+        const std::vector<std::int32_t> stored = ints(p + "multipliers", {2}, 2);
+        const std::int32_t shift = ints(p + "shift", {}, 1)[0];
+        header.branch_multiplier = stored[0];
+        header.shortcut_multiplier = stored[1];
+        header.shift = shift;
+        quantization branch{}, side{};
+        if (valid && input_of(layer.input, branch) && input_of(layer.shortcut, side)) {
+          const bool in_range = kernels::int8::add_ratio_valid(branch.scale, scale) &&
+                                kernels::int8::add_ratio_valid(side.scale, scale);
+          const kernels::int8::add_multipliers expected =
+              kernels::int8::add_parameters_for(branch.scale, side.scale, scale);
+          if (!in_range)
+            problems.push_back("layer '" + layer.name + "': the ratios of its inputs' scales (" +
+                               float_text(branch.scale) + ", " + float_text(side.scale) + ") to its output's (" +
+                               float_text(scale) + ") must lie in qnnpack's [2^-14, 2^8)");
+          else if (stored[0] != expected.branch || stored[1] != expected.shortcut || shift != expected.shift)
+            problems.push_back("tensors '" + p + "multipliers' and '" + p + "shift' hold [" + std::to_string(stored[0]) +
+                               ", " + std::to_string(stored[1]) + "] and " + std::to_string(shift) +
+                               ", which do not follow from the scales ([" + std::to_string(expected.branch) + ", " +
+                               std::to_string(expected.shortcut) + "] and " + std::to_string(expected.shift) + ")");
+        }
       }
-      // PyTorch's [O][I][kH][kW] to windows in (ky, kx, c) order, then packed for the kernels with
-      // the input's zero point folded into the biases (a file that gets here has a valid input).
-      std::vector<std::int8_t> rows(weights.size());
-      std::size_t from = 0;
-      for (index_t out = 0; out < w.out_channels; ++out)
-        for (index_t i = 0; i < w.in_channels; ++i)
-          for (index_t y = 0; y < w.kernel; ++y)
-            for (index_t x = 0; x < w.kernel; ++x) rows[std::size_t(w.index(out, i, y, x))] = weights[from++];
-      std::vector<std::int32_t> folded_bias(o);
-      kernels::int8::pack_layer(rows.data(), bias.data(), w.out_channels, w.patch_length(), in.zero_point,
-                                reinterpret_cast<std::int8_t*>(at + w.weights_offset()), folded_bias.data());
-      std::memcpy(at + w.bias_offset(), folded_bias.data(), o * sizeof(std::int32_t));
-      std::memcpy(at + w.multipliers_offset(), multipliers.data(), o * sizeof(float));
-    } else if (layer.kind == int8_layer_kind::add) {
-      const std::vector<std::int32_t> stored = ints(p + "multipliers", {2}, 2);
-      const std::int32_t shift = ints(p + "shift", {}, 1)[0];
-      header.branch_multiplier = stored[0];
-      header.shortcut_multiplier = stored[1];
-      header.shift = shift;
-      quantization branch{}, side{};
-      if (valid && input_of(layer.input, branch) && input_of(layer.shortcut, side)) {
-        const bool in_range = kernels::int8::add_ratio_valid(branch.scale, scale) &&
-                              kernels::int8::add_ratio_valid(side.scale, scale);
-        const kernels::int8::add_multipliers expected =
-            kernels::int8::add_parameters_for(branch.scale, side.scale, scale);
-        if (!in_range)
-          problems.push_back("layer '" + layer.name + "': the ratios of its inputs' scales (" +
-                             float_text(branch.scale) + ", " + float_text(side.scale) + ") to its output's (" +
-                             float_text(scale) + ") must lie in qnnpack's [2^-14, 2^8)");
-        else if (stored[0] != expected.branch || stored[1] != expected.shortcut || shift != expected.shift)
-          problems.push_back("tensors '" + p + "multipliers' and '" + p + "shift' hold [" + std::to_string(stored[0]) +
-                             ", " + std::to_string(stored[1]) + "] and " + std::to_string(shift) +
-                             ", which do not follow from the scales ([" + std::to_string(expected.branch) + ", " +
-                             std::to_string(expected.shortcut) + "] and " + std::to_string(expected.shift) + ")");
-      }
+      if (at != nullptr) std::memcpy(at, &header, sizeof header);
+      if (valid) outputs[layer.name] = quantization{scale, zero_point};
     }
-    std::memcpy(at, &header, sizeof header);
-    if (valid) outputs[layer.name] = quantization{scale, zero_point};
-  }
+  };
+  each_layer(nullptr);
   if (!problems.empty()) file.fail(problems_message("tensor(s) hold values that cannot be used:", problems));
-  std::memcpy(state, staging.data(), state_bytes);
+  // The second pass can only fail if the file changed or became unreadable since the first.
+  std::memset(state, 0, state_bytes);
+  std::string failure;
+  try {
+    each_layer(state);
+  } catch (const weights_error&) {
+    failure = "cannot read its data a second time";
+  }
+  if (failure.empty() && !problems.empty()) failure = problems.front();
+  if (!failure.empty())
+    file.fail(failure + "; the file changed or became unreadable while loading, and the network's state is now partly "
+              "overwritten");
 }
 
 }  // namespace detail::int8
