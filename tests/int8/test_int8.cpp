@@ -14,6 +14,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -125,10 +126,71 @@ void check_int8(const std::string& case_name) {
   REQUIRE_MESSAGE(differ == 0, report.str());
 }
 
+/// Net's backbone of `Stages` stages, loaded from Net's whole file: its output, uint8 and
+/// dequantized, is PyTorch's map of stage `Stages`, on 1 and 2 threads, and through a view.
+template <class Net, int Stages>
+void check_int8_backbone(const std::string& case_name) {
+  using q_backbone = quantized<backbone<Net, Stages>>;
+  static_assert(!q_backbone::has_classifier && q_backbone::num_stages == Stages && q_backbone::output_rank == 4);
+  static_assert(std::is_same_v<typename q_backbone::features_shape, typename quantized<Net>::template stage_shape<Stages - 1>>);
+  static_assert(q_backbone::state_bytes < quantized<Net>::state_bytes);
+  const auto net = std::make_unique<q_backbone>();
+  const std::string weights = reference_file(case_name, "weights");
+  // The whole network's file has tensors the backbone does not: refused, unless asked to ignore them.
+  std::string refusal;
+  try {
+    load_int8_safetensors(*net, weights);
+  } catch (const weights_error& e) {
+    refusal = e.what();
+  }
+  CHECK_MESSAGE(refusal.find("unexpected tensor '" + quantized<Net>::layout::classifier_name() + ".") != std::string::npos,
+                refusal);
+  load_int8_safetensors(*net, weights, unexpected_tensors::ignore);
+
+  safetensors::reader io(reference_file(case_name, "io"));
+  const std::vector<std::int64_t> shape = io.at("input").shape;
+  typename q_backbone::input_tensor input(shape[0], shape[1], shape[2], shape[3]);
+  io.read_floats("input", input.data());
+  const index_t n = input.dimension(0);
+  const std::string stage = "layer" + std::to_string(Stages);
+  using features = typename q_backbone::features_shape;
+  std::vector<std::byte> workspace(q_backbone::workspace_bytes_for(2));
+  for (const int threads : {1, 2}) {
+    INFO(threads << " threads");
+    thread_pool pool(threads);
+    typename q_backbone::uint8_output_tensor maps(n, features::channels, features::height, features::width);
+    REQUIRE(net->try_forward(input, maps, workspace.data(), pool) == status::ok);
+    require_equal(io, stage, maps.data());
+    // A view of the same state computes the same.
+    const quantized_view<backbone<Net, Stages>> view(net->state_data());
+    typename q_backbone::uint8_output_tensor view_maps(maps.dimensions());
+    REQUIRE(view.try_forward(input, view_maps, workspace.data(), pool) == status::ok);
+    require_equal(io, stage, view_maps.data());
+
+    // Dequantized with the last stage's quantization, which the whole network's is too.
+    const typename q_backbone::output_tensor values = net->forward(input, pool);
+    const quantization q = net->output_quantization();
+    const auto whole = std::make_unique<quantized<Net>>();
+    load_int8_safetensors(*whole, weights);
+    const quantization whole_q = whole->template stage_quantization<Stages - 1>();
+    CHECK(q.scale == whole_q.scale);
+    CHECK(q.zero_point == whole_q.zero_point);
+    std::size_t differ = 0;
+    for (index_t i = 0; i < values.size(); ++i)
+      differ += values.data()[i] != (static_cast<float>(maps.data()[i]) - static_cast<float>(q.zero_point)) * q.scale;
+    CHECK_MESSAGE(differ == 0, differ << " dequantized values differ from (q - zero_point) * scale");
+  }
+  // A logits-shaped output is refused, with the shape it should have.
+  typename q_backbone::uint8_output_tensor wrong(n, features::channels, features::height, features::width + 1);
+  CHECK(net->try_forward(input, wrong, workspace.data()) == status::wrong_output_shape);
+}
+
 }  // namespace
 
 TEST_CASE("torchvision_resnet18") { check_int8<resnet18<>>("torchvision_resnet18"); }
 TEST_CASE("torchvision_resnet50") { check_int8<resnet50<>>("torchvision_resnet50"); }
+// resnet50's first three stages, on resnet50's file: the map of layer3.
+TEST_CASE("torchvision_resnet50_backbone") { check_int8_backbone<resnet50<>, 3>("torchvision_resnet50"); }
 TEST_CASE("stage_projection_resnet18") {
   check_int8<stage_projection::resnet18<5, shape<3, 193, 193>>>("stage_projection_resnet18");
 }

@@ -171,14 +171,6 @@ struct check_int8_undilated {
   static constexpr bool value = true;
 };
 
-template <bool HasClassifier>
-struct check_int8_has_classifier {
-  static_assert(HasClassifier,
-                "ctresnet::quantized: backbones (layouts without_classifier) are not supported yet; a quantized "
-                "network ends in its classifier, as tools/quantize.py writes it");
-  static constexpr bool value = true;
-};
-
 template <long long PatchLength>
 struct check_int8_accumulator {
   static_assert(PatchLength <= 65793,

@@ -43,27 +43,32 @@ class quantized_api : public quantized_plan<Net> {
   using plan = quantized_plan<Net>;
   using run = detail::int8::runner<plan>;
   using input_shape_ = typename plan::input_shape;
-  static constexpr int classes_ = plan::num_classes;
+  static constexpr int output_rank_ = plan::output_rank;
 
  public:
   using input_map = Eigen::TensorMap<const Eigen::Tensor<float, 4, Eigen::RowMajor>>;
-  using output_map = Eigen::TensorMap<Eigen::Tensor<float, 2, Eigen::RowMajor>>;
+  using output_map = Eigen::TensorMap<Eigen::Tensor<float, output_rank_, Eigen::RowMajor>>;
   using uint8_input_map = Eigen::TensorMap<const Eigen::Tensor<std::uint8_t, 4, Eigen::RowMajor>>;
-  using uint8_output_map = Eigen::TensorMap<Eigen::Tensor<std::uint8_t, 2, Eigen::RowMajor>>;
+  using uint8_output_map = Eigen::TensorMap<Eigen::Tensor<std::uint8_t, output_rank_, Eigen::RowMajor>>;
   /// Where try_quantize writes: quantized images, NCHW.
   using uint8_images_map = Eigen::TensorMap<Eigen::Tensor<std::uint8_t, 4, Eigen::RowMajor>>;
   using input_tensor = Eigen::Tensor<float, 4, Eigen::RowMajor>;
-  using output_tensor = Eigen::Tensor<float, 2, Eigen::RowMajor>;
+  using output_tensor = Eigen::Tensor<float, output_rank_, Eigen::RowMajor>;
   using uint8_images_tensor = Eigen::Tensor<std::uint8_t, 4, Eigen::RowMajor>;
-  using uint8_output_tensor = Eigen::Tensor<std::uint8_t, 2, Eigen::RowMajor>;
+  using uint8_output_tensor = Eigen::Tensor<std::uint8_t, output_rank_, Eigen::RowMajor>;
   /// Where try_forward_stages writes: stage I's uint8 maps (N x C x H x W of stage_shape<I>) to
   /// [I], or nowhere if it is nullptr.
   using stage_maps = std::array<std::uint8_t*, plan::num_stages>;
 
   /// The input's quantization (QuantStub's scale and zero point).
   quantization input_quantization() const { return header_quantization(plan::state_offsets[0]); }
-  /// The uint8 logits' quantization.
-  quantization output_quantization() const { return header_quantization(plan::head_offset); }
+  /// The uint8 output's quantization: the logits', or a backbone's last stage's.
+  quantization output_quantization() const {
+    if constexpr (plan::has_classifier)
+      return header_quantization(plan::head_offset);
+    else
+      return stage_quantization<plan::num_stages - 1>();
+  }
   /// Stage I's output's quantization (its last residual add's).
   template <int I>
   quantization stage_quantization() const {
@@ -72,8 +77,9 @@ class quantized_api : public quantized_plan<Net> {
   }
 
   /// The non-throwing, allocation-free forward passes, in every build: images (N, C, H, W) as
-  /// floats or quantized uint8; logits (N, classes) as floats or uint8. Returns status::ok, or
-  /// what is wrong (and then computes nothing).
+  /// floats or quantized uint8; logits (N, classes), or a backbone's maps (N, C, H, W) of
+  /// features_shape, as floats (dequantized) or uint8. Returns status::ok, or what is wrong (and
+  /// then computes nothing).
   status try_forward(const input_map& images, output_map logits, void* workspace, execution on = {}) const {
     return forward_to(images, logits, workspace, on);
   }
@@ -112,7 +118,8 @@ class quantized_api : public quantized_plan<Net> {
   }
 
 #if CTRESNET_EXCEPTIONS
-  /// Logits (N, classes) of an NCHW batch, floats or quantized; allocates the output and the workspace.
+  /// Logits (N, classes), or a backbone's maps, of an NCHW batch of floats or quantized images;
+  /// allocates the output and the workspace.
   output_tensor forward(const input_map& images, execution on = {}) const { return forward_allocating(images, on); }
   output_tensor forward(const uint8_input_map& images, execution on = {}) const {
     return forward_allocating(images, on);
@@ -122,7 +129,7 @@ class quantized_api : public quantized_plan<Net> {
   template <class Images, class Logits>
   void forward(const Images& images, Logits&& logits, void* workspace, execution on = {}) const {
     throw_if_error(try_forward(images, std::forward<Logits>(logits), workspace, on), images.dimensions().data(),
-                   logits.dimensions().data(), 2);
+                   logits.dimensions().data(), output_rank_);
   }
 
   /// Every stage's uint8 maps (N, C, H, W); the classifier does not run.
@@ -142,7 +149,7 @@ class quantized_api : public quantized_plan<Net> {
   /// The images quantized (N, C, H, W), as the forward passes quantize them.
   uint8_images_tensor quantize(const input_map& images) const {
     uint8_images_tensor q(images.dimensions());
-    throw_if_error(try_quantize(images, q), images.dimensions().data(), q.dimensions().data(), 4);
+    throw_if_error(try_quantize(images, q), images.dimensions().data(), q.dimensions().data(), 4, true);
     return q;
   }
 #endif
@@ -169,8 +176,9 @@ class quantized_api : public quantized_plan<Net> {
   template <class Images, class Logits>
   status forward_to(const Images& images, Logits& logits, void* workspace, execution on) const {
     if (!input_fits(images)) return status::wrong_input_shape;
-    if (logits.dimension(0) != images.dimension(0) || logits.dimension(1) != classes_)
-      return status::wrong_output_shape;
+    const auto expected = plan::output_dimensions(images.dimension(0));
+    for (int d = 0; d < output_rank_; ++d)
+      if (logits.dimension(d) != expected[std::size_t(d)]) return status::wrong_output_shape;
     if (workspace == nullptr) return status::no_workspace;
     const status state = self().state_status();
     if (state != status::ok) return state;
@@ -178,11 +186,11 @@ class quantized_api : public quantized_plan<Net> {
     element* const out = logits.data();
     run::forward(self().state_data(), images.data(), images.dimension(0), workspace, on.pool(),
                  [&](index_t n, const std::uint8_t* q, quantization output) {
-                   element* const row = out + n * classes_;
+                   element* const row = out + n * plan::output_elements;
                    if constexpr (std::is_same_v<element, float>)
-                     kernels::int8::dequantize(q, classes_, output.scale, output.zero_point, row);
+                     kernels::int8::dequantize(q, plan::output_elements, output.scale, output.zero_point, row);
                    else
-                     std::memcpy(row, q, classes_);
+                     std::memcpy(row, q, std::size_t(plan::output_elements));
                  });
     return status::ok;
   }
@@ -200,7 +208,7 @@ class quantized_api : public quantized_plan<Net> {
 #if CTRESNET_EXCEPTIONS
   template <class Images>
   output_tensor forward_allocating(const Images& images, execution on) const {
-    output_tensor logits(images.dimension(0), classes_);
+    output_tensor logits(plan::output_dimensions(images.dimension(0)));
     std::vector<std::byte> workspace(plan::workspace_bytes_for(on.threads()));
     forward(images, output_map(logits.data(), logits.dimensions()), workspace.data(), on);
     return logits;
@@ -217,7 +225,9 @@ class quantized_api : public quantized_plan<Net> {
   }
 
   /// Turns a status into the exception the throwing API documents; a wrong shape names the shapes.
-  static void throw_if_error(status s, const index_t* input, const index_t* output, std::size_t output_rank) {
+  /// `output` is the network's output, or with `quantized_images` try_quantize's images.
+  static void throw_if_error(status s, const index_t* input, const index_t* output, std::size_t output_rank,
+                             bool quantized_images = false) {
     switch (s) {
       case status::ok:
         return;
@@ -228,9 +238,9 @@ class quantized_api : public quantized_plan<Net> {
                                     std::to_string(input_shape_::height) + ", " + std::to_string(input_shape_::width) +
                                     "] with N >= 1");
       case status::wrong_output_shape: {
-        const std::string expected =
-            output_rank == 2 ? "[" + std::to_string(input[0]) + ", " + std::to_string(classes_) + "]"
-                             : detail::shape_text(input, 4);
+        const auto dimensions = plan::output_dimensions(input[0]);
+        const std::string expected = quantized_images ? detail::shape_text(input, 4)
+                                                      : detail::shape_text(dimensions.data(), dimensions.size());
         throw std::invalid_argument("ctresnet::quantized::forward: the output has shape " +
                                     detail::shape_text(output, output_rank) + ", expected " + expected);
       }

@@ -325,13 +325,13 @@ struct head_of<classifier_head<In, Classes, Layout>> {
   }
 };
 
-/// A backbone's end. Quantized backbones are not supported yet (quantized_plan says so); this twin
-/// keeps that the only error.
+/// A backbone's end: its last stage's map is the output, so there is no layer and no state.
 template <class In>
 struct head_of<feature_output<In>> {
   static constexpr std::size_t state_bytes = 0;
   static constexpr index_t patch_length = 0;
   static constexpr index_t scratch_for(int) { return 0; }
+  static std::string visit(int8_layer_visitor, const std::string& input, std::size_t) { return input; }
 };
 
 }  // namespace ctresnet::detail::int8

@@ -35,7 +35,6 @@ template <class Net>
 class quantized_plan {
   using float_plan = typename Net::plan_type;
   using layout_type = typename float_plan::layout;
-  static_assert(detail::check_int8_has_classifier<float_plan::has_classifier>::value);
   static_assert(detail::check_int8_plain_bottleneck<layout_type::groups, layout_type::width_per_group>::value);
   static constexpr bool any_stage_dilated = [] {
     for (int i = 0; i < float_plan::num_stages; ++i)
@@ -52,9 +51,17 @@ class quantized_plan {
   /// The shape of stage I's output (I = 0 is layer1) for one image.
   template <int I>
   using stage_shape = typename float_plan::template stage_shape<I>;
-  static constexpr int num_classes = float_plan::num_classes;
+  static constexpr int num_classes = float_plan::num_classes;  // a backbone has none (and says 1)
   static constexpr int num_stages = float_plan::num_stages;
   static constexpr auto blocks_per_stage = float_plan::blocks_per_stage;
+  /// Whether the network ends in its classifier; a backbone (backbone<Net, Stages>) ends in its
+  /// last stage's map, `features_shape`.
+  static constexpr bool has_classifier = float_plan::has_classifier;
+  using features_shape = typename float_plan::features_shape;
+  /// The output: logits (N, classes), or a backbone's maps (N, C, H, W); its elements per image.
+  static constexpr int output_rank = float_plan::output_rank;
+  static constexpr index_t output_elements = float_plan::output_floats;
+  static std::array<index_t, output_rank> output_dimensions(index_t n) { return float_plan::output_dimensions(n); }
 
   using input_type = detail::int8::input_layer;
   using stem_type = detail::int8::stem_of<typename float_plan::stem_type>;
@@ -79,7 +86,7 @@ class quantized_plan {
 
  public:
   /// Where each part's state starts, in bytes: the input's quantization (0), the stem's [1], stage
-  /// I's [I + 2], the head's [num_stages + 2], and last the state's size.
+  /// I's [I + 2], the head's [num_stages + 2] (a backbone's has none), and last the state's size.
   static constexpr std::array<std::size_t, num_stages + 4> state_offsets =
       part_offsets(std::make_index_sequence<num_stages>{});
   static constexpr std::size_t head_offset = state_offsets[num_stages + 2];

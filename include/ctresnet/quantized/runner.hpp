@@ -62,8 +62,9 @@ struct runner {
     });
   }
 
-  /// Every image's uint8 logits: store(n, logits, quantization) for image n of `count`, whose
-  /// CHW data (float or uint8) starts at images + n * input_shape::size.
+  /// Every image's uint8 output: store(n, output, quantization) for image n of `count`, whose
+  /// CHW data (float or uint8) starts at images + n * input_shape::size. The output is the logits,
+  /// or a backbone's last map (CHW).
   template <class Element, class Store>
   static void forward(const std::byte* state, const Element* images, index_t count, void* workspace, thread_pool* pool,
                       Store&& store) {
@@ -72,9 +73,15 @@ struct runner {
       image_buffers b = start;
       load(state, images + n * input_shape::size, b);
       run_stages(state, b, Plan::num_stages - 1, [](auto, const image_buffers&) {});
-      std::uint8_t* const logits = b.spare[1];
-      const quantization q = Plan::head_type::forward(state + Plan::head_offset, b, logits);
-      store(n, static_cast<const std::uint8_t*>(logits), q);
+      std::uint8_t* const output = b.spare[1];
+      if constexpr (Plan::has_classifier) {
+        const quantization q = Plan::head_type::forward(state + Plan::head_offset, b, output);
+        store(n, static_cast<const std::uint8_t*>(output), q);
+      } else {
+        using shape = typename Plan::features_shape;
+        kernels::int8::hwc_to_chw(b.x, shape::channels, shape::height, shape::width, output);
+        store(n, static_cast<const std::uint8_t*>(output), b.q);
+      }
     }
   }
 

@@ -122,7 +122,7 @@ inline void write_conv_layer(const weights_layout& w, const std::vector<std::int
 /// The body of load_int8_safetensors, once for every network type: `layers` are the network's
 /// (quantized_plan::layers()), `state` its state of `state_bytes`.
 CTRESNET_NOINLINE void load_state(const std::vector<int8_layer_info>& layers, std::byte* state, std::size_t state_bytes,
-                                safetensors::reader& file) {
+                                safetensors::reader& file, bool ignore_unexpected) {
   std::vector<std::string> problems;
   const auto metadata = [&](const std::string& key) {
     const auto it = file.metadata().find(key);
@@ -155,7 +155,8 @@ CTRESNET_NOINLINE void load_state(const std::vector<int8_layer_info>& layers, st
         problems.push_back("tensor '" + t.name + "' has shape " + e.shape_string() + ", expected " + shape);
     }
   for (const auto& [name, e] : file.entries())
-    if (!known.count(name)) problems.push_back("unexpected tensor '" + name + "' with shape " + e.shape_string());
+    if (!known.count(name) && !ignore_unexpected)
+      problems.push_back("unexpected tensor '" + name + "' with shape " + e.shape_string());
   if (!problems.empty()) file.fail(problems_message("tensor(s) do not fit this network:", problems));
 
   // Every value, in two passes over the file: the first checks them all, the second, only if all
@@ -289,19 +290,25 @@ CTRESNET_NOINLINE void load_state(const std::vector<int8_layer_info>& layers, st
 /// hold exactly the network's tensors, each with its dtype and shape; every scale must be positive
 /// and finite, every activation's zero point in [0, 255], every weight's zero point 0 (symmetric),
 /// and the biases, multipliers and add parameters must be those PyTorch derives from the scales.
-/// Throws weights_error naming every problem; a rejected file leaves the network as it was.
+/// Throws weights_error naming every problem; a rejected file leaves the network as it was. With
+/// unexpected_tensors::ignore, tensors the network does not have are skipped instead: a backbone
+/// (quantized<backbone<Net, Stages>>) loads the file of the whole quantized Net that way.
 template <class Net>
-void load_int8_safetensors(quantized<Net>& net, const std::string& path) {
+void load_int8_safetensors(quantized<Net>& net, const std::string& path,
+                           unexpected_tensors unexpected = unexpected_tensors::reject) {
   safetensors::reader file(path);
-  detail::int8::load_state(quantized<Net>::layers(), net.state_data(), quantized<Net>::state_bytes, file);
+  detail::int8::load_state(quantized<Net>::layers(), net.state_data(), quantized<Net>::state_bytes, file,
+                           unexpected == unexpected_tensors::ignore);
 }
 
 /// The same from a file's bytes in memory; `name` stands for the path in error messages.
 template <class Net>
 void load_int8_safetensors_from_memory(quantized<Net>& net, const void* bytes, std::size_t size,
-                                       const std::string& name = "(in memory)") {
+                                       const std::string& name = "(in memory)",
+                                       unexpected_tensors unexpected = unexpected_tensors::reject) {
   safetensors::reader file(bytes, size, name);
-  detail::int8::load_state(quantized<Net>::layers(), net.state_data(), quantized<Net>::state_bytes, file);
+  detail::int8::load_state(quantized<Net>::layers(), net.state_data(), quantized<Net>::state_bytes, file,
+                           unexpected == unexpected_tensors::ignore);
 }
 
 }  // namespace ctresnet
