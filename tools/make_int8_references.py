@@ -14,6 +14,7 @@ For every case NAME it writes into --out:
 Cases:
   torchvision_resnet18, torchvision_resnet50   seeded random weights (resnet_models.randomize_,
                                  the float references' seeds), 4 seeded N(0, 1) calibration images
+  torchvision_wide_resnet50_2    the same, with torchvision's Wide ResNet bottlenecks (width 128)
   stage_projection_resnet18      the same, at 193x193 (odd sizes on every stage; 7x7 before the pool)
   cifar_resnet20_A               the same, at 32x32
   digits                         examples/digits' trained weights, calibrated on the digits training
@@ -60,11 +61,13 @@ class Case(NamedTuple):
     depth: int
     size: int
     shortcut: str = None
+    width_per_group: int = 64
 
 
 CASES = {
     "torchvision_resnet18": Case("torchvision", 18, 224),
     "torchvision_resnet50": Case("torchvision", 50, 224),
+    "torchvision_wide_resnet50_2": Case("torchvision", 50, 224, width_per_group=128),
     "stage_projection_resnet18": Case("stage_projection", 18, 193),
     "cifar_resnet20_A": Case("cifar", 20, 32, "A"),
     "digits": Case("cifar", 20, 16, "A"),
@@ -99,7 +102,7 @@ def float_checkpoint(name, case):
         state_dict, metadata = safetensors_io.load_file_with_metadata(DIGITS_WEIGHTS)
     else:
         spec = quantize.Spec(case.layout, case.depth, case.shortcut,
-                             num_classes=10 if case.layout == "cifar" else None)
+                             num_classes=10 if case.layout == "cifar" else None, width_per_group=case.width_per_group)
         if spec.num_classes is None:
             spec.num_classes = resnet_models.DEFAULT_NUM_CLASSES[case.layout]
         model = resnet_models.randomize_(spec.float_model(), stable_seed(name))

@@ -52,10 +52,11 @@ class _QuantizableCifarBasicBlock(QuantizableBasicBlock):
             _fuse(self.downsample, ["0", "1"])
 
 
-def _make_torchvision(depth, num_classes, replace_stride_with_dilation=None):
+def _make_torchvision(depth, num_classes, replace_stride_with_dilation=None, width_per_group=64):
     block = QuantizableBottleneck if depth in resnet_models.BOTTLENECK_DEPTHS else QuantizableBasicBlock
     model = QuantizableResNet(block, list(resnet_models.BLOCKS_PER_STAGE[depth]), num_classes=num_classes,
-                              replace_stride_with_dilation=replace_stride_with_dilation)
+                              replace_stride_with_dilation=replace_stride_with_dilation,
+                              width_per_group=width_per_group)
     _replace_relu(model)
     return model
 
@@ -142,8 +143,9 @@ class QuantizableCifarResNet(resnet_models.CifarResNet):
                 module.fuse_model()
 
 
-def build(layout, depth, num_classes=None):
-    """The quantizable (layout, depth) model in eval() mode, unfused, with resnet_models.build's keys."""
+def build(layout, depth, num_classes=None, width_per_group=64):
+    """The quantizable (layout, depth) model in eval() mode, unfused, with resnet_models.build's keys
+    (width_per_group=128: a Wide ResNet's bottlenecks)."""
     if layout not in resnet_models.LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; expected one of {resnet_models.LAYOUTS}")
     if depth not in resnet_models.DEPTHS:
@@ -153,7 +155,7 @@ def build(layout, depth, num_classes=None):
     if layout == "stage_projection":
         model = QuantizableStageProjectionResNet(depth, num_classes)
     else:
-        model = _make_torchvision(depth, num_classes)
+        model = _make_torchvision(depth, num_classes, width_per_group=width_per_group)
         if layout == "v1":
             resnet_models._move_bottleneck_strides_to_first_conv(model)
     return model.eval()

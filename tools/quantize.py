@@ -69,32 +69,44 @@ def qconfig():
 class Spec:
     """What network a checkpoint holds: layout (torchvision, v1, stage_projection, cifar), depth, ..."""
 
-    def __init__(self, layout, depth, shortcut=None, in_channels=3, num_classes=None):
+    def __init__(self, layout, depth, shortcut=None, in_channels=3, num_classes=None, width_per_group=64):
         self.layout, self.depth, self.shortcut = layout, depth, shortcut
         self.in_channels, self.num_classes = in_channels, num_classes
+        self.width_per_group = width_per_group  # 128: a Wide ResNet (torchvision and v1 bottlenecks)
 
     def float_model(self):
         if self.layout == "cifar":
             return resnet_models.build_cifar(self.depth, self.shortcut, self.num_classes, self.in_channels)
-        return resnet_models.build(self.layout, self.depth, self.num_classes)
+        return resnet_models.build(self.layout, self.depth, self.num_classes, width_per_group=self.width_per_group)
 
     def quantizable_model(self):
         if self.layout == "cifar":
             return quantizable_models.build_cifar(self.depth, self.shortcut, self.num_classes, self.in_channels)
-        return quantizable_models.build(self.layout, self.depth, self.num_classes)
+        return quantizable_models.build(self.layout, self.depth, self.num_classes, width_per_group=self.width_per_group)
 
     def metadata(self):
         meta = {"layout": self.layout, "depth": str(self.depth), "in_channels": str(self.in_channels),
                 "num_classes": str(self.num_classes)}
         if self.shortcut is not None:
             meta["shortcut"] = self.shortcut
+        if self.width_per_group != 64:
+            meta["width_per_group"] = str(self.width_per_group)
         return meta
 
 
 def spec_from_checkpoint(layout, depth, shortcut, state_dict):
+    """The Spec of a checkpoint of (layout, depth): its input channels and classes, and for a
+    bottleneck network the width of its 3x3 convs (a Wide ResNet's is twice torchvision's)."""
     stem = "conv1.0.weight" if layout == "stage_projection" else "conv1.weight"
+    width_per_group = 64
+    conv2 = state_dict.get("layer1.0.conv2.weight")
+    if layout in ("torchvision", "v1") and depth in resnet_models.BOTTLENECK_DEPTHS and conv2 is not None:
+        if conv2.shape[1] != conv2.shape[0]:
+            raise SystemExit(f"the checkpoint's layer1.0.conv2 is a grouped conv (weight {list(conv2.shape)}): "
+                             "ResNeXt layouts are not supported in int8")
+        width_per_group = conv2.shape[0]  # layer1's bottleneck has 64 planes: its width is width_per_group
     return Spec(layout, depth, shortcut, in_channels=state_dict[stem].shape[1],
-                num_classes=state_dict["fc.weight"].shape[0])
+                num_classes=state_dict["fc.weight"].shape[0], width_per_group=width_per_group)
 
 
 def quantize_model(spec, state_dict, batches):

@@ -211,8 +211,10 @@ def _move_bottleneck_strides_to_first_conv(model):
     return model
 
 
-def build(layout, depth, num_classes=None, replace_stride_with_dilation=None):
-    """Return the (layout, depth) model in eval() mode with PyTorch's default initialisation."""
+def build(layout, depth, num_classes=None, replace_stride_with_dilation=None, width_per_group=64):
+    """Return the (layout, depth) model in eval() mode with PyTorch's default initialisation.
+
+    width_per_group=128 widens a bottleneck's 3x3 conv as torchvision's Wide ResNets do."""
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
     if depth not in DEPTHS:
@@ -223,7 +225,8 @@ def build(layout, depth, num_classes=None, replace_stride_with_dilation=None):
         model = StageProjectionResNet(depth, num_classes)
     else:
         model = getattr(torchvision.models, f"resnet{depth}")(
-            weights=None, num_classes=num_classes, replace_stride_with_dilation=replace_stride_with_dilation)
+            weights=None, num_classes=num_classes, replace_stride_with_dilation=replace_stride_with_dilation,
+            width_per_group=width_per_group)
         if layout == "v1":
             _move_bottleneck_strides_to_first_conv(model)
     return model.eval()

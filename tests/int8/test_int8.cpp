@@ -189,6 +189,7 @@ void check_int8_backbone(const std::string& case_name) {
 
 TEST_CASE("torchvision_resnet18") { check_int8<resnet18<>>("torchvision_resnet18"); }
 TEST_CASE("torchvision_resnet50") { check_int8<resnet50<>>("torchvision_resnet50"); }
+TEST_CASE("torchvision_wide_resnet50_2") { check_int8<wide_resnet50_2<>>("torchvision_wide_resnet50_2"); }
 // resnet50's first three stages, on resnet50's file: the map of layer3.
 TEST_CASE("torchvision_resnet50_backbone") { check_int8_backbone<resnet50<>, 3>("torchvision_resnet50"); }
 TEST_CASE("stage_projection_resnet18") {

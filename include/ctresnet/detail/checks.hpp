@@ -157,11 +157,10 @@ struct check_input_large_enough {
 };
 
 // ctresnet::quantized<Net> (<ctresnet/quantized.hpp>): what int8 networks do not cover yet.
-template <int Groups, int WidthPerGroup>
-struct check_int8_plain_bottleneck {
-  static_assert(Groups == 1 && WidthPerGroup == 64,
-                "ctresnet::quantized: ResNeXt and Wide ResNet layouts (groups or width_per_group other than 1 and "
-                "64) are not supported yet");
+template <int Groups>
+struct check_int8_ungrouped {
+  static_assert(Groups == 1, "ctresnet::quantized: ResNeXt layouts (grouped convs, groups other than 1) are not "
+                             "supported yet");
   static constexpr bool value = true;
 };
 

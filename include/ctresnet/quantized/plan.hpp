@@ -35,7 +35,7 @@ template <class Net>
 class quantized_plan {
   using float_plan = typename Net::plan_type;
   using layout_type = typename float_plan::layout;
-  static_assert(detail::check_int8_plain_bottleneck<layout_type::groups, layout_type::width_per_group>::value);
+  static_assert(detail::check_int8_ungrouped<layout_type::groups>::value);
   static constexpr bool any_stage_dilated = [] {
     for (int i = 0; i < float_plan::num_stages; ++i)
       if (layout_type::stage_dilated(i)) return true;
