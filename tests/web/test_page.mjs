@@ -8,8 +8,8 @@
 //   - the 360 held-out digits give 355/360, with their 5 mistakes shown;
 //   - the network's facts and picture are shown;
 //   - everything the page downloads, the 360 digits included, is at most 1.5 MB;
-//   - a missing weights file, a broken one and a browser without WebAssembly SIMD each give a
-//     message on the page.
+//   - a missing weights file, a broken one, a missing WebAssembly module and a browser without
+//     WebAssembly SIMD each give a message on the page.
 // A screenshot of the page goes to ARTIFACTS/digits_page.png. Exits with 1 on any failure.
 import http from 'node:http';
 import fs from 'node:fs';
@@ -184,6 +184,8 @@ try {
     .startsWith(`Could not fetch ${weights}: HTTP 404`), 'a missing weights file gives a message');
   check((await messageWhen('truncated weights', (file, body) => (file === weights ? { status: 200, body: body.subarray(0, 5000) } : null)))
     .startsWith('The weights did not load: '), 'a truncated weights file gives the loader\'s message');
+  check((await messageWhen('missing module', (file) => (file === 'digits_module.wasm' ? { status: 404, body: Buffer.from('') } : null)))
+    .startsWith('The WebAssembly module did not start: '), 'a missing WebAssembly module gives a message');
   check((await messageWhen('no SIMD', null, () => { WebAssembly.validate = () => false; }))
     .startsWith('This browser has no WebAssembly SIMD'), 'a browser without WebAssembly SIMD gets a message');
 } catch (error) {
