@@ -49,7 +49,7 @@ set(CMAKE_CXX_STANDARD_INCLUDE_DIRECTORIES "${CTRESNET_HOST_HEADERS}")
 set(CMAKE_PROJECT_INCLUDE "${CMAKE_CURRENT_LIST_DIR}/host-usr-include-is-implicit.cmake")
 
 # ctresnet's defaults for this target: no -march=native, no install rules, and of the examples
-# and tests only what tests/wasm builds (the command-line tools read files and start threads).
+# and tests only the digits page (examples/web) and what tests/wasm builds (the command-line tools
+# read files and start threads).
 set(CTRESNET_NATIVE OFF CACHE BOOL "Compile the tests and examples for this machine's CPU (-march=native)")
 set(CTRESNET_INSTALL OFF CACHE BOOL "Generate the install rules (headers, CMake package, pkg-config file)")
-set(CTRESNET_BUILD_EXAMPLES OFF CACHE BOOL "Build the examples")
