@@ -14,6 +14,11 @@ onednn's recipe for x86 (per-channel weights, 7-bit activations) into
 DIR/resnetN_seedS.int8.onednn.pt (traced and frozen TorchScript) for PyTorch. For each batch size,
 DIR/resnetN_seedS.int8_bN_seedI.expected.f32 holds the qnnpack model's dequantized logits of the
 input, which ctresnet's must equal bit for bit.
+
+With --digits, the trained digits model (examples/digits/resnet20_digits.safetensors: CIFAR
+ResNet-20, shortcut A, 1x16x16 input, tools/train_digits.py's definition) is also exported as
+DIR/resnet20_digits.onnx (opset 13, dynamic batch axis), with DIR/digits_input_b1_seedI.f32, a
+seeded standard-normal 1x1x16x16 image, for the browser benchmark (bench/web/).
 """
 import argparse
 import os
@@ -30,6 +35,9 @@ import safetensors_io  # noqa: E402
 CALIBRATION_IMAGES = 8
 
 IMAGE_SHAPE = (3, 224, 224)
+
+DIGITS_WEIGHTS = Path(__file__).resolve().parent.parent / "examples" / "digits" / "resnet20_digits.safetensors"
+DIGITS_IMAGE_SHAPE = (1, 16, 16)
 
 
 def model_paths(cache, depth, seed):
@@ -133,6 +141,26 @@ def export_input(cache, batch, seed):
     print(f"wrote {path.name}", flush=True)
 
 
+def export_digits(cache, input_seed):
+    """The digits model as ONNX, built from its safetensors file by train_digits.py's definition."""
+    onnx = cache / "resnet20_digits.onnx"
+    image = cache / f"digits_input_b1_seed{input_seed}.f32"
+    if not onnx.exists():
+        tensors, metadata = safetensors_io.load_file_with_metadata(DIGITS_WEIGHTS)
+        model = resnet_models.build_cifar(int(metadata["depth"]), metadata["shortcut"],
+                                          int(metadata["num_classes"]), int(metadata["in_channels"]))
+        resnet_models.load_strict(model, tensors)
+        with torch.no_grad():
+            replace_atomically(onnx, lambda tmp: torch.onnx.export(
+                model.eval(), torch.zeros(1, *DIGITS_IMAGE_SHAPE), tmp, opset_version=13, input_names=["input"],
+                output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}))
+        print(f"exported the digits model: {onnx.name}", flush=True)
+    if not image.exists():
+        pixels = torch.randn(1, *DIGITS_IMAGE_SHAPE, generator=torch.Generator().manual_seed(input_seed))
+        replace_atomically(image, lambda tmp: tmp.write_bytes(pixels.numpy().astype("<f4").tobytes()))
+        print(f"wrote {image.name}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", type=Path, required=True)
@@ -141,6 +169,7 @@ def main():
     parser.add_argument("--weights-seed", type=int, default=0)
     parser.add_argument("--input-seed", type=int, default=1)
     parser.add_argument("--int8", action="store_true", help="also the quantized models (see above)")
+    parser.add_argument("--digits", action="store_true", help="also the digits model as ONNX (see above)")
     args = parser.parse_args()
 
     torch.set_num_threads(os.cpu_count() or 1)
@@ -152,6 +181,8 @@ def main():
     if args.int8:
         for depth in args.depths:
             export_int8_model(args.cache, depth, args.weights_seed, args.batches, args.input_seed)
+    if args.digits:
+        export_digits(args.cache, args.input_seed)
 
 
 if __name__ == "__main__":
