@@ -21,12 +21,16 @@ struct runner {
   using output_map = typename Plan::output_map;
   using input_shape = typename Plan::input_shape;
 
-  static bool input_fits(const input_map& images) {
+  /// Whether `images` is [N, C, H, W] of the input shape with N >= 1, and `output` is the output's
+  /// dimensions for N images; of any element type, so that the int8 networks check theirs here too.
+  template <class Images>
+  static bool input_fits(const Images& images) {
     return images.dimension(0) >= 1 && images.dimension(1) == input_shape::channels &&
            images.dimension(2) == input_shape::height && images.dimension(3) == input_shape::width;
   }
 
-  static bool output_fits(const input_map& images, const output_map& output) {
+  template <class Images, class Output>
+  static bool output_fits(const Images& images, const Output& output) {
     const auto expected = Plan::output_dimensions(images.dimension(0));
     for (std::size_t d = 0; d < expected.size(); ++d)
       if (output.dimension(d) != expected[d]) return false;

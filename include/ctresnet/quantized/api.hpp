@@ -42,6 +42,7 @@ template <class Network, class Net>
 class quantized_api : public quantized_plan<Net> {
   using plan = quantized_plan<Net>;
   using run = detail::int8::runner<plan>;
+  using float_run = detail::runner<typename Net::plan_type>;  // its argument checks: the shapes are Net's
   using input_shape_ = typename plan::input_shape;
   static constexpr int output_rank_ = plan::output_rank;
 
@@ -107,7 +108,7 @@ class quantized_api : public quantized_plan<Net> {
 
   /// The images quantized with input_quantization(), NCHW, as the forward passes quantize them.
   status try_quantize(const input_map& images, uint8_images_map quantized_images) const {
-    if (!input_fits(images)) return status::wrong_input_shape;
+    if (!float_run::input_fits(images)) return status::wrong_input_shape;
     for (int d = 0; d < 4; ++d)
       if (quantized_images.dimension(d) != images.dimension(d)) return status::wrong_output_shape;
     const status state = self().state_status();
@@ -160,12 +161,6 @@ class quantized_api : public quantized_plan<Net> {
  private:
   const Network& self() const { return static_cast<const Network&>(*this); }
 
-  template <class Images>
-  static bool input_fits(const Images& images) {
-    return images.dimension(0) >= 1 && images.dimension(1) == input_shape_::channels &&
-           images.dimension(2) == input_shape_::height && images.dimension(3) == input_shape_::width;
-  }
-
   /// A null state (a view of nullptr) has no quantizations: scale 0, zero point 0.
   quantization header_quantization(std::size_t offset) const {
     if (self().state_data() == nullptr) return {0.0f, 0};
@@ -175,10 +170,8 @@ class quantized_api : public quantized_plan<Net> {
 
   template <class Images, class Logits>
   status forward_to(const Images& images, Logits& logits, void* workspace, execution on) const {
-    if (!input_fits(images)) return status::wrong_input_shape;
-    const auto expected = plan::output_dimensions(images.dimension(0));
-    for (int d = 0; d < output_rank_; ++d)
-      if (logits.dimension(d) != expected[std::size_t(d)]) return status::wrong_output_shape;
+    if (!float_run::input_fits(images)) return status::wrong_input_shape;
+    if (!float_run::output_fits(images, logits)) return status::wrong_output_shape;
     if (workspace == nullptr) return status::no_workspace;
     const status state = self().state_status();
     if (state != status::ok) return state;
@@ -197,7 +190,7 @@ class quantized_api : public quantized_plan<Net> {
 
   template <class Images>
   status stages_to(const Images& images, const stage_maps& maps, void* workspace, execution on) const {
-    if (!input_fits(images)) return status::wrong_input_shape;
+    if (!float_run::input_fits(images)) return status::wrong_input_shape;
     if (workspace == nullptr) return status::no_workspace;
     const status state = self().state_status();
     if (state != status::ok) return state;
