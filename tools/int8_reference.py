@@ -136,27 +136,33 @@ def _check_int32(acc, what):
         raise OverflowError(f"{what}: accumulator leaves int32 ({acc.min()}..{acc.max()})")
 
 
-def conv_accumulate(x, input_zero_point, weight, weight_zero_point, stride, padding):
-    """sum over (ci, ky, kx) of (x - zp_in) * (w - zp_w); padding contributes 0 (qnnpack pads with zp_in)."""
+def conv_accumulate(x, input_zero_point, weight, weight_zero_point, stride, padding, dilation=1):
+    """sum over (ci, ky, kx) of (x - zp_in) * (w - zp_w); padding contributes 0 (qnnpack pads with zp_in).
+
+    A weight of fewer input channels than x has is a grouped conv's: each of c / ci groups of
+    outputs sees its own ci input channels. Taps lie `dilation` pixels apart."""
     n, c, h, w = x.shape
     o, ci, kh, kw = weight.shape
-    if ci != c:
-        raise ValueError(f"conv: weight has {ci} input channels, input has {c}")
+    if c % ci != 0 or o % (c // ci) != 0:
+        raise ValueError(f"conv: weight has {ci} input channels per group, input has {c}: not a whole number of groups")
+    groups = c // ci
     xp = np.pad(x - int(input_zero_point), ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    ho = (h + 2 * padding - kh) // stride + 1
-    wo = (w + 2 * padding - kw) // stride + 1
+    ho = (h + 2 * padding - dilation * (kh - 1) - 1) // stride + 1
+    wo = (w + 2 * padding - dilation * (kw - 1) - 1) // stride + 1
     cols = np.empty((n, c, kh, kw, ho, wo), dtype=np.float64)
     for i in range(kh):
         for j in range(kw):
-            cols[:, :, i, j] = xp[:, :, i : i + stride * (ho - 1) + 1 : stride, j : j + stride * (wo - 1) + 1 : stride]
-    wz = (weight.astype(np.int64) - np.asarray(weight_zero_point, np.int64).reshape(o, 1, 1, 1)).reshape(o, -1)
-    acc = np.matmul(wz.astype(np.float64), cols.reshape(n, c * kh * kw, ho * wo))
+            y0, x0 = i * dilation, j * dilation
+            cols[:, :, i, j] = xp[:, :, y0 : y0 + stride * (ho - 1) + 1 : stride, x0 : x0 + stride * (wo - 1) + 1 : stride]
+    wz = (weight.astype(np.int64) - np.asarray(weight_zero_point, np.int64).reshape(o, 1, 1, 1)).reshape(groups, o // groups, -1)
+    cols = cols.reshape(n, groups, ci * kh * kw, ho * wo)
+    acc = np.matmul(wz.astype(np.float64)[None], cols)  # [n, groups, o / groups, ho * wo]
     return acc.reshape(n, o, ho, wo).astype(np.int64)
 
 
-def conv(x, input_zero_point, p, stride, padding, relu):
+def conv(x, input_zero_point, p, stride, padding, relu, dilation=1):
     """A fused conv (+BN folded) (+ReLU): requantize(acc + bias) per output channel; ReLU is qmin = zp_out."""
-    acc = conv_accumulate(x, input_zero_point, p["weight"], p["weight_zero_point"], stride, padding)
+    acc = conv_accumulate(x, input_zero_point, p["weight"], p["weight_zero_point"], stride, padding, dilation)
     acc += p["bias"].astype(np.int64)[None, :, None, None]
     _check_int32(acc, "conv")
     zp = int(p["output_zero_point"])
@@ -282,9 +288,10 @@ class _Activation:
         self.q, self.scale, self.zero_point = q, F32(scale), int(zero_point)
 
 
-def _conv(params, name, x, stride, padding, relu):
+def _conv(params, name, x, stride, padding, relu, dilation=1):
     p = params.layer(name, x.scale)
-    return _Activation(conv(x.q, x.zero_point, p, stride, padding, relu), p["output_scale"], p["output_zero_point"])
+    return _Activation(conv(x.q, x.zero_point, p, stride, padding, relu, dilation), p["output_scale"],
+                       p["output_zero_point"])
 
 
 def _add_relu(params, name, branch, shortcut):
@@ -297,8 +304,8 @@ def _add_relu(params, name, branch, shortcut):
     return _Activation(q, scale, zero_point)
 
 
-def _block(params, meta, prefix, x, in_channels, width, stride, first):
-    """One residual block; returns (output, out_channels)."""
+def _block(params, meta, prefix, x, in_channels, width, stride, first, dilation=1):
+    """One residual block, its 3x3 conv (of a bottleneck) dilated by `dilation`; returns (output, out_channels)."""
     layout, depth = meta["layout"], int(meta["depth"])
     bottleneck = layout != "cifar" and depth in BOTTLENECK_DEPTHS
     out_channels = width * (4 if bottleneck else 1)
@@ -310,7 +317,7 @@ def _block(params, meta, prefix, x, in_channels, width, stride, first):
     if bottleneck:
         s1, s2 = (stride, 1) if layout == "v1" else (1, stride)
         y = _conv(params, names[0], x, s1, 0, True)
-        y = _conv(params, names[1], y, s2, 1, True)
+        y = _conv(params, names[1], y, s2, dilation, True, dilation)
         y = _conv(params, names[2], y, 1, 0, False)
     else:
         y = _conv(params, names[0], x, stride, 1, True)
@@ -351,10 +358,17 @@ def forward(tensors, metadata, images, check_unused=True):
         widths = (64, 128, 256, 512)
         blocks = BLOCKS_PER_STAGE[depth]
     channels = x.q.shape[1]
+    # torchvision's replace_stride_with_dilation: a marked stage's first block keeps the previous
+    # dilation and stride 1; its later blocks dilate by the stride it gave up, times the previous.
+    dilate = json.loads(metadata.get("replace_stride_with_dilation", "[false, false, false]"))
+    dilation = 1
     for stage, (width, count) in enumerate(zip(widths, blocks), start=1):
+        stride, previous = (2 if stage > 1 else 1), dilation
+        if stage > 1 and dilate[stage - 2]:
+            dilation, stride = dilation * stride, 1
         for b in range(count):
-            stride = 2 if stage > 1 and b == 0 else 1
-            x, channels = _block(params, metadata, f"layer{stage}.{b}", x, channels, width, stride, b == 0)
+            x, channels = _block(params, metadata, f"layer{stage}.{b}", x, channels, width, stride if b == 0 else 1,
+                                 b == 0, previous if b == 0 else dilation)
         outputs[f"layer{stage}"] = x.q
     if layout == "stage_projection":
         kernel = 7  # AvgPool2d(7, stride=1)

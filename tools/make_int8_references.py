@@ -15,6 +15,9 @@ Cases:
   torchvision_resnet18, torchvision_resnet50   seeded random weights (resnet_models.randomize_,
                                  the float references' seeds), 4 seeded N(0, 1) calibration images
   torchvision_wide_resnet50_2    the same, with torchvision's Wide ResNet bottlenecks (width 128)
+  torchvision_resnext50_32x4d    the same, with ResNeXt-50's grouped bottlenecks (32 groups of 4)
+  torchvision_resnet50_dilated   the same with replace_stride_with_dilation [False, True, True],
+                                 at 112x112 (layer3 and layer4 stay at 14x14, dilated 2 and 4)
   stage_projection_resnet18      the same, at 193x193 (odd sizes on every stage; 7x7 before the pool)
   cifar_resnet20_A               the same, at 32x32
   digits                         examples/digits' trained weights, calibrated on the digits training
@@ -62,12 +65,16 @@ class Case(NamedTuple):
     size: int
     shortcut: str = None
     width_per_group: int = 64
+    groups: int = 1
+    dilation: tuple = None  # torchvision's replace_stride_with_dilation
 
 
 CASES = {
     "torchvision_resnet18": Case("torchvision", 18, 224),
     "torchvision_resnet50": Case("torchvision", 50, 224),
     "torchvision_wide_resnet50_2": Case("torchvision", 50, 224, width_per_group=128),
+    "torchvision_resnext50_32x4d": Case("torchvision", 50, 224, width_per_group=4, groups=32),
+    "torchvision_resnet50_dilated": Case("torchvision", 50, 112, dilation=(False, True, True)),
     "stage_projection_resnet18": Case("stage_projection", 18, 193),
     "cifar_resnet20_A": Case("cifar", 20, 32, "A"),
     "digits": Case("cifar", 20, 16, "A"),
@@ -102,12 +109,14 @@ def float_checkpoint(name, case):
         state_dict, metadata = safetensors_io.load_file_with_metadata(DIGITS_WEIGHTS)
     else:
         spec = quantize.Spec(case.layout, case.depth, case.shortcut,
-                             num_classes=10 if case.layout == "cifar" else None, width_per_group=case.width_per_group)
+                             num_classes=10 if case.layout == "cifar" else None, width_per_group=case.width_per_group,
+                             groups=case.groups, dilation=case.dilation)
         if spec.num_classes is None:
             spec.num_classes = resnet_models.DEFAULT_NUM_CLASSES[case.layout]
         model = resnet_models.randomize_(spec.float_model(), stable_seed(name))
         state_dict, metadata = model.state_dict(), {}
-    return state_dict, metadata, quantize.spec_from_checkpoint(case.layout, case.depth, case.shortcut, state_dict)
+    return state_dict, metadata, quantize.spec_from_checkpoint(case.layout, case.depth, case.shortcut, state_dict,
+                                                               case.dilation)
 
 
 def calibration_and_input(name, case, spec, metadata):

@@ -10,7 +10,8 @@ and adds what eager-mode post-training quantization needs:
 
   torchvision, v1   torchvision.models.quantization's QuantizableResNet with QuantizableBasicBlock
                     or QuantizableBottleneck, for every depth (torchvision only builds 18, 50 and
-                    the ResNeXts); v1 moves each bottleneck's stride to its first 1x1 conv.
+                    the ResNeXts), grouped (ResNeXt), widened (Wide ResNet) or dilated as torchvision's
+                    constructors make them; v1 moves each bottleneck's stride to its first 1x1 conv.
   stage_projection  StageProjectionResNet whose blocks add with FloatFunctional.add_relu; fusion
                     lists follow its nn.Sequential indices (conv1.0+conv1.1+conv1.2,
                     layerS.B.basicblock.0+1+2 and 3+4, or bottleneck.0+1+2, 3+4+5, 6+7;
@@ -52,11 +53,11 @@ class _QuantizableCifarBasicBlock(QuantizableBasicBlock):
             _fuse(self.downsample, ["0", "1"])
 
 
-def _make_torchvision(depth, num_classes, replace_stride_with_dilation=None, width_per_group=64):
+def _make_torchvision(depth, num_classes, replace_stride_with_dilation=None, width_per_group=64, groups=1):
     block = QuantizableBottleneck if depth in resnet_models.BOTTLENECK_DEPTHS else QuantizableBasicBlock
     model = QuantizableResNet(block, list(resnet_models.BLOCKS_PER_STAGE[depth]), num_classes=num_classes,
                               replace_stride_with_dilation=replace_stride_with_dilation,
-                              width_per_group=width_per_group)
+                              width_per_group=width_per_group, groups=groups)
     _replace_relu(model)
     return model
 
@@ -143,9 +144,10 @@ class QuantizableCifarResNet(resnet_models.CifarResNet):
                 module.fuse_model()
 
 
-def build(layout, depth, num_classes=None, width_per_group=64):
+def build(layout, depth, num_classes=None, width_per_group=64, groups=1, replace_stride_with_dilation=None):
     """The quantizable (layout, depth) model in eval() mode, unfused, with resnet_models.build's keys
-    (width_per_group=128: a Wide ResNet's bottlenecks)."""
+    (width_per_group=128: a Wide ResNet's bottlenecks; groups=32, width_per_group=4: ResNeXt-50
+    32x4d's; replace_stride_with_dilation as torchvision's)."""
     if layout not in resnet_models.LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; expected one of {resnet_models.LAYOUTS}")
     if depth not in resnet_models.DEPTHS:
@@ -155,7 +157,7 @@ def build(layout, depth, num_classes=None, width_per_group=64):
     if layout == "stage_projection":
         model = QuantizableStageProjectionResNet(depth, num_classes)
     else:
-        model = _make_torchvision(depth, num_classes, width_per_group=width_per_group)
+        model = _make_torchvision(depth, num_classes, replace_stride_with_dilation, width_per_group, groups)
         if layout == "v1":
             resnet_models._move_bottleneck_strides_to_first_conv(model)
     return model.eval()

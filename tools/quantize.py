@@ -9,6 +9,9 @@ tensors and scales under the names of docs/int8.md, which tools/int8_reference.p
 
 Model, one of:
   --layout torchvision|v1|stage_projection --depth 18|34|50|101|152
+                     (torchvision and v1 bottlenecks: also Wide ResNets and ResNeXts, whose
+                     width and groups come from the checkpoint; dilated stages with
+                     --replace-stride-with-dilation or the checkpoint's metadata)
   --layout cifar --depth 20|32|44|56|110|1202 --shortcut A|B
   --model digits     the CIFAR ResNet-20 (option A, 1 channel) of tools/train_digits.py; its
                      weights, calibration set and test set default to examples/digits/
@@ -31,6 +34,7 @@ tools/int8_reference.py on them and counts the images whose uint8 logits differ 
 """
 import argparse
 import hashlib
+import json
 import sys
 import time
 from pathlib import Path
@@ -69,20 +73,28 @@ def qconfig():
 class Spec:
     """What network a checkpoint holds: layout (torchvision, v1, stage_projection, cifar), depth, ..."""
 
-    def __init__(self, layout, depth, shortcut=None, in_channels=3, num_classes=None, width_per_group=64):
+    def __init__(self, layout, depth, shortcut=None, in_channels=3, num_classes=None, width_per_group=64, groups=1,
+                 dilation=None):
         self.layout, self.depth, self.shortcut = layout, depth, shortcut
         self.in_channels, self.num_classes = in_channels, num_classes
-        self.width_per_group = width_per_group  # 128: a Wide ResNet (torchvision and v1 bottlenecks)
+        # A bottleneck's 3x3 conv (torchvision and v1): 128 wide per group for a Wide ResNet, 32
+        # groups of 4 for ResNeXt-50 32x4d.
+        self.width_per_group, self.groups = width_per_group, groups
+        self.dilation = dilation  # torchvision's replace_stride_with_dilation (three booleans), or None
+
+    def _torchvision_options(self):
+        return {"width_per_group": self.width_per_group, "groups": self.groups,
+                "replace_stride_with_dilation": self.dilation}
 
     def float_model(self):
         if self.layout == "cifar":
             return resnet_models.build_cifar(self.depth, self.shortcut, self.num_classes, self.in_channels)
-        return resnet_models.build(self.layout, self.depth, self.num_classes, width_per_group=self.width_per_group)
+        return resnet_models.build(self.layout, self.depth, self.num_classes, **self._torchvision_options())
 
     def quantizable_model(self):
         if self.layout == "cifar":
             return quantizable_models.build_cifar(self.depth, self.shortcut, self.num_classes, self.in_channels)
-        return quantizable_models.build(self.layout, self.depth, self.num_classes, width_per_group=self.width_per_group)
+        return quantizable_models.build(self.layout, self.depth, self.num_classes, **self._torchvision_options())
 
     def metadata(self):
         meta = {"layout": self.layout, "depth": str(self.depth), "in_channels": str(self.in_channels),
@@ -91,22 +103,43 @@ class Spec:
             meta["shortcut"] = self.shortcut
         if self.width_per_group != 64:
             meta["width_per_group"] = str(self.width_per_group)
+        if self.groups != 1:
+            meta["groups"] = str(self.groups)
+        if self.dilation is not None and any(self.dilation):
+            meta["replace_stride_with_dilation"] = json.dumps(list(self.dilation))
         return meta
 
 
-def spec_from_checkpoint(layout, depth, shortcut, state_dict):
+def spec_from_checkpoint(layout, depth, shortcut, state_dict, dilation=None):
     """The Spec of a checkpoint of (layout, depth): its input channels and classes, and for a
-    bottleneck network the width of its 3x3 convs (a Wide ResNet's is twice torchvision's)."""
+    bottleneck network its 3x3 convs' groups and width (a Wide ResNet's is twice torchvision's,
+    ResNeXt's grouped), read off layer1.0.conv2's weight [width, width / groups, 3, 3]. A stride
+    replaced by dilation leaves no trace in the weights: `dilation` says it."""
+    if dilation is not None and (layout not in ("torchvision", "v1") or len(dilation) != 3):
+        raise SystemExit("replace_stride_with_dilation takes three booleans (layer2, layer3, layer4), "
+                         "for the torchvision and v1 layouts")
     stem = "conv1.0.weight" if layout == "stage_projection" else "conv1.weight"
-    width_per_group = 64
+    width_per_group, groups = 64, 1
     conv2 = state_dict.get("layer1.0.conv2.weight")
     if layout in ("torchvision", "v1") and depth in resnet_models.BOTTLENECK_DEPTHS and conv2 is not None:
-        if conv2.shape[1] != conv2.shape[0]:
-            raise SystemExit(f"the checkpoint's layer1.0.conv2 is a grouped conv (weight {list(conv2.shape)}): "
-                             "ResNeXt layouts are not supported in int8")
-        width_per_group = conv2.shape[0]  # layer1's bottleneck has 64 planes: its width is width_per_group
+        groups = conv2.shape[0] // conv2.shape[1]
+        if groups * conv2.shape[1] != conv2.shape[0]:
+            raise SystemExit(f"the checkpoint's layer1.0.conv2 has weight {list(conv2.shape)}: its input channels "
+                             "do not divide its outputs into groups")
+        width_per_group = conv2.shape[0] // groups  # layer1's bottleneck has 64 planes: its width is groups x this
     return Spec(layout, depth, shortcut, in_channels=state_dict[stem].shape[1],
-                num_classes=state_dict["fc.weight"].shape[0], width_per_group=width_per_group)
+                num_classes=state_dict["fc.weight"].shape[0], width_per_group=width_per_group, groups=groups,
+                dilation=None if dilation is None else tuple(bool(d) for d in dilation))
+
+
+def dilation_of(text):
+    """torchvision's replace_stride_with_dilation from "0,1,1", "false,true,true" or a JSON list."""
+    words = text.strip().strip("[]").replace(" ", "").split(",")
+    values = {"0": False, "1": True, "false": False, "true": True}
+    if len(words) != 3 or any(word.lower() not in values for word in words):
+        raise SystemExit(f"replace_stride_with_dilation {text!r}: expected three of 0/1 or false/true, "
+                         "for layer2, layer3 and layer4")
+    return tuple(values[word.lower()] for word in words)
 
 
 def quantize_model(spec, state_dict, batches):
@@ -282,6 +315,9 @@ def parse_args():
     parser.add_argument("--layout", choices=resnet_models.LAYOUTS + ("cifar",))
     parser.add_argument("--depth", type=int)
     parser.add_argument("--shortcut", choices=resnet_models.CIFAR_SHORTCUTS, help="CIFAR shortcut option")
+    parser.add_argument("--replace-stride-with-dilation", metavar="L2,L3,L4",
+                        help="torchvision's option of the same name, e.g. 0,1,1 (default: the checkpoint's "
+                             "metadata 'replace_stride_with_dilation', else none)")
     parser.add_argument("--weights", type=Path, help="float checkpoint (safetensors state_dict)")
     parser.add_argument("--out", type=Path, required=True, help="quantized model to write (.safetensors)")
     parser.add_argument("--calibrate", default=None, metavar="random|digits|DIR",
@@ -348,7 +384,9 @@ def main():
     started = time.perf_counter()
     torch.set_num_threads(args.threads)
     state_dict, weights_metadata = safetensors_io.load_file_with_metadata(args.weights)
-    spec = spec_from_checkpoint(args.layout, args.depth, args.shortcut, state_dict)
+    dilation = args.replace_stride_with_dilation or weights_metadata.get("replace_stride_with_dilation")
+    spec = spec_from_checkpoint(args.layout, args.depth, args.shortcut, state_dict,
+                                None if dilation is None else dilation_of(dilation))
     images, description = calibration_set(args, spec, weights_metadata)
     model = quantize_model(spec, state_dict, batched(images, args.batch))
     tensors = export(model, images[:1])

@@ -211,10 +211,11 @@ def _move_bottleneck_strides_to_first_conv(model):
     return model
 
 
-def build(layout, depth, num_classes=None, replace_stride_with_dilation=None, width_per_group=64):
+def build(layout, depth, num_classes=None, replace_stride_with_dilation=None, width_per_group=64, groups=1):
     """Return the (layout, depth) model in eval() mode with PyTorch's default initialisation.
 
-    width_per_group=128 widens a bottleneck's 3x3 conv as torchvision's Wide ResNets do."""
+    width_per_group=128 widens a bottleneck's 3x3 conv as torchvision's Wide ResNets do; groups=32
+    with width_per_group=4 makes it ResNeXt-50 32x4d's grouped conv."""
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
     if depth not in DEPTHS:
@@ -226,7 +227,7 @@ def build(layout, depth, num_classes=None, replace_stride_with_dilation=None, wi
     else:
         model = getattr(torchvision.models, f"resnet{depth}")(
             weights=None, num_classes=num_classes, replace_stride_with_dilation=replace_stride_with_dilation,
-            width_per_group=width_per_group)
+            width_per_group=width_per_group, groups=groups)
         if layout == "v1":
             _move_bottleneck_strides_to_first_conv(model)
     return model.eval()

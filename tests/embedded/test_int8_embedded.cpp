@@ -127,8 +127,10 @@ TEST_CASE("a state repacked into each other packing and back is the same, and th
   using plan = quantized_plan<digits>;
   for (index_t o : {0, 5, 15, 16, 31, 63})
     for (index_t k : {0, 3, 4, 143, 575})
-      CHECK(detail::int8::index_in_order(build_int8_weight_order, o, k, 64, 576) ==
-            kernels::int8::packed_index(o, k, 64, 576));
+      for (index_t block_outputs : {64, 32, 16}) {  // one block, or a grouped conv's blocks
+        CHECK(detail::int8::index_in_order(build_int8_weight_order, o, k, 64, 576, block_outputs) ==
+              kernels::int8::packed_index(o, k, 64, 576, block_outputs));
+      }
   for (const int8_weight_order other :
        {int8_weight_order::rows, int8_weight_order::panels, int8_weight_order::panels_sdot}) {
     if (other == build_int8_weight_order) continue;

@@ -190,6 +190,13 @@ void check_int8_backbone(const std::string& case_name) {
 TEST_CASE("torchvision_resnet18") { check_int8<resnet18<>>("torchvision_resnet18"); }
 TEST_CASE("torchvision_resnet50") { check_int8<resnet50<>>("torchvision_resnet50"); }
 TEST_CASE("torchvision_wide_resnet50_2") { check_int8<wide_resnet50_2<>>("torchvision_wide_resnet50_2"); }
+// Grouped 3x3 convs of 4 to 32 channels per group.
+TEST_CASE("torchvision_resnext50_32x4d") { check_int8<resnext50_32x4d<>>("torchvision_resnext50_32x4d"); }
+// replace_stride_with_dilation [false, true, true]: layer3's 3x3 convs dilated 2, layer4's 2 then 4.
+using dilated_resnet50 =
+    resnet<bottleneck, stages<3, 4, 6, 3>, 1000, shape<3, 112, 112>, dilated_layout<torchvision_layout, false, true, true>>;
+static_assert(std::is_same_v<quantized<dilated_resnet50>::stage_shape<3>, shape<2048, 14, 14>>);
+TEST_CASE("torchvision_resnet50_dilated") { check_int8<dilated_resnet50>("torchvision_resnet50_dilated"); }
 // resnet50's first three stages, on resnet50's file: the map of layer3.
 TEST_CASE("torchvision_resnet50_backbone") { check_int8_backbone<resnet50<>, 3>("torchvision_resnet50"); }
 TEST_CASE("stage_projection_resnet18") {

@@ -36,19 +36,27 @@ struct conv_case {
   std::vector<std::int8_t> packed;
   std::vector<std::int32_t> folded_bias;
 
+  /// Input channels of a group: the weights' I.
+  index_t group_inputs() const { return g.in_channels / g.groups; }
+
+  /// The weights as windows over each output's block of inputs (zero for the other groups'), in
+  /// blocks of g.block_outputs() outputs, packed.
   void pack() {
-    const index_t length = g.patch_length(), k = g.kernel;
-    std::vector<std::int8_t> rows(weights.size());
+    const index_t length = g.patch_length(), k = g.kernel, inputs = group_inputs();
+    const index_t group_outputs = g.out_channels / g.groups, per_block = g.block_inputs() / inputs;
+    std::vector<std::int8_t> rows(std::size_t(g.out_channels * length), 0);
     for (index_t o = 0; o < g.out_channels; ++o)
-      for (index_t c = 0; c < g.in_channels; ++c)
+      for (index_t i = 0; i < inputs; ++i)
         for (index_t y = 0; y < k; ++y)
-          for (index_t x = 0; x < k; ++x)
-            rows[std::size_t(o * length + (y * k + x) * g.in_channels + c)] =
-                weights[std::size_t(((o * g.in_channels + c) * k + y) * k + x)];
-    packed.assign(weights.size(), 0);
+          for (index_t x = 0; x < k; ++x) {
+            const index_t c = o / group_outputs % per_block * inputs + i;  // i's place in o's block
+            rows[std::size_t(o * length + (y * k + x) * g.block_inputs() + c)] =
+                weights[std::size_t(((o * inputs + i) * k + y) * k + x)];
+          }
+    packed.assign(rows.size(), 0);
     folded_bias.assign(bias.size(), 0);
     k8::pack_layer(rows.data(), bias.data(), g.out_channels, length, input_zero_point, packed.data(),
-                   folded_bias.data());
+                   folded_bias.data(), g.block_outputs());
   }
   k8::layer_weights layer() const { return {packed.data(), folded_bias.data(), multipliers.data()}; }
 
@@ -59,15 +67,17 @@ struct conv_case {
     for (int oy = 0; oy < g.out_height; ++oy)
       for (int ox = 0; ox < g.out_width; ++ox)
         for (int o = 0; o < g.out_channels; ++o) {
+          const index_t inputs = group_inputs(), first = o / (g.out_channels / g.groups) * inputs;
           std::int64_t sum = 0;
-          for (int c = 0; c < g.in_channels; ++c)
+          for (index_t i = 0; i < inputs; ++i)
             for (int ky = 0; ky < g.kernel; ++ky)
               for (int kx = 0; kx < g.kernel; ++kx) {
-                const int iy = oy * g.stride - g.padding + ky, ix = ox * g.stride - g.padding + kx;
+                const int iy = oy * g.stride - g.padding + ky * g.dilation;
+                const int ix = ox * g.stride - g.padding + kx * g.dilation;
                 if (iy < 0 || iy >= g.in_height || ix < 0 || ix >= g.in_width) continue;
-                const std::int64_t q = input[(std::size_t(iy) * g.in_width + ix) * g.in_channels + c];
+                const std::int64_t q = input[(std::size_t(iy) * g.in_width + ix) * g.in_channels + first + i];
                 sum += (q - input_zero_point) *
-                       weights[std::size_t(((index_t{o} * g.in_channels + c) * g.kernel + ky) * g.kernel + kx)];
+                       weights[std::size_t(((index_t{o} * inputs + i) * g.kernel + ky) * g.kernel + kx)];
               }
           const auto acc = static_cast<std::int32_t>(static_cast<std::uint32_t>(bias[std::size_t(o)]) +
                                                      static_cast<std::uint32_t>(sum));
@@ -97,6 +107,8 @@ std::string describe(const k8::conv_shape& g) {
   std::ostringstream text;
   text << g.in_height << "x" << g.in_width << "x" << g.in_channels << " -> " << g.out_height << "x" << g.out_width
        << "x" << g.out_channels << ", kernel " << g.kernel << ", stride " << g.stride << ", padding " << g.padding;
+  if (g.groups != 1) text << ", " << g.groups << " groups";
+  if (g.dilation != 1) text << ", dilation " << g.dilation;
   return text.str();
 }
 
@@ -144,16 +156,19 @@ void check_conv(const conv_case& c) {
 }
 
 k8::conv_shape shape_of(int height, int width, int in_channels, int out_channels, int kernel, int stride,
-                        int padding) {
+                        int padding, int groups = 1, int dilation = 1) {
+  const int reach = dilation * (kernel - 1) + 1;
   return {height,
           width,
           in_channels,
-          (height + 2 * padding - kernel) / stride + 1,
-          (width + 2 * padding - kernel) / stride + 1,
+          (height + 2 * padding - reach) / stride + 1,
+          (width + 2 * padding - reach) / stride + 1,
           out_channels,
           kernel,
           stride,
-          padding};
+          padding,
+          groups,
+          dilation};
 }
 
 /// A case with seeded random data: activations and weights over their whole ranges, biases and
@@ -163,14 +178,14 @@ conv_case random_case(const k8::conv_shape& g, std::uint64_t seed) {
   conv_case c{g, {}, {}, {}, {}, 0, 0, false, {}, {}};
   c.input.resize(std::size_t(g.in_height) * g.in_width * g.in_channels);
   for (auto& q : c.input) q = static_cast<std::uint8_t>(random.next() % 256);
-  c.weights.resize(std::size_t(g.out_channels * g.patch_length()));
+  c.weights.resize(std::size_t(g.out_channels * (g.in_channels / g.groups) * g.kernel * g.kernel));
   for (auto& w : c.weights) w = static_cast<std::int8_t>(static_cast<int>(random.next() % 256) - 128);
   c.input_zero_point = static_cast<std::int32_t>(random.next() % 256);
   c.output_zero_point = static_cast<std::int32_t>(random.next() % 256);
   c.relu = random.next() % 2 == 0;
   for (int o = 0; o < g.out_channels; ++o) {
     c.bias.push_back(static_cast<std::int32_t>(random.next() % 200001) - 100000);
-    c.multipliers.push_back(static_cast<float>(random.uniform(0.5, 2.0) / (74.0 * std::sqrt(double(g.patch_length())))));
+    c.multipliers.push_back(static_cast<float>(random.uniform(0.5, 2.0) / (74.0 * std::sqrt(double(g.kernel * g.kernel * (g.in_channels / g.groups))))));
   }
   c.pack();
   return c;
@@ -219,6 +234,21 @@ TEST_CASE("panel_index and packed_index place every weight once") {
                     out_channels << " outputs, windows of " << length);
       CHECK(panels == packed);
     }
+  // A grouped conv's blocks: each packed as a layer of its own, one after another.
+  for (const index_t block_outputs : {16, 32, 24})
+    for (const index_t length : {9, 36, 144}) {
+      const index_t out_channels = 3 * block_outputs;
+      std::vector<int> placed(std::size_t(out_channels * length), 0);
+      for (index_t o = 0; o < out_channels; ++o)
+        for (index_t k = 0; k < length; ++k) {
+          const index_t at = k8::packed_index(o, k, out_channels, length, block_outputs);
+          const index_t block = o / block_outputs;
+          CHECK(at == block * block_outputs * length +
+                          k8::packed_index(o % block_outputs, k, block_outputs, length));
+          ++placed[std::size_t(at)];
+        }
+      CHECK(std::count(placed.begin(), placed.end(), 1) == out_channels * length);
+    }
 }
 
 TEST_CASE("conv kernels: the shapes of ResNets' convs and odd ones, random data") {
@@ -250,6 +280,32 @@ TEST_CASE("conv kernels: the shapes of ResNets' convs and odd ones, random data"
   std::uint64_t seed = 100;
   for (const geometry& s : geometries)
     check_conv(random_case(shape_of(s.height, s.width, s.in_channels, s.out_channels, s.kernel, s.stride, s.padding),
+                           seed++));
+}
+
+TEST_CASE("conv kernels: grouped and dilated convs, random data") {
+  struct geometry {
+    int height, width, in_channels, out_channels, kernel, stride, padding, groups, dilation;
+  };
+  const geometry geometries[] = {
+      {9, 8, 128, 128, 3, 1, 1, 32, 1},   // ResNeXt-50's 4-channel groups: blocks of 4 groups
+      {10, 9, 128, 128, 3, 2, 1, 32, 1},  // and the first conv of a stage
+      {7, 7, 256, 256, 3, 1, 1, 32, 1},   // 8-channel groups: blocks of 2
+      {6, 5, 512, 512, 3, 2, 1, 32, 1},   // 16-channel groups: a block each
+      {5, 5, 256, 256, 3, 1, 1, 8, 1},    // 32-channel groups: blocks of 2 panels
+      {5, 4, 192, 192, 3, 1, 1, 4, 1},    // 48-channel groups: blocks of 3 panels
+      {6, 6, 24, 24, 3, 1, 1, 8, 1},      // 3-channel groups: one block of 24, the portable form
+      {6, 6, 48, 48, 3, 1, 1, 2, 1},      // blocks of 24 outputs: the portable form
+      {5, 5, 12, 32, 1, 1, 0, 4, 1},      // 1x1, 3 inputs per group
+      {12, 11, 32, 32, 3, 1, 2, 1, 2},    // a dilated stage's 3x3 conv
+      {13, 13, 16, 48, 3, 1, 4, 1, 4},    // dilation 4: most taps outside for the border pixels
+      {9, 9, 5, 16, 3, 1, 2, 1, 2},       // dilated, windows copied (5 channels)
+      {10, 10, 64, 64, 3, 1, 2, 16, 2},   // grouped and dilated
+  };
+  std::uint64_t seed = 300;
+  for (const geometry& s : geometries)
+    check_conv(random_case(shape_of(s.height, s.width, s.in_channels, s.out_channels, s.kernel, s.stride, s.padding,
+                                    s.groups, s.dilation),
                            seed++));
 }
 

@@ -156,20 +156,7 @@ struct check_input_large_enough {
   static constexpr bool value = true;
 };
 
-// ctresnet::quantized<Net> (<ctresnet/quantized.hpp>): what int8 networks do not cover yet.
-template <int Groups>
-struct check_int8_ungrouped {
-  static_assert(Groups == 1, "ctresnet::quantized: ResNeXt layouts (grouped convs, groups other than 1) are not "
-                             "supported yet");
-  static constexpr bool value = true;
-};
-
-template <int Dilation>
-struct check_int8_undilated {
-  static_assert(Dilation == 1, "ctresnet::quantized: dilated stages are not supported yet");
-  static constexpr bool value = true;
-};
-
+// ctresnet::quantized<Net> (<ctresnet/quantized.hpp>).
 template <long long PatchLength>
 struct check_int8_accumulator {
   static_assert(PatchLength <= 65793,

@@ -39,15 +39,28 @@ constexpr index_t whole_lines(index_t bytes) { return (bytes + 63) / 64 * 64; }
 /// a panel range of the outputs. A conv whose input channels are a multiple of 4 reads each tap straight from
 /// the input (HWC: a tap's channels lie together), taps outside the image from a row of zp_in; any
 /// other copies each tile's windows, padded with zp_in, into rows of whole groups (the stem's 3
-/// channels). The scratch: the zp_in row, the last groups' weights padded to 4 ([panel][16][4],
-/// when the window's length is not a multiple of 4), then each thread's window rows.
+/// channels). A grouped conv's panels each lie in one block (conv_shape), whose input channels
+/// its taps read, straight from the input. The scratch: the zp_in row, the last groups' weights
+/// padded to 4 ([panel][16][4], when the window's length is not a multiple of 4), then each
+/// thread's window rows.
 template <class Tile>
 struct tiled_conv {
   static constexpr int pixels = Tile::pixels, max_segments = 49;
 
-  static constexpr bool applies(const conv_shape& g) { return g.out_channels % panel_width == 0; }
+  static constexpr bool applies(const conv_shape& g) {
+    return g.block_outputs() % panel_width == 0 && (g.groups == 1 || direct(g));
+  }
   static constexpr bool direct(const conv_shape& g) {
-    return g.in_channels % 4 == 0 && g.kernel * g.kernel <= max_segments;
+    return g.block_inputs() % 4 == 0 && g.kernel * g.kernel <= max_segments;
+  }
+  /// Panels a tile computes at once: Tile::panels, or for a grouped conv as many as divide its
+  /// blocks' panels (a tile's taps read one block's inputs).
+  static constexpr index_t panels_per_tile(const conv_shape& g) {
+    if (g.groups == 1) return Tile::panels;
+    const index_t block_panels = g.block_outputs() / panel_width;
+    index_t n = Tile::panels;
+    while (block_panels % n != 0) --n;
+    return n;
   }
   static constexpr index_t row_length(const conv_shape& g) { return (g.patch_length() + 3) / 4 * 4; }
   static constexpr index_t pad_bytes(const conv_shape& g) {
@@ -98,17 +111,17 @@ struct tiled_conv {
   static void gather_window(const conv_shape& g, const std::uint8_t* in, std::uint8_t pad, int oy, int ox,
                             std::uint8_t* to, index_t row) {
     const index_t run = index_t{g.kernel} * g.in_channels;
-    const int x0 = ox * g.stride - g.padding, y0 = oy * g.stride - g.padding;
+    const int x0 = g.tap(ox, 0), y0 = g.tap(oy, 0);
     std::uint8_t* const start = to;
-    if (x0 >= 0 && x0 + g.kernel <= g.in_width && y0 >= 0 && y0 + g.kernel <= g.in_height) {
+    if (g.dilation == 1 && x0 >= 0 && x0 + g.kernel <= g.in_width && y0 >= 0 && y0 + g.kernel <= g.in_height) {
       const std::uint8_t* from = in + (index_t{y0} * g.in_width + x0) * g.in_channels;
       for (int ky = 0; ky < g.kernel; ++ky, to += run, from += index_t{g.in_width} * g.in_channels)
         copy_bytes(to, from, run);
     } else {
       for (int ky = 0; ky < g.kernel; ++ky) {
-        const int iy = y0 + ky;
+        const int iy = g.tap(oy, ky);
         for (int kx = 0; kx < g.kernel; ++kx) {
-          const int ix = x0 + kx;
+          const int ix = g.tap(ox, kx);
           const bool inside = iy >= 0 && iy < g.in_height && ix >= 0 && ix < g.in_width;
           const std::uint8_t* from = inside ? in + (index_t{iy} * g.in_width + ix) * g.in_channels : nullptr;
           for (int c = 0; c < g.in_channels; ++c) *to++ = inside ? from[c] : pad;
@@ -125,7 +138,7 @@ struct tiled_conv {
     const index_t length = g.patch_length();
     const index_t area = index_t{g.out_height} * g.out_width, tiles = (area + pixels - 1) / pixels;
     const index_t panel_count = g.out_channels / panel_width;
-    const index_t groups = (panel_count + Tile::panels - 1) / Tile::panels;
+    const index_t span = panels_per_tile(g), groups = (panel_count + span - 1) / span;
     const index_t items = groups * tiles;
     const index_t first = items * thread / threads, last = items * (thread + 1) / threads;
     const std::uint8_t* const pad = scratch;
@@ -144,7 +157,7 @@ struct tiled_conv {
     job.out_stride = g.out_channels;
     if (is_direct) {
       job.segments = g.kernel * g.kernel;
-      job.segment_groups = g.in_channels / 4;
+      job.segment_groups = static_cast<int>(g.block_inputs() / 4);
       job.tail_weights = nullptr;
     } else {
       job.segments = 1;
@@ -170,17 +183,20 @@ struct tiled_conv {
       const index_t group = is_direct ? item / tiles : item % groups, tile = is_direct ? item % tiles : item / groups;
       const index_t begin = tile * pixels;
       const int count = static_cast<int>(std::min<index_t>(pixels, area - begin));
+      const index_t panel = group * span;
+      const index_t o = panel * panel_width;
       if (is_direct) {
+        const index_t channel = o / g.block_outputs() * g.block_inputs();  // the block's first input
         for (int q = 0; q < pixels; ++q) {
           const index_t m = begin + std::min(q, count - 1);
           const int oy = static_cast<int>(m / g.out_width), ox = static_cast<int>(m % g.out_width);
           for (int ky = 0; ky < g.kernel; ++ky) {
-            const int iy = oy * g.stride - g.padding + ky;
+            const int iy = g.tap(oy, ky);
             for (int kx = 0; kx < g.kernel; ++kx) {
-              const int ix = ox * g.stride - g.padding + kx;
+              const int ix = g.tap(ox, kx);
               const bool inside = iy >= 0 && iy < g.in_height && ix >= 0 && ix < g.in_width;
               rows[(ky * g.kernel + kx) * pixels + q] =
-                  inside ? in + (index_t{iy} * g.in_width + ix) * g.in_channels : pad;
+                  (inside ? in + (index_t{iy} * g.in_width + ix) * g.in_channels : pad) + channel;
             }
           }
         }
@@ -190,9 +206,7 @@ struct tiled_conv {
         for (int q = 0; q < pixels; ++q) rows[q] = buffers[now] + q * row;
         if ((tile + 1) * groups < last && held[1 - now] != tile + 1) gather(tile + 1, 1 - now);
       }
-      const index_t panel = group * Tile::panels;
-      const int panels = static_cast<int>(std::min<index_t>(Tile::panels, panel_count - panel));
-      const index_t o = panel * panel_width;
+      const int panels = static_cast<int>(std::min<index_t>(span, panel_count - panel));
       job.weights = p.weights + o * length;
       if (!is_direct) job.tail_weights = tail_bytes(g) > 0 ? tails + o * 4 : nullptr;
       job.count = count;

@@ -15,6 +15,7 @@
 // IWYU pragma: private, include <ctresnet/quantized.hpp>
 
 #include <ctresnet/config.hpp>
+#include <ctresnet/describe.hpp>
 #include <ctresnet/thread_pool.hpp>
 
 #include <algorithm>
@@ -129,14 +130,25 @@ CTRESNET_NOINLINE void hwc_to_chw(const std::uint8_t* hwc, int channels, int hei
     for (int c = 0; c < channels; ++c) chw[c * area + p] = hwc[p * channels + c];
 }
 
-/// Geometry of one convolution (ungrouped, undilated).
+/// Geometry of one convolution. A grouped conv (PyTorch's `groups`) is stored and run as the float
+/// one is (conv_weight_layout): its groups gathered into blocks of at least 16 outputs, each block a
+/// dense conv over its own range of input channels, with zero weights between different groups.
 struct conv_shape {
   int in_height, in_width, in_channels;
   int out_height, out_width, out_channels;
   int kernel, stride, padding;
+  int groups = 1;
+  int dilation = 1;  // taps `dilation` pixels apart
 
-  /// Elements of one output pixel's window: kernel x kernel x in_channels, in (ky, kx, c) order.
-  constexpr index_t patch_length() const { return index_t{kernel} * kernel * in_channels; }
+  constexpr conv_weight_layout weight_layout() const { return {out_channels, in_channels, kernel, groups}; }
+  /// Outputs and input channels of a block: out_channels and in_channels unless grouped.
+  constexpr index_t block_outputs() const { return weight_layout().block_outputs(); }
+  constexpr index_t block_inputs() const { return weight_layout().block_inputs(); }
+  /// Elements of one output pixel's window over its block's inputs: kernel x kernel x
+  /// block_inputs(), in (ky, kx, c) order.
+  constexpr index_t patch_length() const { return index_t{kernel} * kernel * block_inputs(); }
+  /// The input row and column of tap k of output row or column `o`.
+  constexpr int tap(int o, int k) const { return o * stride - padding + k * dilation; }
 };
 
 /// Output channels per panel of packed weights.
@@ -198,9 +210,20 @@ inline constexpr weight_packing build_weight_packing =
                        : activation_offset == 0 ? weight_packing::panels : weight_packing::panels_sdot;
 static_assert(activation_offset_of(build_weight_packing) == activation_offset);
 
-/// Where this build's kernels read weight k of output channel o: panel_index, or o x length + k.
-constexpr index_t packed_index(index_t o, index_t k, index_t out_channels, index_t length) {
-  return weights_in_panels ? panel_index(o, k, out_channels, length) : o * length + k;
+/// Where weight k of output channel o lies in panels (panel_index) or in rows (o x length + k), in
+/// a layer stored in blocks of `block_outputs` outputs (a grouped conv's; the whole layer
+/// otherwise), each block packed as a layer of its own.
+constexpr index_t blocked_index(bool panels, index_t o, index_t k, index_t out_channels, index_t length,
+                                index_t block_outputs) {
+  const index_t first = block_outputs > 0 ? o / block_outputs * block_outputs : 0;
+  const index_t width = block_outputs > 0 ? block_outputs : out_channels;
+  return first * length + (panels ? panel_index(o - first, k, width, length) : (o - first) * length + k);
+}
+
+/// Where this build's kernels read weight k of output channel o: panel_index, or o x length + k,
+/// in blocks of `block_outputs` outputs (0: one block).
+constexpr index_t packed_index(index_t o, index_t k, index_t out_channels, index_t length, index_t block_outputs = 0) {
+  return blocked_index(weights_in_panels, o, k, out_channels, length, block_outputs);
 }
 
 /// A bias with the input's zero point and an activation offset folded in, `weight_sum` the sum of
@@ -215,7 +238,8 @@ constexpr std::int32_t fold_bias(std::int32_t bias, std::int32_t input_zero_poin
 }
 
 /// A layer's weights (out_channels x length, row o the window of output o in (ky, kx, c) order,
-/// PyTorch's [O][I][kH][kW] transposed to [O][kH][kW][I]) packed as packed_index says, and its
+/// PyTorch's [O][I][kH][kW] transposed to [O][kH][kW][I]; a grouped conv's over its block's inputs,
+/// in blocks of `block_outputs` outputs) packed as packed_index says, and its
 /// int32 biases with the input's zero point and this build's activation offset folded in:
 /// fold_bias(bias[o], zp_in, sum of w[o]). The kernels then sum (q_in - offset) * w over windows
 /// padded with zp_in: sum (q - zp_in) * w = sum (q - offset) * w + (offset - zp_in) * sum w, and a
@@ -225,12 +249,13 @@ constexpr std::int32_t fold_bias(std::int32_t bias, std::int32_t input_zero_poin
 /// ResNet: windows of at most 3 x 3 x 512 = 4,608 weights (2,048 in resnet50's fc) give
 /// |sum (q - 128) * w| <= 4,608 x 128 x 128 < 2^27 and |(offset - zp_in) x sum w| <= 255 x 4,608 x 128 < 2^28.
 inline void pack_layer(const std::int8_t* rows, const std::int32_t* bias, index_t out_channels, index_t length,
-                       std::int32_t input_zero_point, std::int8_t* packed, std::int32_t* folded_bias) {
+                       std::int32_t input_zero_point, std::int8_t* packed, std::int32_t* folded_bias,
+                       index_t block_outputs = 0) {
   for (index_t o = 0; o < out_channels; ++o) {
     std::uint32_t sum = 0;
     for (index_t k = 0; k < length; ++k) {
       const std::int8_t w = rows[o * length + k];
-      packed[packed_index(o, k, out_channels, length)] = w;
+      packed[packed_index(o, k, out_channels, length, block_outputs)] = w;
       sum += static_cast<std::uint32_t>(std::int32_t{w});
     }
     folded_bias[o] = fold_bias(bias[o], input_zero_point, static_cast<std::int32_t>(sum));
@@ -327,9 +352,10 @@ void window_outputs(const Element* patch, index_t length, index_t out_channels, 
 /// quantized::conv2d (with BatchNorm folded in) and conv2d_relu, as qnnpack computes them:
 ///   acc = bias[o] + sum over (ky, kx, c) of (q_in - zp_in) * w[o]       int32
 ///   q   = clamp(nearbyint((float)acc * M[o]) + zp_out, low, 255)       low = zp_out with ReLU, else 0
-/// Padding is padding with zp_in: it adds nothing. The weights and biases are pack_layer's. The
-/// portable form, one pixel at a time; thread `thread` of `threads` computes its share of the
-/// output rows. `scratch` holds portable_scratch_bytes(patch_length(), threads).
+/// Padding is padding with zp_in: it adds nothing. The weights and biases are pack_layer's (a
+/// grouped conv's in blocks, each block's window its own input channels). The portable form, one
+/// pixel and block at a time; thread `thread` of `threads` computes its share of the output rows.
+/// `scratch` holds portable_scratch_bytes(patch_length(), threads).
 CTRESNET_NOINLINE void conv_portable(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point,
                                    const layer_weights& p, std::int32_t output_zero_point, bool relu,
                                    std::uint8_t* out, std::uint8_t* scratch, int thread = 0, int threads = 1) {
@@ -339,22 +365,28 @@ CTRESNET_NOINLINE void conv_portable(const conv_shape& g, const std::uint8_t* in
   const std::int32_t low = relu ? output_zero_point : qmin;
   const auto pad = static_cast<element>(input_zero_point);
   auto* const patch = reinterpret_cast<element*>(scratch + portable_scratch_bytes(length, thread));
+  const auto block_inputs = static_cast<int>(g.block_inputs()), block_outputs = static_cast<int>(g.block_outputs());
   const int first = g.out_height * thread / threads, last = g.out_height * (thread + 1) / threads;
   for (int oy = first; oy < last; ++oy) {
     for (int ox = 0; ox < g.out_width; ++ox) {
-      element* tap = patch;
-      for (int ky = 0; ky < g.kernel; ++ky) {
-        const int iy = oy * g.stride - g.padding + ky;
-        for (int kx = 0; kx < g.kernel; ++kx, tap += g.in_channels) {
-          const int ix = ox * g.stride - g.padding + kx;
-          if (iy < 0 || iy >= g.in_height || ix < 0 || ix >= g.in_width)
-            std::fill(tap, tap + g.in_channels, pad);
-          else
-            std::copy_n(in + (index_t{iy} * g.in_width + ix) * g.in_channels, g.in_channels, tap);
+      for (int begin = 0, channel = 0; begin < g.out_channels; begin += block_outputs, channel += block_inputs) {
+        element* tap = patch;
+        for (int ky = 0; ky < g.kernel; ++ky) {
+          const int iy = g.tap(oy, ky);
+          for (int kx = 0; kx < g.kernel; ++kx, tap += block_inputs) {
+            const int ix = g.tap(ox, kx);
+            if (iy >= 0 && iy < g.in_height && ix >= 0 && ix < g.in_width) {
+              const std::uint8_t* const from = in + (index_t{iy} * g.in_width + ix) * g.in_channels + channel;
+              for (int c = 0; c < block_inputs; ++c) tap[c] = from[c];
+            } else {
+              for (int c = 0; c < block_inputs; ++c) tap[c] = pad;
+            }
+          }
         }
+        std::uint8_t* const y = out + (index_t{oy} * g.out_width + ox) * g.out_channels + begin;
+        const layer_weights block{p.weights + begin * length, p.bias + begin, p.multipliers + begin};
+        window_outputs(patch, length, block_outputs, block, output_zero_point, low, y);
       }
-      std::uint8_t* const y = out + (index_t{oy} * g.out_width + ox) * g.out_channels;
-      window_outputs(patch, length, g.out_channels, p, output_zero_point, low, y);
     }
   }
 }

@@ -65,13 +65,15 @@ struct add_layer {
 /// The int8 twin of a conv_bn: the conv with its BatchNorm folded in, and ReLU where asked.
 template <class ConvBn>
 struct conv_of {
-  using float_conv = typename ConvBn::conv;  // undilated and ungrouped (quantized_plan checks the layout)
+  using float_conv = typename ConvBn::conv;
   using input = typename ConvBn::input;
   using output = typename ConvBn::output;
-  static constexpr weights_layout weights{float_conv::out_channels, float_conv::in_channels, float_conv::kernel};
-  static constexpr kernels::int8::conv_shape shape{input::height,  input::width,       input::channels,
-                                                   output::height, output::width,      output::channels,
-                                                   float_conv::kernel, float_conv::stride, float_conv::padding};
+  static constexpr weights_layout weights{float_conv::out_channels, float_conv::in_channels / float_conv::groups,
+                                          float_conv::kernel, float_conv::groups};
+  static constexpr kernels::int8::conv_shape shape{input::height,      input::width,       input::channels,
+                                                   output::height,     output::width,      output::channels,
+                                                   float_conv::kernel, float_conv::stride, float_conv::padding,
+                                                   float_conv::groups, float_conv::dilation};
   static constexpr index_t patch_length = weights.patch_length();
   static_assert(check_int8_accumulator<patch_length>::value);
   /// The conv kernels' scratch it needs on `threads` threads, in bytes: at least twice its window
@@ -92,7 +94,7 @@ struct conv_of {
   static std::string visit(int8_layer_visitor visit, const std::string& name, const std::string& input,
                            std::size_t offset) {
     visit(int8_layer_info{int8_layer_kind::conv, name, input, "", weights.out_channels, weights.in_channels,
-                          weights.kernel, offset});
+                          weights.kernel, offset, weights.groups});
     return name;
   }
 };

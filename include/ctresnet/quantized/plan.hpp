@@ -35,14 +35,6 @@ template <class Net>
 class quantized_plan {
   using float_plan = typename Net::plan_type;
   using layout_type = typename float_plan::layout;
-  static_assert(detail::check_int8_ungrouped<layout_type::groups>::value);
-  static constexpr bool any_stage_dilated = [] {
-    for (int i = 0; i < float_plan::num_stages; ++i)
-      if (layout_type::stage_dilated(i)) return true;
-    return false;
-  }();
-  static_assert(detail::check_int8_undilated<any_stage_dilated ? 2 : 1>::value);
-
  public:
   using network_type = Net;
   using layout = layout_type;

@@ -101,12 +101,13 @@ class value_checks {
 };
 
 /// A conv's or linear layer's state at `at`: PyTorch's [O][I][kH][kW] weights to windows in
-/// (ky, kx, c) order, then packed for the kernels with the input's zero point folded into the
-/// biases, and the requantization multipliers.
+/// (ky, kx, c) order (a grouped conv's over its blocks' inputs, zero between groups), then packed
+/// for the kernels with the input's zero point folded into the biases, and the requantization
+/// multipliers.
 inline void write_conv_layer(const weights_layout& w, const std::vector<std::int8_t>& weights,
                              const std::vector<std::int32_t>& bias, const std::vector<float>& multipliers,
                              std::int32_t input_zero_point, std::byte* at) {
-  std::vector<std::int8_t> rows(weights.size());
+  std::vector<std::int8_t> rows(w.weight_bytes(), 0);
   std::size_t from = 0;
   for (index_t out = 0; out < w.out_channels; ++out)
     for (index_t i = 0; i < w.in_channels; ++i)
@@ -114,7 +115,8 @@ inline void write_conv_layer(const weights_layout& w, const std::vector<std::int
         for (index_t x = 0; x < w.kernel; ++x) rows[std::size_t(w.index(out, i, y, x))] = weights[from++];
   std::vector<std::int32_t> folded_bias(bias.size());
   kernels::int8::pack_layer(rows.data(), bias.data(), w.out_channels, w.patch_length(), input_zero_point,
-                            reinterpret_cast<std::int8_t*>(at + w.weights_offset()), folded_bias.data());
+                            reinterpret_cast<std::int8_t*>(at + w.weights_offset()), folded_bias.data(),
+                            w.block_outputs());
   std::memcpy(at + w.bias_offset(), folded_bias.data(), bias.size() * sizeof(std::int32_t));
   std::memcpy(at + w.multipliers_offset(), multipliers.data(), multipliers.size() * sizeof(float));
 }
@@ -193,11 +195,11 @@ CTRESNET_NOINLINE void load_state(const std::vector<int8_layer_info>& layers, st
       layer_header header{scale, zero_point, 0, 0, 0};
 
       if (layer.kind == int8_layer_kind::conv || layer.kind == int8_layer_kind::linear) {
-        const weights_layout w{layer.out_channels, layer.in_channels, layer.kernel};
+        const weights_layout w{layer.out_channels, layer.in_channels, layer.kernel, layer.groups};
         const auto o = static_cast<std::size_t>(w.out_channels);
         std::vector<std::int64_t> shape{w.out_channels, w.in_channels};
         if (layer.kind == int8_layer_kind::conv) shape.insert(shape.end(), {w.kernel, w.kernel});
-        std::vector<std::int8_t> weights(w.weight_bytes());
+        std::vector<std::int8_t> weights(w.file_weights());
         file.read_raw(p + "weight", "I8", shape, weights.data());
         const std::vector<float> weight_scales = floats(p + "weight_scale", o);
         const std::vector<std::int32_t> weight_zero_points = ints(p + "weight_zero_point", {w.out_channels}, o);

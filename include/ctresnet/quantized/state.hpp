@@ -48,6 +48,7 @@ struct int8_layer_info {
   std::string shortcut;  // of an add: the layer whose output's quantization its shortcut has
   index_t out_channels = 0, in_channels = 0, kernel = 0;  // of a conv's weight [O, I, k, k]; a linear's [O, I]
   std::size_t offset = 0;  // where its state starts, in bytes
+  index_t groups = 1;      // of a grouped conv, whose weight is then [O, I, k, k] with I = inputs / groups
 };
 using int8_layer_visitor = visitor_ref<int8_layer_info>;
 
@@ -73,11 +74,23 @@ inline layer_header read_header(const std::byte* state) {
 }
 
 /// Where a conv's (or fc's, with kernel 1) arrays lie in its state, in bytes from its start.
+/// `in_channels` is the file's I: a group's inputs. A grouped conv's weights are stored in blocks
+/// (conv_weight_layout, kernels::int8::conv_shape): each output's window spans its block's inputs,
+/// with zeros for the other groups' channels.
 struct weights_layout {
   index_t out_channels, in_channels, kernel;
+  index_t groups = 1;
 
-  constexpr index_t patch_length() const { return kernel * kernel * in_channels; }
+  constexpr conv_weight_layout blocks() const { return {out_channels, in_channels * groups, kernel, groups}; }
+  constexpr index_t block_outputs() const { return blocks().block_outputs(); }
+  constexpr index_t block_inputs() const { return blocks().block_inputs(); }
+  /// The stored window of one output: kernel x kernel x its block's inputs.
+  constexpr index_t patch_length() const { return kernel * kernel * block_inputs(); }
   constexpr std::size_t weight_bytes() const { return static_cast<std::size_t>(out_channels * patch_length()); }
+  /// Elements of the file's weight tensor, [O][I][kH][kW].
+  constexpr std::size_t file_weights() const {
+    return static_cast<std::size_t>(out_channels * in_channels * kernel * kernel);
+  }
   static constexpr std::size_t weights_offset() { return cache_line_bytes; }
   constexpr std::size_t bias_offset() const { return weights_offset() + whole_cache_lines(weight_bytes()); }
   constexpr std::size_t multipliers_offset() const {
@@ -87,9 +100,12 @@ struct weights_layout {
     return multipliers_offset() + whole_cache_lines(sizeof(float) * static_cast<std::size_t>(out_channels));
   }
   /// Where PyTorch's weight[o][i][y][x] lies in the windows' (ky, kx, c) order, [O][kH][kW][I],
-  /// before packing.
+  /// before packing (c: i's place among the inputs of o's block).
   constexpr index_t index(index_t o, index_t i, index_t y, index_t x) const {
-    return ((o * kernel + y) * kernel + x) * in_channels + i;
+    const conv_weight_layout b = blocks();
+    const index_t group = o / b.group_outputs();
+    const index_t c = group % b.groups_per_block() * in_channels + i;
+    return ((o * kernel + y) * kernel + x) * block_inputs() + c;
   }
 };
 

@@ -35,9 +35,11 @@ constexpr const char* int8_weight_order_name(int8_weight_order order) {
 
 namespace detail::int8 {
 
-/// Where weight k of output o of a layer of `out_channels` x `length` lies in `order`.
-constexpr index_t index_in_order(int8_weight_order order, index_t o, index_t k, index_t out_channels, index_t length) {
-  return order == int8_weight_order::rows ? o * length + k : kernels::int8::panel_index(o, k, out_channels, length);
+/// Where weight k of output o of a layer of `out_channels` x `length` (stored in blocks of
+/// `block_outputs` outputs) lies in `order`.
+constexpr index_t index_in_order(int8_weight_order order, index_t o, index_t k, index_t out_channels, index_t length,
+                                 index_t block_outputs) {
+  return kernels::int8::blocked_index(order != int8_weight_order::rows, o, k, out_channels, length, block_outputs);
 }
 
 /// Rewrites every conv and fc of a state (`layers` its network's, quantized_plan::layers()) from
@@ -51,7 +53,7 @@ inline void reorder_weights(const std::vector<int8_layer_info>& layers, std::byt
   std::vector<std::int8_t> moved;
   for (const int8_layer_info& layer : layers) {
     if (layer.kind != int8_layer_kind::conv && layer.kind != int8_layer_kind::linear) continue;
-    const weights_layout w{layer.out_channels, layer.in_channels, layer.kernel};
+    const weights_layout w{layer.out_channels, layer.in_channels, layer.kernel, layer.groups};
     auto* const weights = reinterpret_cast<std::int8_t*>(state + layer.offset + w.weights_offset());
     std::byte* const biases = state + layer.offset + w.bias_offset();
     const index_t length = w.patch_length();
@@ -59,8 +61,8 @@ inline void reorder_weights(const std::vector<int8_layer_info>& layers, std::byt
     for (index_t o = 0; o < w.out_channels; ++o) {
       std::uint32_t sum = 0;
       for (index_t k = 0; k < length; ++k) {
-        const std::int8_t weight = weights[index_in_order(from, o, k, w.out_channels, length)];
-        moved[std::size_t(index_in_order(to, o, k, w.out_channels, length))] = weight;
+        const std::int8_t weight = weights[index_in_order(from, o, k, w.out_channels, length, w.block_outputs())];
+        moved[std::size_t(index_in_order(to, o, k, w.out_channels, length, w.block_outputs()))] = weight;
         sum += static_cast<std::uint32_t>(std::int32_t{weight});
       }
       std::int32_t bias;
