@@ -36,24 +36,17 @@ try:
     import sklearn
     import torch
     import torchvision
-    import torchvision.transforms as T
     from PIL import Image
 except ImportError as error:
     sys.exit(f"{error}: apt-get install python3-torch python3-torchvision python3-sklearn\n"
              f"(this ran under {sys.executable}; use /usr/bin/python3)")
 
+import image_transforms
 import safetensors_io
 
 TOOLS_DIR = Path(__file__).resolve().parent
 SKLEARN_IMAGES = Path(sklearn.__file__).resolve().parent / "datasets" / "images"
-IMAGENET = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(),
-                      T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
-
-
-def digits(image):
-    x = T.ToTensor()(T.Resize((8, 8))(T.Grayscale()(image)))
-    x = x.repeat_interleave(2, dim=1).repeat_interleave(2, dim=2)
-    return T.Normalize([0.5], [0.5])(x)
+IMAGENET = image_transforms.imagenet()
 
 
 def png_bytes(pixels, color_type, depth, interlaced=False, width=None):
@@ -140,8 +133,8 @@ def write_images(out):
 
 def stamp():
     digest = hashlib.sha256()
-    for path in (Path(__file__), TOOLS_DIR / "safetensors_io.py", SKLEARN_IMAGES / "china.jpg",
-                 SKLEARN_IMAGES / "flower.jpg"):
+    for path in (Path(__file__), TOOLS_DIR / "safetensors_io.py", TOOLS_DIR / "image_transforms.py",
+                 SKLEARN_IMAGES / "china.jpg", SKLEARN_IMAGES / "flower.jpg"):
         digest.update(path.read_bytes())
     versions = {"torch": torch.__version__, "torchvision": torchvision.__version__, "PIL": PIL.__version__}
     return json.dumps({"sha256": digest.hexdigest(), **versions}, sort_keys=True)
@@ -166,7 +159,7 @@ def main():
         rgb = image.convert("RGB")
         tensors[f"{name}.rgb"] = torch.from_numpy(np.array(rgb)).to(torch.float32)
         tensors[f"{name}.imagenet"] = IMAGENET(rgb).contiguous()
-        tensors[f"{name}.digits"] = digits(image).contiguous()
+        tensors[f"{name}.digits"] = image_transforms.digits(image).contiguous()
         metadata[f"{name}.file"] = str(path)
         print(f"{name}: {path.name} {image.mode} {image.width}x{image.height}")
     safetensors_io.save_file(tensors, references_path, metadata)

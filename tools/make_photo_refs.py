@@ -29,12 +29,12 @@ try:
     import sklearn
     import torch
     import torchvision
-    import torchvision.transforms as T
     from PIL import Image
 except ImportError as error:
     sys.exit(f"{error}: apt-get install python3-torch python3-torchvision python3-sklearn\n"
              f"(this ran under {sys.executable}; use /usr/bin/python3)")
 
+import image_transforms
 import resnet_models
 import safetensors_io
 
@@ -43,13 +43,13 @@ SKLEARN_IMAGES = Path(sklearn.__file__).resolve().parent / "datasets" / "images"
 PHOTOS = ("china.jpg", "flower.jpg")
 SEED = 10
 FC_SCALE = 20
-TRANSFORM = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(),
-                       T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+TRANSFORM = image_transforms.imagenet()
 
 
 def stamp():
     digest = hashlib.sha256()
-    for path in [Path(__file__), TOOLS_DIR / "resnet_models.py", TOOLS_DIR / "safetensors_io.py"] + \
+    for path in [Path(__file__), TOOLS_DIR / "resnet_models.py", TOOLS_DIR / "safetensors_io.py",
+                 TOOLS_DIR / "image_transforms.py"] + \
             [SKLEARN_IMAGES / name for name in PHOTOS]:
         digest.update(path.read_bytes())
     versions = {"torch": torch.__version__, "torchvision": torchvision.__version__, "PIL": PIL.__version__}
@@ -78,7 +78,7 @@ def main():
     references = {}
     for name in PHOTOS:
         shutil.copyfile(SKLEARN_IMAGES / name, folder / name)
-        probabilities = torch.softmax(model(TRANSFORM(Image.open(folder / name).convert("RGB"))[None]), dim=1)[0]
+        probabilities = torch.softmax(model(TRANSFORM(Image.open(folder / name))[None]), dim=1)[0]
         top = torch.topk(probabilities.double(), 6)
         gaps = (top.values[:-1] - top.values[1:]).min().item()
         if gaps < 1e-3:  # the order of the top five must not hang on rounding

@@ -48,7 +48,6 @@ try:
     import sklearn
     import torch
     import torchvision
-    import torchvision.transforms as T
     from PIL import Image
 except ImportError as error:
     sys.exit(
@@ -56,26 +55,14 @@ except ImportError as error:
         f"(this ran under {sys.executable}; use /usr/bin/python3)"
     )
 
+import image_transforms
 import safetensors_io
 
 TOOLS_DIR = Path(__file__).resolve().parent
 SKLEARN_IMAGES = Path(sklearn.__file__).resolve().parent / "datasets" / "images"
 DIGIT_PGM = TOOLS_DIR.parent / "examples" / "digits" / "test" / "0000_label3.pgm"
-IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
-
-
-def imagenet(resize):
-    transform = T.Compose([T.Resize(resize), T.CenterCrop(224), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
-    return lambda image: transform(image.convert("RGB"))
-
-
-def digits(image):
-    x = T.ToTensor()(T.Resize((8, 8))(T.Grayscale()(image)))
-    x = x.repeat_interleave(2, dim=1).repeat_interleave(2, dim=2)
-    return T.Normalize([0.5], [0.5])(x)
-
-
-TRANSFORMS = {"imagenet256": imagenet(256), "imagenet232": imagenet(232), "digits": digits}
+TRANSFORMS = {"imagenet256": image_transforms.imagenet(256), "imagenet232": image_transforms.imagenet(232),
+              "digits": image_transforms.digits}
 
 
 def write_images(out):
@@ -134,15 +121,16 @@ def check_digits_transform_is_train_digits():
     from train_digits import read_pgm, transform
 
     pixels = read_pgm(DIGIT_PGM)
-    if not torch.equal(digits(Image.open(DIGIT_PGM)), transform(pixels.unsqueeze(0))[0]):
+    if not torch.equal(image_transforms.digits(Image.open(DIGIT_PGM)), transform(pixels.unsqueeze(0))[0]):
         raise RuntimeError("the digits transform differs from tools/train_digits.py's")
 
 
 def stamp():
     """What the outputs depend on: this script, the tools it imports, the source images, the versions."""
     digest = hashlib.sha256()
-    for path in (Path(__file__), TOOLS_DIR / "safetensors_io.py", TOOLS_DIR / "train_digits.py",
-                 SKLEARN_IMAGES / "china.jpg", SKLEARN_IMAGES / "flower.jpg", DIGIT_PGM):
+    for path in (Path(__file__), TOOLS_DIR / "safetensors_io.py", TOOLS_DIR / "image_transforms.py",
+                 TOOLS_DIR / "train_digits.py", SKLEARN_IMAGES / "china.jpg", SKLEARN_IMAGES / "flower.jpg",
+                 DIGIT_PGM):
         digest.update(path.read_bytes())
     versions = {"torch": torch.__version__, "torchvision": torchvision.__version__, "PIL": PIL.__version__}
     return json.dumps({"sha256": digest.hexdigest(), **versions}, sort_keys=True)

@@ -48,6 +48,7 @@ except ImportError as error:
     sys.exit(f"{error}: apt-get install python3-torch python3-torchvision\n"
              f"(this ran under {sys.executable}; use /usr/bin/python3)")
 
+import image_transforms
 import int8_reference
 import quantizable_models
 import resnet_models
@@ -57,7 +58,6 @@ TOOLS_DIR = Path(__file__).resolve().parent
 DIGITS_DIR = TOOLS_DIR.parent / "examples" / "digits"
 ENGINE = int8_reference.ENGINE
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".pgm", ".ppm", ".pnm", ".bmp", ".webp", ".tif", ".tiff"}
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 QCONFIG_TEXT = ("activation HistogramObserver(quint8, per_tensor_affine, reduce_range=False); "
                 "weight PerChannelMinMaxObserver(qint8, per_channel_symmetric, ch_axis=0)")
 
@@ -278,7 +278,6 @@ def read_labels(directory, files):
 def load_images(files, digits, size):
     """Decode with PIL: digits 8x8 grayscale + the digits transform; otherwise torchvision's eval transform."""
     from PIL import Image
-    from torchvision import transforms
 
     if digits:
         import train_digits
@@ -291,13 +290,11 @@ def load_images(files, digits, size):
                     raise SystemExit(f"{path}: the digits model takes 8x8 images, not {image.size}")
                 pixels.append(torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()))
         return train_digits.transform(torch.stack(pixels))
-    transform = transforms.Compose([
-        transforms.Resize(size * 256 // 224), transforms.CenterCrop(size), transforms.ToTensor(),
-        transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+    transform = image_transforms.imagenet(size * 256 // 224, size)
     batch = []
     for path in files:
         with Image.open(path) as image:
-            batch.append(transform(image.convert("RGB")))
+            batch.append(transform(image))
     return torch.stack(batch)
 
 
