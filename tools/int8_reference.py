@@ -320,6 +320,8 @@ def _block(params, meta, prefix, x, in_channels, width, stride, first, dilation=
         y = _conv(params, names[1], y, s2, dilation, True, dilation)
         y = _conv(params, names[2], y, 1, 0, False)
     else:
+        if dilation != 1:
+            raise ValueError(f"{prefix}: a basic block with dilation {dilation}, which torchvision refuses")
         y = _conv(params, names[0], x, stride, 1, True)
         y = _conv(params, names[1], y, 1, 1, False)
 

@@ -265,6 +265,7 @@ def int8_corpus():
     return {
         "valid_int8": file_of(int8_tensors()),
         "int8_metadata_missing": file_of(int8_tensors(), None),
+        "int8_dilation_not_booleans": file_of(int8_tensors(), {**INT8_METADATA, "replace_stride_with_dilation": "[1, 0]"}),
         "int8_scale_zero": variant("conv1.weight_scale", index=2, value=0.0, pack="<f"),
         "int8_scale_negative": variant("quant.output_scale", value=-0.015625, pack="<f"),
         "int8_scale_nan": variant("layer1.0.conv2.output_scale", value=math.nan, pack="<f"),

@@ -115,9 +115,11 @@ def spec_from_checkpoint(layout, depth, shortcut, state_dict, dilation=None):
     bottleneck network its 3x3 convs' groups and width (a Wide ResNet's is twice torchvision's,
     ResNeXt's grouped), read off layer1.0.conv2's weight [width, width / groups, 3, 3]. A stride
     replaced by dilation leaves no trace in the weights: `dilation` says it."""
-    if dilation is not None and (layout not in ("torchvision", "v1") or len(dilation) != 3):
-        raise SystemExit("replace_stride_with_dilation takes three booleans (layer2, layer3, layer4), "
-                         "for the torchvision and v1 layouts")
+    if dilation is not None and any(dilation) and (layout not in ("torchvision", "v1")
+                                                   or depth not in resnet_models.BOTTLENECK_DEPTHS):
+        raise SystemExit(f"replace_stride_with_dilation {list(dilation)}: only bottleneck networks of the torchvision "
+                         f"and v1 layouts have dilated stages (torchvision's basic blocks refuse dilation), not "
+                         f"{layout} depth {depth}")
     stem = "conv1.0.weight" if layout == "stage_projection" else "conv1.weight"
     width_per_group, groups = 64, 1
     conv2 = state_dict.get("layer1.0.conv2.weight")
@@ -381,7 +383,10 @@ def main():
     started = time.perf_counter()
     torch.set_num_threads(args.threads)
     state_dict, weights_metadata = safetensors_io.load_file_with_metadata(args.weights)
-    dilation = args.replace_stride_with_dilation or weights_metadata.get("replace_stride_with_dilation")
+    dilation = args.replace_stride_with_dilation
+    if dilation is None and "replace_stride_with_dilation" in weights_metadata:
+        dilation = weights_metadata["replace_stride_with_dilation"]
+        print(f"{args.weights}: its metadata's replace_stride_with_dilation is {dilation}")
     spec = spec_from_checkpoint(args.layout, args.depth, args.shortcut, state_dict,
                                 None if dilation is None else dilation_of(dilation))
     images, description = calibration_set(args, spec, weights_metadata)

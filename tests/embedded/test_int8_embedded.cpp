@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <sstream>
@@ -127,10 +128,8 @@ TEST_CASE("a state repacked into each other packing and back is the same, and th
   using plan = quantized_plan<digits>;
   for (index_t o : {0, 5, 15, 16, 31, 63})
     for (index_t k : {0, 3, 4, 143, 575})
-      for (index_t block_outputs : {64, 32, 16}) {  // one block, or a grouped conv's blocks
-        CHECK(detail::int8::index_in_order(build_int8_weight_order, o, k, 64, 576, block_outputs) ==
-              kernels::int8::packed_index(o, k, 64, 576, block_outputs));
-      }
+      CHECK(detail::int8::index_in_order(build_int8_weight_order, o, k, 64, 576, 0) ==
+            kernels::int8::packed_index(o, k, 64, 576));
   for (const int8_weight_order other :
        {int8_weight_order::rows, int8_weight_order::panels, int8_weight_order::panels_sdot}) {
     if (other == build_int8_weight_order) continue;
@@ -140,6 +139,31 @@ TEST_CASE("a state repacked into each other packing and back is the same, and th
     CHECK(std::memcmp(state.data(), file_loaded().state_data(), plan::state_bytes) != 0);
     detail::int8::reorder_weights(plan::layers(), state.data(), other, build_int8_weight_order);
     CHECK(std::memcmp(state.data(), file_loaded().state_data(), plan::state_bytes) == 0);
+  }
+}
+
+TEST_CASE("a grouped conv's weights move between rows and panels block by block") {
+  // 16 groups of 4 outputs (blocks of 4 groups: 16 outputs) and 2 groups of 24 (a block each).
+  for (const auto& [out_channels, group_inputs, groups] : {std::array<index_t, 3>{64, 4, 16}, {48, 8, 2}}) {
+    const int8_layer_info layer{int8_layer_kind::conv, "conv", "quant", "", out_channels, group_inputs, 3, 0, groups};
+    const detail::int8::weights_layout w{out_channels, group_inputs, 3, groups};
+    const index_t length = w.patch_length(), block = w.block_outputs();
+    CAPTURE(block);
+    std::vector<std::byte> state(w.bytes());
+    auto* const weights = reinterpret_cast<std::int8_t*>(state.data() + w.weights_offset());
+    for (index_t i = 0; i < out_channels * length; ++i) weights[i] = static_cast<std::int8_t>(i * 7 % 251 - 125);
+    const std::vector<std::byte> rows = state;
+    detail::int8::reorder_weights({layer}, state.data(), int8_weight_order::rows, int8_weight_order::panels);
+    int misplaced = 0;
+    for (index_t o = 0; o < out_channels; ++o)
+      for (index_t k = 0; k < length; ++k) {
+        // Each block packed as a layer of its own, after the blocks before it.
+        const index_t at = o / block * block * length + kernels::int8::panel_index(o % block, k, block, length);
+        misplaced += weights[at] != static_cast<std::int8_t>((o * length + k) * 7 % 251 - 125);
+      }
+    CHECK(misplaced == 0);
+    detail::int8::reorder_weights({layer}, state.data(), int8_weight_order::panels, int8_weight_order::rows);
+    CHECK(state == rows);
   }
 }
 

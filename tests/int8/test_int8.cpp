@@ -193,10 +193,28 @@ TEST_CASE("torchvision_wide_resnet50_2") { check_int8<wide_resnet50_2<>>("torchv
 // Grouped 3x3 convs of 4 to 32 channels per group.
 TEST_CASE("torchvision_resnext50_32x4d") { check_int8<resnext50_32x4d<>>("torchvision_resnext50_32x4d"); }
 // replace_stride_with_dilation [false, true, true]: layer3's 3x3 convs dilated 2, layer4's 2 then 4.
-using dilated_resnet50 =
-    resnet<bottleneck, stages<3, 4, 6, 3>, 1000, shape<3, 112, 112>, dilated_layout<torchvision_layout, false, true, true>>;
+using dilated_layout_50 = dilated_layout<torchvision_layout, false, true, true>;
+using dilated_resnet50 = resnet<bottleneck, stages<3, 4, 6, 3>, 1000, shape<3, 112, 112>, dilated_layout_50>;
 static_assert(std::is_same_v<quantized<dilated_resnet50>::stage_shape<3>, shape<2048, 14, 14>>);
-TEST_CASE("torchvision_resnet50_dilated") { check_int8<dilated_resnet50>("torchvision_resnet50_dilated"); }
+TEST_CASE("torchvision_resnet50_dilated") {
+  check_int8<dilated_resnet50>("torchvision_resnet50_dilated");
+  // The files of the dilated and the undilated resnet50 have the same tensors: their metadata tells
+  // them apart, and each network refuses the other's.
+  const auto undilated = std::make_unique<quantized<resnet50<1000, shape<3, 112, 112>>>>();
+  CHECK_THROWS_WITH_AS(load_int8_safetensors(*undilated, reference_file("torchvision_resnet50_dilated", "weights")),
+                       doctest::Contains("it was quantized for a network that dilates layer3 and layer4 (metadata "
+                                         "replace_stride_with_dilation '[false, true, true]'), and this network "
+                                         "dilates no stage"),
+                       weights_error);
+  const auto dilated = std::make_unique<quantized<dilated_resnet50>>();
+  CHECK_THROWS_WITH_AS(load_int8_safetensors(*dilated, reference_file("torchvision_resnet50", "weights")),
+                       doctest::Contains("dilates no stage (metadata replace_stride_with_dilation (none)), and this "
+                                         "network dilates layer3 and layer4"),
+                       weights_error);
+  // A backbone of the first three stages compares the stages it has: layer2 and layer3.
+  const auto stages = std::make_unique<quantized<backbone<dilated_resnet50, 3>>>();
+  load_int8_safetensors(*stages, reference_file("torchvision_resnet50_dilated", "weights"), unexpected_tensors::ignore);
+}
 // resnet50's first three stages, on resnet50's file: the map of layer3.
 TEST_CASE("torchvision_resnet50_backbone") { check_int8_backbone<resnet50<>, 3>("torchvision_resnet50"); }
 TEST_CASE("stage_projection_resnet18") {

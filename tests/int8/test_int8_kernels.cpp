@@ -40,19 +40,17 @@ struct conv_case {
   index_t group_inputs() const { return g.in_channels / g.groups; }
 
   /// The weights as windows over each output's block of inputs (zero for the other groups'), in
-  /// blocks of g.block_outputs() outputs, packed.
+  /// blocks of g.block_outputs() outputs, as the loader orders them (weights_layout::index), packed.
   void pack() {
     const index_t length = g.patch_length(), k = g.kernel, inputs = group_inputs();
-    const index_t group_outputs = g.out_channels / g.groups, per_block = g.block_inputs() / inputs;
+    const ctresnet::detail::int8::weights_layout layout{g.out_channels, inputs, k, g.groups};
+    REQUIRE(layout.patch_length() == length);
     std::vector<std::int8_t> rows(std::size_t(g.out_channels * length), 0);
     for (index_t o = 0; o < g.out_channels; ++o)
       for (index_t i = 0; i < inputs; ++i)
         for (index_t y = 0; y < k; ++y)
-          for (index_t x = 0; x < k; ++x) {
-            const index_t c = o / group_outputs % per_block * inputs + i;  // i's place in o's block
-            rows[std::size_t(o * length + (y * k + x) * g.block_inputs() + c)] =
-                weights[std::size_t(((o * inputs + i) * k + y) * k + x)];
-          }
+          for (index_t x = 0; x < k; ++x)
+            rows[std::size_t(layout.index(o, i, y, x))] = weights[std::size_t(((o * inputs + i) * k + y) * k + x)];
     packed.assign(rows.size(), 0);
     folded_bias.assign(bias.size(), 0);
     k8::pack_layer(rows.data(), bias.data(), g.out_channels, length, input_zero_point, packed.data(),
@@ -185,7 +183,8 @@ conv_case random_case(const k8::conv_shape& g, std::uint64_t seed) {
   c.relu = random.next() % 2 == 0;
   for (int o = 0; o < g.out_channels; ++o) {
     c.bias.push_back(static_cast<std::int32_t>(random.next() % 200001) - 100000);
-    c.multipliers.push_back(static_cast<float>(random.uniform(0.5, 2.0) / (74.0 * std::sqrt(double(g.kernel * g.kernel * (g.in_channels / g.groups))))));
+    const double window = double(g.kernel * g.kernel * (g.in_channels / g.groups));
+    c.multipliers.push_back(static_cast<float>(random.uniform(0.5, 2.0) / (74.0 * std::sqrt(window))));
   }
   c.pack();
   return c;
@@ -301,6 +300,10 @@ TEST_CASE("conv kernels: grouped and dilated convs, random data") {
       {13, 13, 16, 48, 3, 1, 4, 1, 4},    // dilation 4: most taps outside for the border pixels
       {9, 9, 5, 16, 3, 1, 2, 1, 2},       // dilated, windows copied (5 channels)
       {10, 10, 64, 64, 3, 1, 2, 16, 2},   // grouped and dilated
+      {11, 11, 32, 32, 3, 2, 2, 1, 2},    // dilated with stride 2 (a stage after a dilated one)
+      {11, 11, 64, 64, 3, 2, 2, 4, 2},    // the same, grouped
+      {5, 5, 256, 256, 3, 1, 1, 2, 1},    // blocks of 8 panels: two tiles of 4 panels each
+      {4, 4, 160, 160, 3, 1, 1, 2, 1},    // blocks of 5 panels: one at a time
   };
   std::uint64_t seed = 300;
   for (const geometry& s : geometries)

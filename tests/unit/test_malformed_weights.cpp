@@ -154,6 +154,8 @@ MALFORMED("tensor_integer_dtype", "tensor 'fc.bias' has dtype I32, expected F32,
 
 MALFORMED_INT8("int8_metadata_missing", "3 metadata problem(s): not an int8 model file as tools/quantize.py writes it:\n"
                "  its metadata's format is (none), expected 'ctresnet-int8'")
+MALFORMED_INT8("int8_dilation_not_booleans", "its metadata's replace_stride_with_dilation is '[1, 0]', not a list of "
+               "three booleans (layer2, layer3, layer4)")
 MALFORMED_INT8("int8_scale_zero", "1 tensor(s) hold values that cannot be used:\n  tensor 'conv1.weight_scale' holds "
                "the scale 0 at element 2; scales must be positive and finite")
 MALFORMED_INT8("int8_scale_negative", "1 tensor(s) hold values that cannot be used:\n  tensor 'quant.output_scale' "

@@ -36,13 +36,14 @@ namespace ctresnet::kernels::int8 {
 constexpr index_t whole_lines(index_t bytes) { return (bytes + 63) / 64 * 64; }
 
 /// A conv run as tiles of Tile (avx512_vnni_tile, avx2_tile, the NEON tiles) over a pixel range and
-/// a panel range of the outputs. A conv whose input channels are a multiple of 4 reads each tap straight from
-/// the input (HWC: a tap's channels lie together), taps outside the image from a row of zp_in; any
-/// other copies each tile's windows, padded with zp_in, into rows of whole groups (the stem's 3
-/// channels). A grouped conv's panels each lie in one block (conv_shape), whose input channels
-/// its taps read, straight from the input. The scratch: the zp_in row, the last groups' weights
-/// padded to 4 ([panel][16][4], when the window's length is not a multiple of 4), then each
-/// thread's window rows.
+/// a panel range of the outputs. A conv whose block's input channels (conv_shape: all of them unless
+/// grouped) are a multiple of 4 reads each tap straight from the input (HWC: a tap's channels lie
+/// together), taps outside the image from a row of zp_in; any other copies each tile's windows,
+/// padded with zp_in, into rows of whole groups (the stem's 3 channels). A grouped conv's panels
+/// each lie in one block, whose input channels its taps read; a grouped conv whose blocks are not
+/// whole panels, or whose windows would be copied, runs the portable kernels instead. The scratch:
+/// the zp_in row, the last groups' weights padded to 4 ([panel][16][4], when the window's length is
+/// not a multiple of 4), then each thread's window rows.
 template <class Tile>
 struct tiled_conv {
   static constexpr int pixels = Tile::pixels, max_segments = 49;
@@ -131,15 +132,16 @@ struct tiled_conv {
     while (to < start + row) *to++ = 0;
   }
 
-  /// Thread `thread` of `threads`' share: a range of (panel group, pixel tile) pairs.
+  /// Thread `thread` of `threads`' share: a range of (panel span, pixel tile) pairs, a span being
+  /// the panels one tile computes.
   static void run(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point, const layer_weights& p,
                   std::int32_t output_zero_point, bool relu, std::uint8_t* out, std::uint8_t* scratch, int thread,
                   int threads) {
     const index_t length = g.patch_length();
     const index_t area = index_t{g.out_height} * g.out_width, tiles = (area + pixels - 1) / pixels;
     const index_t panel_count = g.out_channels / panel_width;
-    const index_t span = panels_per_tile(g), groups = (panel_count + span - 1) / span;
-    const index_t items = groups * tiles;
+    const index_t per_tile = panels_per_tile(g), spans = (panel_count + per_tile - 1) / per_tile;
+    const index_t items = spans * tiles;
     const index_t first = items * thread / threads, last = items * (thread + 1) / threads;
     const std::uint8_t* const pad = scratch;
     const auto* const tails = reinterpret_cast<const std::int8_t*>(scratch + pad_bytes(g));
@@ -178,12 +180,12 @@ struct tiled_conv {
       held[buffer] = tile;
     };
     for (index_t item = first; item < last; ++item) {
-      // Panel groups outer where taps are read in place (each group's weights stay in cache for
-      // all tiles); tiles outer where windows are copied (each copied once for all groups).
-      const index_t group = is_direct ? item / tiles : item % groups, tile = is_direct ? item % tiles : item / groups;
+      // Panel spans outer where taps are read in place (each span's weights stay in cache for all
+      // tiles); tiles outer where windows are copied (each copied once for all spans).
+      const index_t span = is_direct ? item / tiles : item % spans, tile = is_direct ? item % tiles : item / spans;
       const index_t begin = tile * pixels;
       const int count = static_cast<int>(std::min<index_t>(pixels, area - begin));
-      const index_t panel = group * span;
+      const index_t panel = span * per_tile;
       const index_t o = panel * panel_width;
       if (is_direct) {
         const index_t channel = o / g.block_outputs() * g.block_inputs();  // the block's first input
@@ -204,9 +206,9 @@ struct tiled_conv {
         int now = held[0] == tile ? 0 : held[1] == tile ? 1 : -1;
         if (now < 0) gather(tile, now = 0);
         for (int q = 0; q < pixels; ++q) rows[q] = buffers[now] + q * row;
-        if ((tile + 1) * groups < last && held[1 - now] != tile + 1) gather(tile + 1, 1 - now);
+        if ((tile + 1) * spans < last && held[1 - now] != tile + 1) gather(tile + 1, 1 - now);
       }
-      const int panels = static_cast<int>(std::min<index_t>(span, panel_count - panel));
+      const int panels = static_cast<int>(std::min<index_t>(per_tile, panel_count - panel));
       job.weights = p.weights + o * length;
       if (!is_direct) job.tail_weights = tail_bytes(g) > 0 ? tails + o * 4 : nullptr;
       job.count = count;

@@ -131,10 +131,11 @@ CTRESNET_NOINLINE void hwc_to_chw(const std::uint8_t* hwc, int channels, int hei
 }
 
 /// Geometry of one convolution. A grouped conv (PyTorch's `groups`) is stored and run as the float
-/// one is (conv_weight_layout): its groups gathered into blocks of at least 16 outputs, each block a
-/// dense conv over its own range of input channels, with zero weights between different groups.
+/// one is (conv_weight_layout): its groups gathered into blocks of at least 16 outputs where the
+/// group count allows, each block a dense conv over its own range of input channels, with zero
+/// weights between different groups.
 struct conv_shape {
-  int in_height, in_width, in_channels;
+  int in_height, in_width, in_channels;  // in_channels: all of the input's, every group's
   int out_height, out_width, out_channels;
   int kernel, stride, padding;
   int groups = 1;

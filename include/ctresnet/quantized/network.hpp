@@ -15,8 +15,8 @@ namespace ctresnet {
 
 /// Net quantized as docs/int8.md describes: uint8 activations, int8 weights, int32 sums, the
 /// arithmetic of PyTorch's quantized ResNets. Net is a float network type of any layout
-/// (torchvision, stage projection, v1, CIFAR with option A or B, Wide ResNets) and its backbones
-/// (backbone<Net, Stages>); ResNeXt and dilated stages do not compile yet.
+/// (torchvision, stage projection, v1, CIFAR with option A or B, Wide ResNets, ResNeXts, dilated
+/// stages) and its backbones (backbone<Net, Stages>).
 ///
 /// A new network's state is all zeros (every output is then 0); load_int8_safetensors fills it.
 /// Its forward passes are quantized_api's (quantized/api.hpp); quantized_view<Net> runs the same

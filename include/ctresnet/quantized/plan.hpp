@@ -108,7 +108,8 @@ class quantized_plan {
   /// The largest activation of one image, in uint8 elements: the float plan's largest, which
   /// bounds every map the int8 parts write (and the uint8 logits).
   static constexpr index_t max_activation_elements = detail::max_of(float_plan::max_activation_floats, num_classes);
-  /// The longest window of a conv (kernel x kernel x input channels), or the classifier's features.
+  /// The longest window of a conv (kernel x kernel x its block's input channels: all of them unless
+  /// grouped), or the classifier's features.
   static constexpr index_t max_patch_length = largest_patch(std::make_index_sequence<num_stages>{});
 
   /// The workspace: four activation buffers and the conv kernels' scratch (twice the longest

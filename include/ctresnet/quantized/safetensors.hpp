@@ -6,6 +6,7 @@
 #include <ctresnet/quantized.hpp>
 #include <ctresnet/safetensors.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -121,10 +122,33 @@ inline void write_conv_layer(const weights_layout& w, const std::vector<std::int
   std::memcpy(at + w.multipliers_offset(), multipliers.data(), multipliers.size() * sizeof(float));
 }
 
+/// Which of Net's stages after the first (layer2, layer3, layer4, as far as Net has them) are
+/// dilated: torchvision's replace_stride_with_dilation, which tools/quantize.py records in a file's
+/// metadata. Dilation changes no tensor's shape, so only the metadata tells such files apart.
+template <class Net>
+std::vector<bool> dilated_stages() {
+  using plan = typename Net::plan_type;
+  std::vector<bool> dilated;
+  for (int stage = 1; stage < plan::num_stages && stage < 4; ++stage) dilated.push_back(plan::layout::stage_dilated(stage));
+  return dilated;
+}
+
+/// "layer3 and layer4", "no stage".
+inline std::string dilated_names(const std::vector<bool>& dilated) {
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < dilated.size(); ++i)
+    if (dilated[i]) names.push_back("layer" + std::to_string(i + 2));
+  if (names.empty()) return "no stage";
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    text += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  return text;
+}
+
 /// The body of load_int8_safetensors, once for every network type: `layers` are the network's
-/// (quantized_plan::layers()), `state` its state of `state_bytes`.
+/// (quantized_plan::layers()), `state` its state of `state_bytes`, `dilated` its dilated_stages().
 CTRESNET_NOINLINE void load_state(const std::vector<int8_layer_info>& layers, std::byte* state, std::size_t state_bytes,
-                                safetensors::reader& file, bool ignore_unexpected) {
+                                safetensors::reader& file, bool ignore_unexpected, const std::vector<bool>& dilated) {
   std::vector<std::string> problems;
   const auto metadata = [&](const std::string& key) {
     const auto it = file.metadata().find(key);
@@ -139,6 +163,21 @@ CTRESNET_NOINLINE void load_state(const std::vector<int8_layer_info>& layers, st
   expect_metadata("engine", file_engine);
   if (!problems.empty())
     file.fail(problems_message("metadata problem(s): not an int8 model file as tools/quantize.py writes it:", problems));
+  // The dilated stages the file was quantized for: none unless its metadata names them.
+  std::vector<bool> recorded(3, false);
+  if (const auto it = file.metadata().find("replace_stride_with_dilation"); it != file.metadata().end()) {
+    const nlohmann::json list = nlohmann::json::parse(it->second, nullptr, false);
+    const bool three_booleans = list.is_array() && list.size() == 3 &&
+                                std::all_of(list.begin(), list.end(), [](const nlohmann::json& v) { return v.is_boolean(); });
+    if (!three_booleans)
+      file.fail("its metadata's replace_stride_with_dilation is " + metadata("replace_stride_with_dilation") +
+                ", not a list of three booleans (layer2, layer3, layer4)");
+    for (std::size_t i = 0; i < 3; ++i) recorded[i] = list[i].get<bool>();
+  }
+  if (!std::equal(dilated.begin(), dilated.end(), recorded.begin()))
+    file.fail("it was quantized for a network that dilates " + dilated_names(recorded) + " (metadata " +
+              "replace_stride_with_dilation " + metadata("replace_stride_with_dilation") + "), and this network " +
+              "dilates " + dilated_names(dilated));
 
   // Every tensor there, with its dtype and shape, and nothing else.
   std::set<std::string> known;
@@ -288,7 +327,8 @@ CTRESNET_NOINLINE void load_state(const std::vector<int8_layer_info>& layers, st
 }  // namespace detail::int8
 
 /// Loads a quantized model file (docs/int8.md; tools/quantize.py writes them) into `net`. The file
-/// must say it is one (metadata format 'ctresnet-int8', format_version '1', engine 'qnnpack') and
+/// must say it is one (metadata format 'ctresnet-int8', format_version '1', engine 'qnnpack'),
+/// record the network's dilated stages (metadata replace_stride_with_dilation, absent for none) and
 /// hold exactly the network's tensors, each with its dtype and shape; every scale must be positive
 /// and finite, every activation's zero point in [0, 255], every weight's zero point 0 (symmetric),
 /// and the biases, multipliers and add parameters must be those PyTorch derives from the scales.
@@ -300,7 +340,7 @@ void load_int8_safetensors(quantized<Net>& net, const std::string& path,
                            unexpected_tensors unexpected = unexpected_tensors::reject) {
   safetensors::reader file(path);
   detail::int8::load_state(quantized<Net>::layers(), net.state_data(), quantized<Net>::state_bytes, file,
-                           unexpected == unexpected_tensors::ignore);
+                           unexpected == unexpected_tensors::ignore, detail::int8::dilated_stages<Net>());
 }
 
 /// The same from a file's bytes in memory; `name` stands for the path in error messages.
@@ -310,7 +350,7 @@ void load_int8_safetensors_from_memory(quantized<Net>& net, const void* bytes, s
                                        unexpected_tensors unexpected = unexpected_tensors::reject) {
   safetensors::reader file(bytes, size, name);
   detail::int8::load_state(quantized<Net>::layers(), net.state_data(), quantized<Net>::state_bytes, file,
-                           unexpected == unexpected_tensors::ignore);
+                           unexpected == unexpected_tensors::ignore, detail::int8::dilated_stages<Net>());
 }
 
 }  // namespace ctresnet

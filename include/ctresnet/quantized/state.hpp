@@ -48,7 +48,9 @@ struct int8_layer_info {
   std::string shortcut;  // of an add: the layer whose output's quantization its shortcut has
   index_t out_channels = 0, in_channels = 0, kernel = 0;  // of a conv's weight [O, I, k, k]; a linear's [O, I]
   std::size_t offset = 0;  // where its state starts, in bytes
-  index_t groups = 1;      // of a grouped conv, whose weight is then [O, I, k, k] with I = inputs / groups
+  // Of a grouped conv, whose weight is then [O, I, k, k] with I = inputs / groups (after `offset`,
+  // so that the layers without groups leave it out of their initializers).
+  index_t groups = 1;
 };
 using int8_layer_visitor = visitor_ref<int8_layer_info>;
 
@@ -74,16 +76,17 @@ inline layer_header read_header(const std::byte* state) {
 }
 
 /// Where a conv's (or fc's, with kernel 1) arrays lie in its state, in bytes from its start.
-/// `in_channels` is the file's I: a group's inputs. A grouped conv's weights are stored in blocks
-/// (conv_weight_layout, kernels::int8::conv_shape): each output's window spans its block's inputs,
-/// with zeros for the other groups' channels.
+/// A grouped conv's weights are stored in blocks (conv_weight_layout, kernels::int8::conv_shape):
+/// each output's window spans its block's inputs, with zeros for the other groups' channels.
 struct weights_layout {
-  index_t out_channels, in_channels, kernel;
+  index_t out_channels;
+  index_t in_channels;  // the file's I: one group's inputs (all of them unless grouped)
+  index_t kernel;
   index_t groups = 1;
 
-  constexpr conv_weight_layout blocks() const { return {out_channels, in_channels * groups, kernel, groups}; }
-  constexpr index_t block_outputs() const { return blocks().block_outputs(); }
-  constexpr index_t block_inputs() const { return blocks().block_inputs(); }
+  constexpr conv_weight_layout weight_layout() const { return {out_channels, in_channels * groups, kernel, groups}; }
+  constexpr index_t block_outputs() const { return weight_layout().block_outputs(); }
+  constexpr index_t block_inputs() const { return weight_layout().block_inputs(); }
   /// The stored window of one output: kernel x kernel x its block's inputs.
   constexpr index_t patch_length() const { return kernel * kernel * block_inputs(); }
   constexpr std::size_t weight_bytes() const { return static_cast<std::size_t>(out_channels * patch_length()); }
@@ -102,7 +105,7 @@ struct weights_layout {
   /// Where PyTorch's weight[o][i][y][x] lies in the windows' (ky, kx, c) order, [O][kH][kW][I],
   /// before packing (c: i's place among the inputs of o's block).
   constexpr index_t index(index_t o, index_t i, index_t y, index_t x) const {
-    const conv_weight_layout b = blocks();
+    const conv_weight_layout b = weight_layout();
     const index_t group = o / b.group_outputs();
     const index_t c = group % b.groups_per_block() * in_channels + i;
     return ((o * kernel + y) * kernel + x) * block_inputs() + c;
