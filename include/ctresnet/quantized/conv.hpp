@@ -14,9 +14,11 @@
 #include <ctresnet/quantized/kernels_avx512.hpp>
 #define CTRESNET_INT8_TILE ::ctresnet::kernels::int8::avx512_vnni_tile
 #elif defined(__AVX2__)
+#include <ctresnet/quantized/direct_avx2.hpp>
 #include <ctresnet/quantized/kernels_avx2.hpp>
 #include <ctresnet/quantized/winograd_avx2.hpp>
 #define CTRESNET_INT8_TILE ::ctresnet::kernels::int8::avx2_tile
+#define CTRESNET_INT8_DIRECT ::ctresnet::kernels::int8::direct_avx2
 #define CTRESNET_INT8_WINOGRAD ::ctresnet::kernels::int8::winograd_avx2
 #elif defined(__aarch64__) && defined(__ARM_NEON)
 #include <ctresnet/quantized/kernels_neon.hpp>
@@ -247,8 +249,12 @@ using conv_tile = CTRESNET_INT8_TILE;
 
 /// The bytes of scratch conv() needs for a conv of shape `g` on `threads` threads.
 constexpr index_t conv_scratch_bytes(const conv_shape& g, int threads = 1) {
-  return tiled_conv<conv_tile>::applies(g) ? tiled_conv<conv_tile>::scratch_bytes(g, threads)
-                                           : portable_scratch_bytes(g.patch_length(), threads);
+  if (!tiled_conv<conv_tile>::applies(g)) return portable_scratch_bytes(g.patch_length(), threads);
+#ifdef CTRESNET_INT8_DIRECT
+  return CTRESNET_INT8_DIRECT::scratch_bytes(g, threads);
+#else
+  return tiled_conv<conv_tile>::scratch_bytes(g, threads);
+#endif
 }
 
 /// quantized::conv2d and conv2d_relu (see conv_portable), with pack_layer's weights and biases, on
@@ -278,10 +284,16 @@ CTRESNET_NOINLINE void conv(const conv_shape& g, const std::uint8_t* in, std::in
     }
   }
 #endif
+#ifdef CTRESNET_INT8_DIRECT
+  run_parts(work.pool, [&](int thread, int threads) {
+    CTRESNET_INT8_DIRECT::run(g, in, input_zero_point, p, output_zero_point, relu, out, work.scratch, thread, threads);
+  });
+#else
   tiled::prepare(g, input_zero_point, p, work.scratch);
   run_parts(work.pool, [&](int thread, int threads) {
     tiled::run(g, in, input_zero_point, p, output_zero_point, relu, out, work.scratch, thread, threads);
   });
+#endif
 }
 
 /// quantized::linear: y[o] = clamp(nearbyint((float)(bias[o] + sum of (x - zp_in) * w[o]) * M[o]) +
