@@ -26,6 +26,43 @@
 
 namespace ctresnet::kernels::int8 {
 
+/// The int32 sums of `Rows` rows x 16 outputs (outputs 0-7 in `low`, 8-15 in `high` of each row)
+/// over pairs of int16: per pair, two weight vectors ([pair][16][2]), and per row a vpbroadcastd of
+/// its pair, two vpmaddwd and two vpaddd. A chain of members rather than an array, which g++ 12
+/// keeps in memory where a loop indexes it (members stay in registers).
+template <int Rows>
+struct pair_sums {
+  __m256i low, high;
+  pair_sums<Rows - 1> rest;
+
+  /// `f(row, low, high)` for each row.
+  template <class F>
+  void each(F&& f, int row = 0) {
+    f(row, low, high);
+    rest.each(f, row + 1);
+  }
+  /// Adds the products of `pairs` pairs of row r (at rows + r x row_stride) and of `w`.
+  void accumulate(const std::int16_t* rows, index_t row_stride, const std::int16_t* w, index_t pairs) {
+    for (index_t q = 0; q < pairs; ++q, w += 2 * panel_width, rows += 2)
+      add(rows, row_stride, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)),
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + panel_width)));
+  }
+  void add(const std::int16_t* row, index_t row_stride, __m256i w0, __m256i w1) {
+    std::int32_t pair;
+    std::memcpy(&pair, row, sizeof pair);
+    const __m256i x = _mm256_set1_epi32(pair);
+    low = _mm256_add_epi32(low, _mm256_madd_epi16(x, w0));
+    high = _mm256_add_epi32(high, _mm256_madd_epi16(x, w1));
+    rest.add(row + row_stride, row_stride, w0, w1);
+  }
+};
+template <>
+struct pair_sums<0> {
+  template <class F>
+  void each(F&&, int = 0) {}
+  void add(const std::int16_t*, index_t, __m256i, __m256i) {}
+};
+
 struct direct_avx2 {
   static constexpr int pixels = 6;  // a tile: 6 pixels x 16 outputs = 12 vectors of int32 sums
   /// The bytes of widened weights a thread holds at most (at least one panel): panels enough that
@@ -115,35 +152,38 @@ struct direct_avx2 {
   static void tile(const tile_operands& t, const requantization& r) {
     static_assert(Count >= 1 && Count <= pixels);
     const auto* const bias = reinterpret_cast<const __m256i*>(t.bias);
-    __m256i acc[Count][2];
-    for (int p = 0; p < Count; ++p) {
-      acc[p][0] = _mm256_loadu_si256(bias);
-      acc[p][1] = _mm256_loadu_si256(bias + 1);
-    }
-    const std::int16_t* w = t.weights;
-    const std::int16_t* a = t.rows;
-    for (index_t q = 0; q < t.pairs; ++q, w += 2 * panel_width, a += 2) {
-      const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
-      const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + panel_width));
-      for (int p = 0; p < Count; ++p) {
-        std::int32_t pair;
-        std::memcpy(&pair, a + p * t.row_stride, sizeof pair);
-        const __m256i x = _mm256_set1_epi32(pair);
-        acc[p][0] = _mm256_add_epi32(acc[p][0], _mm256_madd_epi16(x, w0));
-        acc[p][1] = _mm256_add_epi32(acc[p][1], _mm256_madd_epi16(x, w1));
-      }
-    }
+    const __m256i bias0 = _mm256_loadu_si256(bias), bias1 = _mm256_loadu_si256(bias + 1);
+    pair_sums<Count> acc;
+    acc.each([&](int, __m256i& a0, __m256i& a1) {
+      a0 = bias0;
+      a1 = bias1;
+    });
+    acc.accumulate(t.rows, t.row_stride, t.weights, t.pairs);
     const __m256 m0 = _mm256_loadu_ps(t.multipliers), m1 = _mm256_loadu_ps(t.multipliers + 8);
     const __m256i zero_point = _mm256_set1_epi32(r.zero_point);
     const __m256i low = _mm256_set1_epi32(r.low - r.zero_point), high = _mm256_set1_epi32(qmax - r.zero_point);
-    for (int p = 0; p < Count; ++p) {
-      const __m256i q0 = requantize8(acc[p][0], m0, low, high, zero_point);
-      const __m256i q1 = requantize8(acc[p][1], m1, low, high, zero_point);
+    acc.each([&](int p, __m256i a0, __m256i a1) {
+      const __m256i q0 = requantize8(a0, m0, low, high, zero_point), q1 = requantize8(a1, m1, low, high, zero_point);
       // [0..3, 8..11 | 4..7, 12..15] as int16, then as bytes, then in order.
       const __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(q0, q1), _mm256_setzero_si256());
       const __m128i ordered = _mm_unpacklo_epi32(_mm256_castsi256_si128(bytes), _mm256_extracti128_si256(bytes, 1));
       _mm_storeu_si128(reinterpret_cast<__m128i*>(t.out + p * t.out_stride), ordered);
-    }
+    });
+  }
+
+  /// The packed weights' group of 4 elements of 8 outputs (32 bytes: [8][4]) as the pairs 0-1
+  /// (.first) and 2-3 (.second) of the 8 outputs, int16: [8][2] each.
+  struct widened_group {
+    __m256i first, second;
+  };
+  static widened_group widen_group(const std::int8_t* from) {
+    // Within each 128-bit lane (4 outputs x 4 bytes): the bytes 0-1 of each output, then 2-3.
+    const __m256i order = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15,  //
+                                           0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(from));
+    // [lane 0's first pairs, lane 1's first pairs, lane 0's second, lane 1's second]
+    const __m256i y = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(x, order), 0xD8);
+    return {_mm256_cvtepi8_epi16(_mm256_castsi256_si128(y)), _mm256_cvtepi8_epi16(_mm256_extracti128_si256(y, 1))};
   }
 
   /// requantize() on 8 int32 sums (the bias in them): the float product, rounded to an int32 (or
@@ -158,20 +198,14 @@ struct direct_avx2 {
   /// two pairs; the length % 4 last weights ([16][length % 4]) and the padding to whole groups after.
   static void widen_weights(const conv_shape& g, const std::int8_t* from, index_t panels, std::int16_t* to) {
     const index_t length = g.patch_length(), grouped = length - length % 4, tail = length % 4;
-    // Within each 128-bit lane (4 outputs x 4 bytes): the bytes 0-1 of each output, then 2-3.
-    const __m256i pairs = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15,  //
-                                           0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
     for (index_t v = 0; v < panels; ++v) {
       const std::int8_t* w = from + v * panel_width * length;
       std::int16_t* u = to + v * panel_width * span(g);
       for (index_t k = 0; k < grouped; k += 4, w += 4 * panel_width, u += 4 * panel_width)
         for (int h = 0; h < 2; ++h) {  // outputs 8h..8h+7
-          const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32 * h));
-          // [lane 0's first pairs, lane 1's first pairs, lane 0's second, lane 1's second]
-          const __m256i y = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(x, pairs), 0xD8);
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 16 * h), _mm256_cvtepi8_epi16(_mm256_castsi256_si128(y)));
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 32 + 16 * h),
-                              _mm256_cvtepi8_epi16(_mm256_extracti128_si256(y, 1)));
+          const widened_group y = widen_group(w + 32 * h);
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 16 * h), y.first);
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 32 + 16 * h), y.second);
         }
       if (tail > 0) {
         std::fill_n(u, 4 * panel_width, std::int16_t{0});
