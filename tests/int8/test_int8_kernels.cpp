@@ -320,7 +320,8 @@ TEST_CASE("conv kernels: tiles of 1 to 13 pixels, blocks of panels, windows of e
   // Output pixels that fill no tile (AVX2: 6 pixels, AVX-512 VNNI: 6, NEON: 4), or several.
   for (int width = 1; width <= 13; ++width) check_conv(random_case(shape_of(1, width, 8, 32, 1, 1, 0), seed++));
   // Windows of 1 to 7 elements and a remainder of 1, 2 or 3 after whole groups of 4.
-  for (int channels = 1; channels <= 7; ++channels) check_conv(random_case(shape_of(3, 5, channels, 16, 1, 1, 0), seed++));
+  for (int channels = 1; channels <= 7; ++channels)
+    check_conv(random_case(shape_of(3, 5, channels, 16, 1, 1, 0), seed++));
   check_conv(random_case(shape_of(5, 4, 5, 32, 3, 1, 1), seed++));  // 45 = 11 x 4 + 1
   check_conv(random_case(shape_of(4, 5, 2, 16, 3, 2, 1), seed++));  // 18 = 4 x 4 + 2
   // Long windows: AVX2 widens as many panels at a time as fit 128 KiB, so these run as blocks of

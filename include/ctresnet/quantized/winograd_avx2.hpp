@@ -137,7 +137,8 @@ struct winograd_avx2 {
       for (int h = 0; h < 2; ++h) {  // outputs 8h..8h+7, 32 bytes of each group
         direct_avx2::widened_group pairs[3][3];
         for (int y = 0; y < 3; ++y)
-          for (int x = 0; x < 3; ++x) pairs[y][x] = direct_avx2::widen_group(panel + ((y * 3 + x) * groups + k) * 64 + 32 * h);
+          for (int x = 0; x < 3; ++x)
+            pairs[y][x] = direct_avx2::widen_group(panel + ((y * 3 + x) * groups + k) * 64 + 32 * h);
         for (int e = 0; e < 2; ++e) {  // channels 4k + 2e, 4k + 2e + 1
           __m256i w[3][3];
           for (int y = 0; y < 3; ++y)
@@ -154,8 +155,10 @@ struct winograd_avx2 {
                                   _mm256_add_epi16(_mm256_add_epi16(s[i][0], s[i][1]), s[i][2]),
                                   _mm256_add_epi16(_mm256_sub_epi16(s[i][0], s[i][1]), s[i][2]),
                                   _mm256_add_epi16(s[i][2], s[i][2])};
-            for (int j = 0; j < 4; ++j)
-              _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + (4 * i + j) * stride + (2 * k + e) * 32 + 16 * h), r[j]);
+            for (int j = 0; j < 4; ++j) {
+              std::int16_t* const to = u + (4 * i + j) * stride + (2 * k + e) * 2 * panel_width + 16 * h;
+              _mm256_storeu_si256(reinterpret_cast<__m256i*>(to), r[j]);
+            }
           }
         }
       }
