@@ -315,7 +315,7 @@ TEST_CASE("conv kernels: grouped and dilated convs, random data") {
                            seed++));
 }
 
-TEST_CASE("conv kernels: tiles of 1 to 13 pixels, blocks of panels, windows of every length modulo 4") {
+TEST_CASE("conv kernels: tiles of 1 to 13 pixels, batches of panels, windows of every length modulo 4") {
   std::uint64_t seed = 200;
   // Output pixels that fill no tile (AVX2: 6 pixels, AVX-512 VNNI: 6, NEON: 4), or several.
   for (int width = 1; width <= 13; ++width) check_conv(random_case(shape_of(1, width, 8, 32, 1, 1, 0), seed++));
@@ -324,8 +324,8 @@ TEST_CASE("conv kernels: tiles of 1 to 13 pixels, blocks of panels, windows of e
     check_conv(random_case(shape_of(3, 5, channels, 16, 1, 1, 0), seed++));
   check_conv(random_case(shape_of(5, 4, 5, 32, 3, 1, 1), seed++));  // 45 = 11 x 4 + 1
   check_conv(random_case(shape_of(4, 5, 2, 16, 3, 2, 1), seed++));  // 18 = 4 x 4 + 2
-  // Long windows: AVX2 widens as many panels at a time as fit 128 KiB, so these run as blocks of
-  // 3, 3 and 1 panels; 2 and 1; 1 and 1 (split among the threads inside a block).
+  // Long windows: AVX2 widens as many panels at a time as fit 128 KiB, so these run as batches of
+  // 3, 3 and 1 panels; 2 and 1; 1 and 1 (split among the threads inside a batch).
   check_conv(random_case(shape_of(5, 7, 128, 112, 3, 2, 1), seed++));
   check_conv(random_case(shape_of(3, 3, 2048, 48, 1, 1, 0), seed++));
   check_conv(random_case(shape_of(4, 4, 512, 32, 3, 2, 1), seed++));

@@ -3,16 +3,18 @@
 // vpaddd alone. vpmaddwd sums two int16 products into an int32 exactly (vpmaddubsw would saturate
 // them at int16), and the int32 sums wrap around as the portable kernels' do.
 //
-// A thread widens a block of panels' weights into its scratch, each panel as [pair][16][2]
+// A thread widens a batch of panels' weights into its scratch, each panel as [pair][16][2]
 // (pair q: the window's elements 2q and 2q + 1; a vector of 16 int16 = 8 outputs x 2 elements),
 // so that the product of a pair of activations broadcast over the vector gives each output's
 // sum in its own int32 lane, in order: no horizontal sums. Then, for each tile of up to 6 output
 // pixels, it copies the windows, widened to int16 (zp_in outside the image), once for all panels
-// of the block, and runs the tile on each panel: 6 pixels x 16 outputs in 12 accumulators, two
+// of the batch, and runs the tile on each panel: 6 pixels x 16 outputs in 12 accumulators, two
 // weight vectors per pair loaded once for the 6 pixels, each pixel's pair a vpbroadcastd from
 // memory. The state's packed weights (panel_index) stay as every panel build reads them; only the
 // scratch holds the int16 forms. conv.hpp picks it where __AVX2__ is defined and AVX-512 VNNI is
-// not; the Winograd transform (winograd_avx2.hpp) takes the 3x3 convs of stride 1 when it can.
+// not; the Winograd transform (winograd_avx2.hpp) takes the 3x3 convs of stride 1 when it can. A
+// grouped conv's window is its block's input channels (conv_shape::block_inputs), and a batch of
+// panels lies in one block.
 #pragma once
 // IWYU pragma: private, include <ctresnet/quantized.hpp>
 
@@ -69,47 +71,56 @@ struct direct_avx2 {
   /// each tile's windows serve several, few enough to stay in a core's L2 cache.
   static constexpr index_t weight_budget = 128 * 1024;
 
-  static constexpr bool applies(const conv_shape& g) { return g.out_channels % panel_width == 0; }
+  static constexpr bool applies(const conv_shape& g) { return g.block_outputs() % panel_width == 0; }
   /// A window's elements rounded up to whole groups of 4 (the padding: zero weights, zero activations).
   static constexpr index_t span(const conv_shape& g) { return (g.patch_length() + 3) / 4 * 4; }
   static constexpr index_t panel_bytes(const conv_shape& g) { return 2 * panel_width * span(g); }
-  static constexpr index_t block_panels(const conv_shape& g) {
-    return std::max<index_t>(1, std::min<index_t>(g.out_channels / panel_width, weight_budget / panel_bytes(g)));
+  /// Panels widened at a time: as many as the budget holds, and for a grouped conv a divisor of its
+  /// blocks' panels (each batch's windows are one block's inputs).
+  static constexpr index_t batch_panels(const conv_shape& g) {
+    const index_t fit = std::max<index_t>(1, std::min<index_t>(g.out_channels / panel_width, weight_budget / panel_bytes(g)));
+    if (g.groups == 1) return fit;
+    const index_t block = g.block_outputs() / panel_width;
+    index_t n = std::min(fit, block);
+    while (block % n != 0) --n;
+    return n;
   }
   /// From one widened window to the next: a cache line more than whole lines, as strides of a power
   /// of two would put the 6 windows' loads in the same few cache sets.
   static constexpr index_t window_bytes(const conv_shape& g) { return (2 * span(g) + 63) / 64 * 64 + 64; }
   static constexpr index_t thread_bytes(const conv_shape& g) {
-    return block_panels(g) * panel_bytes(g) + pixels * window_bytes(g);
+    return batch_panels(g) * panel_bytes(g) + pixels * window_bytes(g);
   }
   /// The scratch: each thread's widened weights and windows.
   static constexpr index_t scratch_bytes(const conv_shape& g, int threads) { return threads * thread_bytes(g); }
 
-  /// Thread `thread` of `threads`' share: a range of (block of panels, pixel tile) pairs, blocks
-  /// outer, so that a thread widens each block's weights once.
+  /// Thread `thread` of `threads`' share: a range of (batch of panels, pixel tile) pairs, batches
+  /// outer, so that a thread widens each batch's weights once.
   static void run(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point, const layer_weights& p,
                   std::int32_t output_zero_point, bool relu, std::uint8_t* out, std::uint8_t* scratch, int thread,
                   int threads) {
     const index_t area = index_t{g.out_height} * g.out_width, tiles = (area + pixels - 1) / pixels;
-    const index_t panel_count = g.out_channels / panel_width, per_block = block_panels(g);
-    const index_t blocks = (panel_count + per_block - 1) / per_block, items = blocks * tiles;
+    const index_t panel_count = g.out_channels / panel_width, per_batch = batch_panels(g);
+    const index_t batches = (panel_count + per_batch - 1) / per_batch, items = batches * tiles;
     const index_t first = items * thread / threads, last = items * (thread + 1) / threads;
     std::uint8_t* const own = scratch + thread * thread_bytes(g);
     auto* const weights = reinterpret_cast<std::int16_t*>(own);
-    auto* const windows = reinterpret_cast<std::int16_t*>(own + per_block * panel_bytes(g));
+    auto* const windows = reinterpret_cast<std::int16_t*>(own + per_batch * panel_bytes(g));
     const index_t n = span(g), stride = window_bytes(g) / 2;
     const requantization r{output_zero_point, relu ? output_zero_point : qmin};
     index_t held = -1;
     for (index_t item = first; item < last; ++item) {
-      const index_t block = item / tiles, tile = item % tiles;
-      const index_t panel = block * per_block, panels = std::min(per_block, panel_count - panel);
-      if (block != held) {
+      const index_t batch = item / tiles, tile = item % tiles;
+      const index_t panel = batch * per_batch, panels = std::min(per_batch, panel_count - panel);
+      if (batch != held) {
         widen_weights(g, p.weights + panel * panel_width * g.patch_length(), panels, weights);
-        held = block;
+        held = batch;
       }
       const index_t begin = tile * pixels;
       const int count = static_cast<int>(std::min<index_t>(pixels, area - begin));
-      for (int q = 0; q < count; ++q) gather_window(g, in, input_zero_point, begin + q, windows + q * stride);
+      const index_t channel = panel * panel_width / g.block_outputs() * g.block_inputs();  // the block's first input
+      for (int q = 0; q < count; ++q)
+        gather_window(g, in + channel, input_zero_point, begin + q, windows + q * stride);
       for (index_t v = 0; v < panels; ++v) {
         const index_t o = (panel + v) * panel_width;
         const tile_operands t{windows, stride, weights + v * panel_width * n, n / 2, p.bias + o, p.multipliers + o,
@@ -235,26 +246,38 @@ struct direct_avx2 {
     }
   }
 
-  /// The window of output pixel `m` in (ky, kx, c) order as int16, taps outside the image zp_in,
-  /// then zeros to span(g) elements.
+  /// The window of output pixel `m` in (ky, kx, c) order as int16, its block's inputs from `in`
+  /// on (a pixel's channels in_channels apart), taps outside the image zp_in, then zeros to span(g)
+  /// elements. Undilated and ungrouped, a kernel row's taps inside the image are one run of bytes.
   static void gather_window(const conv_shape& g, const std::uint8_t* in, std::int32_t zero_point, index_t m,
                             std::int16_t* to) {
     const int oy = static_cast<int>(m / g.out_width), ox = static_cast<int>(m % g.out_width);
-    const int x0 = ox * g.stride - g.padding, y0 = oy * g.stride - g.padding;
-    const index_t c = g.in_channels;
-    const int inside_begin = std::max(0, -x0), inside_end = std::min(g.kernel, g.in_width - x0);
+    const index_t c = g.block_inputs();
     const auto pad = static_cast<std::int16_t>(zero_point);
     std::int16_t* const end = to + span(g);
-    for (int ky = 0; ky < g.kernel; ++ky) {
-      const int iy = y0 + ky;
-      if (iy < 0 || iy >= g.in_height || inside_end <= inside_begin) {
-        to = std::fill_n(to, g.kernel * c, pad);
-        continue;
+    if (g.groups == 1 && g.dilation == 1) {
+      const int x0 = g.tap(ox, 0);
+      const int inside_begin = std::max(0, -x0), inside_end = std::min(g.kernel, g.in_width - x0);
+      for (int ky = 0; ky < g.kernel; ++ky) {
+        const int iy = g.tap(oy, ky);
+        if (iy < 0 || iy >= g.in_height || inside_end <= inside_begin) {
+          to = std::fill_n(to, g.kernel * c, pad);
+          continue;
+        }
+        to = std::fill_n(to, inside_begin * c, pad);
+        const index_t run = (inside_end - inside_begin) * c;
+        widen(in + (index_t{iy} * g.in_width + x0 + inside_begin) * c, to, run);
+        to = std::fill_n(to + run, (g.kernel - inside_end) * c, pad);
       }
-      to = std::fill_n(to, inside_begin * c, pad);
-      const index_t run = (inside_end - inside_begin) * c;
-      widen(in + (index_t{iy} * g.in_width + x0 + inside_begin) * c, to, run);
-      to = std::fill_n(to + run, (g.kernel - inside_end) * c, pad);
+    } else {
+      for (int ky = 0; ky < g.kernel; ++ky)
+        for (int kx = 0; kx < g.kernel; ++kx, to += c) {
+          const int iy = g.tap(oy, ky), ix = g.tap(ox, kx);
+          if (iy < 0 || iy >= g.in_height || ix < 0 || ix >= g.in_width)
+            std::fill_n(to, c, pad);
+          else
+            widen(in + (index_t{iy} * g.in_width + ix) * g.in_channels, to, c);
+        }
     }
     std::fill(to, end, std::int16_t{0});
   }
