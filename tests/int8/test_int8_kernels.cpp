@@ -211,6 +211,9 @@ TEST_CASE("tile and packing: those the instruction set of the build calls for") 
   CHECK(tile == "portable");
   CHECK(k8::build_weight_packing == k8::weight_packing::rows);
 #endif
+#ifdef CTRESNET_EXPECTED_INT8_KERNELS  // a build for other kernels than the compiler's default (tests/int8)
+  CHECK(tile == CTRESNET_EXPECTED_INT8_KERNELS);
+#endif
   CHECK(k8::activation_offset == k8::activation_offset_of(k8::build_weight_packing));
   // A bias folded for one packing moves to another's offset by (offset_to - offset_from) x sum of w.
   const std::int32_t bias = -123456, zero_point = 77, weight_sum = -5000;
@@ -310,6 +313,22 @@ TEST_CASE("conv kernels: grouped and dilated convs, random data") {
     check_conv(random_case(shape_of(s.height, s.width, s.in_channels, s.out_channels, s.kernel, s.stride, s.padding,
                                     s.groups, s.dilation),
                            seed++));
+}
+
+TEST_CASE("conv kernels: tiles of 1 to 13 pixels, batches of panels, windows of every length modulo 4") {
+  std::uint64_t seed = 200;
+  // Output pixels that fill no tile (AVX2: 6 pixels, AVX-512 VNNI: 6, NEON: 4), or several.
+  for (int width = 1; width <= 13; ++width) check_conv(random_case(shape_of(1, width, 8, 32, 1, 1, 0), seed++));
+  // Windows of 1 to 7 elements and a remainder of 1, 2 or 3 after whole groups of 4.
+  for (int channels = 1; channels <= 7; ++channels)
+    check_conv(random_case(shape_of(3, 5, channels, 16, 1, 1, 0), seed++));
+  check_conv(random_case(shape_of(5, 4, 5, 32, 3, 1, 1), seed++));  // 45 = 11 x 4 + 1
+  check_conv(random_case(shape_of(4, 5, 2, 16, 3, 2, 1), seed++));  // 18 = 4 x 4 + 2
+  // Long windows: AVX2 widens as many panels at a time as fit 128 KiB, so these run as batches of
+  // 3, 3 and 1 panels; 2 and 1; 1 and 1 (split among the threads inside a batch).
+  check_conv(random_case(shape_of(5, 7, 128, 112, 3, 2, 1), seed++));
+  check_conv(random_case(shape_of(3, 3, 2048, 48, 1, 1, 0), seed++));
+  check_conv(random_case(shape_of(4, 4, 512, 32, 3, 2, 1), seed++));
 }
 
 TEST_CASE("conv kernels: the largest sums 8-bit operands give") {

@@ -14,9 +14,11 @@
 #include <ctresnet/quantized/kernels_avx512.hpp>
 #define CTRESNET_INT8_TILE ::ctresnet::kernels::int8::avx512_vnni_tile
 #elif defined(__AVX2__)
+#include <ctresnet/quantized/direct_avx2.hpp>
 #include <ctresnet/quantized/kernels_avx2.hpp>
 #include <ctresnet/quantized/winograd_avx2.hpp>
 #define CTRESNET_INT8_TILE ::ctresnet::kernels::int8::avx2_tile
+#define CTRESNET_INT8_DIRECT ::ctresnet::kernels::int8::direct_avx2
 #define CTRESNET_INT8_WINOGRAD ::ctresnet::kernels::int8::winograd_avx2
 #elif defined(__aarch64__) && defined(__ARM_NEON)
 #include <ctresnet/quantized/kernels_neon.hpp>
@@ -35,15 +37,15 @@ namespace ctresnet::kernels::int8 {
 
 constexpr index_t whole_lines(index_t bytes) { return (bytes + 63) / 64 * 64; }
 
-/// A conv run as tiles of Tile (avx512_vnni_tile, avx2_tile, the NEON tiles) over a pixel range and
-/// a panel range of the outputs. A conv whose block's input channels (conv_shape: all of them unless
-/// grouped) are a multiple of 4 reads each tap straight from the input (HWC: a tap's channels lie
-/// together), taps outside the image from a row of zp_in; any other copies each tile's windows,
-/// padded with zp_in, into rows of whole groups (the stem's 3 channels). A grouped conv's panels
-/// each lie in one block, whose input channels its taps read; a grouped conv whose blocks are not
-/// whole panels, or whose windows would be copied, runs the portable kernels instead. The scratch:
-/// the zp_in row, the last groups' weights padded to 4 ([panel][16][4], when the window's length is
-/// not a multiple of 4), then each thread's window rows.
+/// A conv run as tiles of Tile (avx512_vnni_tile, the NEON tiles; avx2_tile for the classifier)
+/// over a pixel range and a panel range of the outputs. A conv whose block's input channels
+/// (conv_shape: all of them unless grouped) are a multiple of 4 reads each tap straight from the
+/// input (HWC: a tap's channels lie together), taps outside the image from a row of zp_in; any
+/// other copies each tile's windows, padded with zp_in, into rows of whole groups (the stem's 3
+/// channels). A grouped conv's panels each lie in one block, whose input channels its taps read; a
+/// grouped conv whose blocks are not whole panels, or whose windows would be copied, runs the
+/// portable kernels instead. The scratch: the zp_in row, the last groups' weights padded to 4
+/// ([panel][16][4], when the window's length is not a multiple of 4), then each thread's window rows.
 template <class Tile>
 struct tiled_conv {
   static constexpr int pixels = Tile::pixels, max_segments = 49;
@@ -247,15 +249,20 @@ using conv_tile = CTRESNET_INT8_TILE;
 
 /// The bytes of scratch conv() needs for a conv of shape `g` on `threads` threads.
 constexpr index_t conv_scratch_bytes(const conv_shape& g, int threads = 1) {
-  return tiled_conv<conv_tile>::applies(g) ? tiled_conv<conv_tile>::scratch_bytes(g, threads)
-                                           : portable_scratch_bytes(g.patch_length(), threads);
+  if (!tiled_conv<conv_tile>::applies(g)) return portable_scratch_bytes(g.patch_length(), threads);
+#ifdef CTRESNET_INT8_DIRECT
+  return CTRESNET_INT8_DIRECT::scratch_bytes(g, threads);
+#else
+  return tiled_conv<conv_tile>::scratch_bytes(g, threads);
+#endif
 }
 
 /// quantized::conv2d and conv2d_relu (see conv_portable), with pack_layer's weights and biases, on
 /// the threads of `work` (its scratch: conv_scratch_bytes(g, threads)). Every output is computed
 /// the same way on any number of threads. With AVX2 and no VNNI, 3x3 convs of stride 1 run as an
-/// integer Winograd transform (winograd_avx2.hpp) in work.spare when it holds a block of tiles:
-/// the same integers, so the same bits.
+/// integer Winograd transform (winograd_avx2.hpp) in work.spare when it holds a block of tiles,
+/// the others by direct_avx2 (weights and windows widened in the scratch): the same integers, so
+/// the same bits.
 CTRESNET_NOINLINE void conv(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point,
                           const layer_weights& p, std::int32_t output_zero_point, bool relu, std::uint8_t* out,
                           const workers& work) {
@@ -278,10 +285,16 @@ CTRESNET_NOINLINE void conv(const conv_shape& g, const std::uint8_t* in, std::in
     }
   }
 #endif
+#ifdef CTRESNET_INT8_DIRECT
+  run_parts(work.pool, [&](int thread, int threads) {
+    CTRESNET_INT8_DIRECT::run(g, in, input_zero_point, p, output_zero_point, relu, out, work.scratch, thread, threads);
+  });
+#else
   tiled::prepare(g, input_zero_point, p, work.scratch);
   run_parts(work.pool, [&](int thread, int threads) {
     tiled::run(g, in, input_zero_point, p, output_zero_point, relu, out, work.scratch, thread, threads);
   });
+#endif
 }
 
 /// quantized::linear: y[o] = clamp(nearbyint((float)(bias[o] + sum of (x - zp_in) * w[o]) * M[o]) +

@@ -1,10 +1,13 @@
-// The int8 conv tile for AVX2 (x86-64-v3). vpmaddubsw would multiply uint8 by int8 directly, but
-// it saturates the sum of two products at int16 (255 x 127 x 2 = 64,770 does not fit), so this
-// tile widens both to int16 and multiplies with vpmaddwd, which sums two int16 products into an
-// int32 exactly. A packed group of 4 weights of 4 outputs (16 bytes) widens to one vector whose
-// int32 lanes pair the weights 0-1 and 2-3 of each output; the 4 activations of a group, widened
-// and repeated, pair alike; each output's two lanes are added at the end. Compiled where
-// __AVX2__ is defined; conv.hpp picks it when AVX-512 VNNI is not there.
+// The int8 tile for AVX2 (x86-64-v3) that reads the packed weights as they are: the classifier's,
+// whose weights serve one pixel each, so that widening them first would cost more than it saves
+// (the convs widen theirs once per block of panels: direct_avx2.hpp). vpmaddubsw would multiply
+// uint8 by int8 directly, but it saturates the sum of two products at int16 (255 x 127 x 2 = 64,770
+// does not fit), so this tile widens both to int16 as it goes and multiplies with vpmaddwd, which
+// sums two int16 products into an int32 exactly. A packed group of 4 weights of 4 outputs (16
+// bytes) widens to one vector whose int32 lanes pair the weights 0-1 and 2-3 of each output; the 4
+// activations of a group, widened and repeated, pair alike; each output's two lanes are added at
+// the end. Also the residual add's vector form. Compiled where __AVX2__ is defined; conv.hpp picks
+// it when AVX-512 VNNI is not there.
 #pragma once
 // IWYU pragma: private, include <ctresnet/quantized.hpp>
 

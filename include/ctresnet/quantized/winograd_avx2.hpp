@@ -16,6 +16,7 @@
 #pragma once
 // IWYU pragma: private, include <ctresnet/quantized.hpp>
 
+#include <ctresnet/quantized/direct_avx2.hpp>
 #include <ctresnet/quantized/kernels.hpp>
 
 #include <immintrin.h>
@@ -38,7 +39,7 @@ struct winograd_avx2 {
   static constexpr index_t tiles(const conv_shape& g) {
     return index_t{(g.out_height + 1) / 2} * ((g.out_width + 1) / 2);
   }
-  /// The 16 arrays of V ([xi][block][C]), U ([xi][C/4][16][4], both int16) and M ([xi][block][16],
+  /// The 16 arrays of V ([xi][block][C]), U ([xi][C/2][16][2], both int16) and M ([xi][block][16],
   /// int32) lie a cache line further apart than they need: strides of a power of two would put all
   /// 16 in the same few cache sets.
   static constexpr index_t v_stride(const conv_shape& g, index_t block) { return block * g.in_channels + 32; }
@@ -127,65 +128,66 @@ struct winograd_avx2 {
     }
   }
 
-  /// A panel's 16 filters (packed: tap s, channels 4k..4k+3 at group s x C/4 + k, [16][4]) to U:
-  /// U[xi][k][o][e] (int16) at u + xi x stride + k x 64 + o x 4 + e.
+  /// A panel's 16 filters (packed: tap s, channels 4k..4k+3 at group s x C/4 + k, [16][4]) to U
+  /// in direct_avx2's order of pairs: U[xi][channel pair][o][e] (int16) at u + xi x stride +
+  /// pair x 32 + o x 2 + e. The transform acts on each element alike, so it runs on the pairs.
   static void transform_filters(const conv_shape& g, const std::int8_t* panel, std::int16_t* u, index_t stride) {
     const index_t groups = g.in_channels / 4;
     for (index_t k = 0; k < groups; ++k)
-      for (int q = 0; q < 4; ++q) {  // outputs 4q..4q+3, 16 bytes of each group
-        __m256i w[3][3];
+      for (int h = 0; h < 2; ++h) {  // outputs 8h..8h+7, 32 bytes of each group
+        direct_avx2::widened_group pairs[3][3];
         for (int y = 0; y < 3; ++y)
           for (int x = 0; x < 3; ++x)
-            w[y][x] = _mm256_cvtepi8_epi16(
-                _mm_loadu_si128(reinterpret_cast<const __m128i*>(panel + ((y * 3 + x) * groups + k) * 64 + 16 * q)));
-        __m256i s[4][3];  // (2G) g: rows combined
-        for (int x = 0; x < 3; ++x) {
-          s[0][x] = _mm256_add_epi16(w[0][x], w[0][x]);
-          s[1][x] = _mm256_add_epi16(_mm256_add_epi16(w[0][x], w[1][x]), w[2][x]);
-          s[2][x] = _mm256_add_epi16(_mm256_sub_epi16(w[0][x], w[1][x]), w[2][x]);
-          s[3][x] = _mm256_add_epi16(w[2][x], w[2][x]);
-        }
-        for (int i = 0; i < 4; ++i) {
-          const __m256i r[4] = {_mm256_add_epi16(s[i][0], s[i][0]),
-                                _mm256_add_epi16(_mm256_add_epi16(s[i][0], s[i][1]), s[i][2]),
-                                _mm256_add_epi16(_mm256_sub_epi16(s[i][0], s[i][1]), s[i][2]),
-                                _mm256_add_epi16(s[i][2], s[i][2])};
-          for (int j = 0; j < 4; ++j)
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + (4 * i + j) * stride + k * 64 + 16 * q), r[j]);
+            pairs[y][x] = direct_avx2::widen_group(panel + ((y * 3 + x) * groups + k) * 64 + 32 * h);
+        for (int e = 0; e < 2; ++e) {  // channels 4k + 2e, 4k + 2e + 1
+          __m256i w[3][3];
+          for (int y = 0; y < 3; ++y)
+            for (int x = 0; x < 3; ++x) w[y][x] = e == 0 ? pairs[y][x].first : pairs[y][x].second;
+          __m256i s[4][3];  // (2G) g: rows combined
+          for (int x = 0; x < 3; ++x) {
+            s[0][x] = _mm256_add_epi16(w[0][x], w[0][x]);
+            s[1][x] = _mm256_add_epi16(_mm256_add_epi16(w[0][x], w[1][x]), w[2][x]);
+            s[2][x] = _mm256_add_epi16(_mm256_sub_epi16(w[0][x], w[1][x]), w[2][x]);
+            s[3][x] = _mm256_add_epi16(w[2][x], w[2][x]);
+          }
+          for (int i = 0; i < 4; ++i) {
+            const __m256i r[4] = {_mm256_add_epi16(s[i][0], s[i][0]),
+                                  _mm256_add_epi16(_mm256_add_epi16(s[i][0], s[i][1]), s[i][2]),
+                                  _mm256_add_epi16(_mm256_sub_epi16(s[i][0], s[i][1]), s[i][2]),
+                                  _mm256_add_epi16(s[i][2], s[i][2])};
+            for (int j = 0; j < 4; ++j) {
+              std::int16_t* const to = u + (4 * i + j) * stride + (2 * k + e) * 2 * panel_width + 16 * h;
+              _mm256_storeu_si256(reinterpret_cast<__m256i*>(to), r[j]);
+            }
+          }
         }
       }
   }
 
-  /// M[t][o] = sum over c of V[t][c] x U[c][o] for one xi, `n` tiles, 16 outputs, two tiles at a
-  /// time. Each int32 lane sums channel pairs (0-1 or 2-3 of a group), added up at the end.
+  /// M[t][o] = sum over c of V[t][c] x U[c][o] for one xi, `n` tiles, 16 outputs: direct_avx2's
+  /// sums, 6 tiles at a time, each tile's V a row of pairs.
   static void multiply(const conv_shape& g, const std::int16_t* v, const std::int16_t* u, index_t n, std::int32_t* m) {
-    const index_t groups = g.in_channels / 4;
-    for (index_t t = 0; t < n; t += 2) {
-      const std::int16_t* a0 = v + t * g.in_channels;
-      const std::int16_t* a1 = t + 1 < n ? a0 + g.in_channels : a0;
-      __m256i acc[2][4];
-      for (auto& row : acc)
-        for (auto& x : row) x = _mm256_setzero_si256();
-      const std::int16_t* w = u;
-      for (index_t k = 0; k < groups; ++k, w += 64) {
-        std::int64_t q0, q1;
-        std::memcpy(&q0, a0 + 4 * k, sizeof q0);
-        std::memcpy(&q1, a1 + 4 * k, sizeof q1);
-        const __m256i x0 = _mm256_set1_epi64x(q0), x1 = _mm256_set1_epi64x(q1);
-        for (int q = 0; q < 4; ++q) {
-          const __m256i f = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16 * q));
-          acc[0][q] = _mm256_add_epi32(acc[0][q], _mm256_madd_epi16(x0, f));
-          acc[1][q] = _mm256_add_epi32(acc[1][q], _mm256_madd_epi16(x1, f));
-        }
-      }
-      for (int p = 0; p < 2 && t + p < n; ++p) {
-        // Lane pairs to outputs: [0,1,4,5 | 2,3,6,7] by hadd, then in order.
-        const __m256i lo = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[p][0], acc[p][1]), 0xD8);
-        const __m256i hi = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[p][2], acc[p][3]), 0xD8);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(m + (t + p) * 16), lo);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(m + (t + p) * 16 + 8), hi);
-      }
+    index_t t = 0;
+    for (; t + direct_avx2::pixels <= n; t += direct_avx2::pixels)
+      multiply_tiles<direct_avx2::pixels>(g, v + t * g.in_channels, u, m + t * 16);
+    switch (n - t) {
+      case 0: break;
+      case 1: return multiply_tiles<1>(g, v + t * g.in_channels, u, m + t * 16);
+      case 2: return multiply_tiles<2>(g, v + t * g.in_channels, u, m + t * 16);
+      case 3: return multiply_tiles<3>(g, v + t * g.in_channels, u, m + t * 16);
+      case 4: return multiply_tiles<4>(g, v + t * g.in_channels, u, m + t * 16);
+      default: return multiply_tiles<5>(g, v + t * g.in_channels, u, m + t * 16);
     }
+  }
+  template <int Count>
+  static void multiply_tiles(const conv_shape& g, const std::int16_t* v, const std::int16_t* u, std::int32_t* m) {
+    pair_sums<Count> acc;
+    acc.each([](int, __m256i& low, __m256i& high) { low = high = _mm256_setzero_si256(); });
+    acc.accumulate(v, g.in_channels, u, g.in_channels / 2);
+    acc.each([&](int p, __m256i low, __m256i high) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(m + p * 16), low);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(m + p * 16 + 8), high);
+    });
   }
 
   /// Y = A^T M A of one tile for 16 outputs (M[xi] at m + xi x stride), divided by 4, plus the
