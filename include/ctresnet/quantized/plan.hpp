@@ -121,8 +121,8 @@ class quantized_plan {
         std::size_t(largest_scratch(threads < 1 ? 1 : threads, std::make_index_sequence<num_stages>{})));
   }
   /// The workspace for a forward pass on `threads` threads (a thread pool of that size): each
-  /// thread of a conv that copies windows (a stem's) has rows of its own. For the ResNets it is
-  /// workspace_bytes up to several threads.
+  /// thread of a conv that copies windows (a stem's, or any conv of the AVX2 build, whose threads
+  /// also widen their weights to int16) has scratch of its own.
   static constexpr std::size_t workspace_bytes_for(int threads) {
     return cache_line_bytes - 1 + 4 * activation_stride + scratch_bytes_for(threads);
   }
