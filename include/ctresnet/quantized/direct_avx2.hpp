@@ -78,7 +78,8 @@ struct direct_avx2 {
   /// Panels widened at a time: as many as the budget holds, and for a grouped conv a divisor of its
   /// blocks' panels (each batch's windows are one block's inputs).
   static constexpr index_t batch_panels(const conv_shape& g) {
-    const index_t fit = std::max<index_t>(1, std::min<index_t>(g.out_channels / panel_width, weight_budget / panel_bytes(g)));
+    const index_t fit =
+        std::max<index_t>(1, std::min<index_t>(g.out_channels / panel_width, weight_budget / panel_bytes(g)));
     if (g.groups == 1) return fit;
     const index_t block = g.block_outputs() / panel_width;
     index_t n = std::min(fit, block);

@@ -129,7 +129,8 @@ template <class Net>
 std::vector<bool> dilated_stages() {
   using plan = typename Net::plan_type;
   std::vector<bool> dilated;
-  for (int stage = 1; stage < plan::num_stages && stage < 4; ++stage) dilated.push_back(plan::layout::stage_dilated(stage));
+  for (int stage = 1; stage < plan::num_stages && stage < 4; ++stage)
+    dilated.push_back(plan::layout::stage_dilated(stage));
   return dilated;
 }
 
@@ -167,8 +168,8 @@ CTRESNET_NOINLINE void load_state(const std::vector<int8_layer_info>& layers, st
   std::vector<bool> recorded(3, false);
   if (const auto it = file.metadata().find("replace_stride_with_dilation"); it != file.metadata().end()) {
     const nlohmann::json list = nlohmann::json::parse(it->second, nullptr, false);
-    const bool three_booleans = list.is_array() && list.size() == 3 &&
-                                std::all_of(list.begin(), list.end(), [](const nlohmann::json& v) { return v.is_boolean(); });
+    const auto boolean = [](const nlohmann::json& v) { return v.is_boolean(); };
+    const bool three_booleans = list.is_array() && list.size() == 3 && std::all_of(list.begin(), list.end(), boolean);
     if (!three_booleans)
       file.fail("its metadata's replace_stride_with_dilation is " + metadata("replace_stride_with_dilation") +
                 ", not a list of three booleans (layer2, layer3, layer4)");

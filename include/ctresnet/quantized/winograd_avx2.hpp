@@ -29,12 +29,12 @@
 namespace ctresnet::kernels::int8 {
 
 struct winograd_avx2 {
-  /// The convs it computes: 3x3, ungrouped, undilated, stride 1, padding 1, 16k input and output channels, and fewer
-  /// than 1,827 input channels (see above).
+  /// The convs it computes: 3x3, ungrouped, undilated, stride 1, padding 1, 16k input and output
+  /// channels, and fewer than 1,827 input channels (see above).
   static constexpr bool applies(const conv_shape& g) {
     return g.groups == 1 && g.dilation == 1 && g.kernel == 3 && g.stride == 1 && g.padding == 1 &&
-           g.in_channels % 16 == 0 && g.out_channels % 16 == 0 && g.in_channels < 1827 && g.out_height == g.in_height &&
-           g.out_width == g.in_width;
+           g.in_channels % 16 == 0 && g.out_channels % 16 == 0 && g.in_channels < 1827 &&
+           g.out_height == g.in_height && g.out_width == g.in_width;
   }
   static constexpr index_t tiles(const conv_shape& g) {
     return index_t{(g.out_height + 1) / 2} * ((g.out_width + 1) / 2);
