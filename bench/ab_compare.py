@@ -7,6 +7,7 @@ minutes, this is the comparison that stays meaningful: both versions see the sam
     /usr/bin/python3 bench/ab_compare.py HEAD~1            # a = HEAD~1, b = the working tree
     /usr/bin/python3 bench/ab_compare.py v1 v2 --threads 1,2 --pairs 40
     /usr/bin/python3 bench/ab_compare.py HEAD~1 --march x86-64-v3   # the AVX2 kernels
+    /usr/bin/python3 bench/ab_compare.py HEAD~1 --threads 2 --busy 1:20  # CPU 1 busy 20 % of the time
 
 A version is a git revision or a directory holding include/ctresnet. Each is compiled as its own
 translation unit with its namespace renamed (-Dctresnet=...), so a change to a kernel shows up as it
@@ -14,12 +15,25 @@ would in a real build (an A/B switch inside one kernel changes how the compiler 
 registers, and with it the result).
 """
 import argparse
+import os
 import pathlib
 import subprocess
 import sys
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+# Another process on one CPU: busy for PERCENT % of every 10 ms, asleep for the rest.
+BUSY_LOOP = """
+import os, time
+os.sched_setaffinity(0, {{{cpu}}})
+busy = {percent} / 10000  # seconds of every 0.01
+while True:
+    start = time.perf_counter()
+    while time.perf_counter() - start < busy:
+        pass
+    if busy < 0.01:
+        time.sleep(0.01 - busy)
+"""
 AB = ROOT / "bench" / "ab"
 
 
@@ -47,10 +61,19 @@ def main() -> int:
     parser.add_argument("--cxx", default="g++")
     parser.add_argument("--march", default="native", metavar="ARCH",
                         help="CPU type both versions are compiled for (native); x86-64-v3 times the AVX2 kernels")
+    parser.add_argument("--busy", metavar="CPU:PERCENT",
+                        help="while timing, another process keeps CPU busy PERCENT %% of every 10 ms, as a "
+                             "machine shared with other work does")
     args = parser.parse_args()
     depths = args.models.split(",")
     if any(d not in ("18", "50") for d in depths) or args.pairs < 1:
         parser.error("--models takes 18 and/or 50, --pairs a positive number")
+    busy = None
+    if args.busy:
+        cpu, _, percent = args.busy.partition(":")
+        if not (cpu.isdigit() and percent.isdigit() and 1 <= int(percent) <= 100 and int(cpu) < os.cpu_count()):
+            parser.error(f"--busy takes CPU:PERCENT, a CPU number below {os.cpu_count()} and 1 to 100, not '{args.busy}'")
+        busy = BUSY_LOOP.format(cpu=int(cpu), percent=int(percent))
     if not all(c.isalnum() or c in "-_." for c in args.march):
         parser.error(f"--march takes a CPU type such as native or x86-64-v3, not '{args.march}'")
 
@@ -69,9 +92,16 @@ def main() -> int:
         driver = scratch / "ab_driver"
         subprocess.run([args.cxx, "-O2", "-Wall", "-Wextra", "-Werror", str(AB / "driver.cpp"), str(scratch / "a.o"),
                         str(scratch / "b.o"), "-o", str(driver), "-lpthread"], check=True)
-        print(f"a = {args.a}, b = {args.b}; -march={args.march}; {args.pairs} pairs; the ratio is b's time over a's (below 1: b is faster)")
-        for threads in args.threads.split(","):
-            subprocess.run([str(driver), str(args.pairs), threads] + depths, check=True)
+        print(f"a = {args.a}, b = {args.b}; -march={args.march}; {args.pairs} pairs"
+              + (f"; CPU {args.busy.replace(':', ' busy ')} % of the time" if busy else "")
+              + "; the ratio is b's time over a's (below 1: b is faster)")
+        load = subprocess.Popen([sys.executable, "-c", busy]) if busy else None
+        try:
+            for threads in args.threads.split(","):
+                subprocess.run([str(driver), str(args.pairs), threads] + depths, check=True)
+        finally:
+            if load:
+                load.kill()
     return 0
 
 

@@ -76,3 +76,29 @@ TEST_CASE("NaN and infinity in the input run through without a crash") {
   for (int c = 0; c < 10; ++c) any_nan = any_nan || std::isnan(logits(0, c));
   CHECK(any_nan);
 }
+
+TEST_CASE("a work queue hands out every unit once, each thread's own share first") {
+  // Alone, thread 2 of 4 takes its share (units 5 and 6 of 0 ... 9), then shares 3, 0 and 1.
+  detail::work_queue alone(10, 4);
+  std::vector<index_t> order;
+  for (index_t unit = alone.next(2); unit >= 0; unit = alone.next(2)) order.push_back(unit);
+  CHECK(order == std::vector<index_t>{5, 6, 7, 8, 9, 0, 1, 2, 3, 4});
+  CHECK(alone.next(0) == -1);
+
+  // Threads that race for the units, more of them than the queue has shares too.
+  for (int threads : {1, 2, 3, 8, 11}) {
+    for (index_t count : {0, 1, 5, 97, 1000}) {
+      CAPTURE(threads);
+      CAPTURE(count);
+      thread_pool pool(threads);
+      detail::work_queue queue(count, threads);
+      std::vector<std::atomic<int>> taken(static_cast<std::size_t>(count));
+      pool.run([&](int thread, int) {
+        for (index_t unit = queue.next(thread); unit >= 0; unit = queue.next(thread)) ++taken[std::size_t(unit)];
+      });
+      int wrong = 0;
+      for (const auto& times : taken) wrong += times != 1;
+      CHECK(wrong == 0);
+    }
+  }
+}

@@ -16,6 +16,7 @@ CTRESNET_KERNELS_BEGIN
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <utility>
 
 namespace ctresnet::kernels {
 
@@ -262,23 +263,20 @@ struct conv_scratch {
   thread_pool* pool;          // nullptr: the calling thread does all the work
 };
 
-/// One thread's share of a conv's outputs: a range of row units (tiles of pixels, blocks of
-/// Winograd tiles) across all output channels, or, where there are too few row units to go round,
-/// all rows for a range of output channels.
-struct output_share {
-  index_t row_begin, row_end, column_begin, column_end;
-};
+/// Whether a conv divides its outputs among `threads` threads by rows (tiles of pixels, blocks of
+/// Winograd tiles), each unit of rows across all output channels: where there are at least
+/// `rows_per_thread` row units per thread. Otherwise each thread takes a range of output channels
+/// over all rows (channel_share), so that at 7x7 each thread reads a part of the weights, not all.
+inline bool divide_by_rows(index_t row_units, index_t rows_per_thread, index_t channels, int threads) {
+  const index_t column_units = channels / detail::tile_width(channels);
+  return row_units >= rows_per_thread * threads || column_units < threads;
+}
 
-/// Thread `thread` of `threads`' share, splitting the rows if there are at least
-/// `rows_per_thread` row units per thread.
-inline output_share share_of_outputs(index_t row_units, index_t rows_per_thread, index_t channels, int thread,
-                                     int threads) {
-  const index_t step = detail::tile_width(channels), column_units = channels / step;
-  const bool split_rows = row_units >= rows_per_thread * threads || column_units < threads;
-  const index_t units = split_rows ? row_units : column_units;
-  const index_t first = units * thread / threads, last = units * (thread + 1) / threads;
-  if (split_rows) return {first, last, 0, channels};
-  return {0, row_units, first * step, last * step};
+/// Thread `thread` of `threads`' output channels [first, second), in whole tiles, where a conv is
+/// divided by channels.
+inline std::pair<index_t, index_t> channel_share(index_t channels, int thread, int threads) {
+  const index_t step = detail::tile_width(channels), units = channels / step;
+  return {units * thread / threads * step, units * (thread + 1) / threads * step};
 }
 
 /// Calls part(thread, threads) on the pool's threads, or once on this one if there is no pool.
@@ -290,52 +288,71 @@ void run_parts(thread_pool* pool, Part&& part) {
     pool->run(part);
 }
 
-/// Thread `thread` of `threads`' share of out = epilogue(conv(in, weights)): a range of tiles of
-/// output pixels, or of output channels where there are too few pixel tiles to go round. A grouped
-/// conv runs block of groups by block (conv_weight_layout), each a dense conv on its channels.
+/// Threads that run a part: the pool's, or the calling thread alone.
+inline int part_threads(const thread_pool* pool) { return pool == nullptr ? 1 : pool->size(); }
+
+/// Groups of up to tile_group tiles of pixels, of equal size (9 tiles: 5 and 4 rather than 8 and 1),
+/// for a conv's `pixels` output pixels: the row units of conv2d.
+inline index_t conv_row_groups(index_t pixels) {
+  const index_t pixel_tiles = (pixels + tile_rows - 1) / tile_rows;
+  return (pixel_tiles + detail::tile_group - 1) / detail::tile_group;
+}
+
+/// Units of conv2d's work that its threads claim from a work_queue: a group of row tiles of one
+/// block of groups (conv_weight_layout) each, or none where the conv is divided by channels.
+inline index_t conv_claimed_units(const conv_geometry& g, int threads) {
+  const conv_weight_layout layout = g.weight_layout();
+  const index_t pixel_tiles = (g.out_pixels() + tile_rows - 1) / tile_rows;
+  if (!divide_by_rows(pixel_tiles, detail::tile_group, layout.block_outputs(), threads)) return 0;
+  return layout.blocks() * conv_row_groups(g.out_pixels());
+}
+
+/// Thread `thread` of `threads`' part of out = epilogue(conv(in, weights)): the groups of row
+/// tiles it claims from `queue`, or a range of output channels where the conv is divided by
+/// channels. A grouped conv runs block of groups by block (conv_weight_layout), each a dense conv
+/// on its channels.
 CTRESNET_NOINLINE void conv2d_part(const conv_geometry& g, conv_input input, const float* in, const float* weights,
-                                 const conv_epilogue& epilogue, float* out, const conv_scratch& scratch, int thread,
-                                 int threads) {
+                                 const conv_epilogue& epilogue, float* out, const conv_scratch& scratch,
+                                 ctresnet::detail::work_queue& queue, int thread, int threads) {
   const conv_weight_layout layout = g.weight_layout();
   const index_t pixels = g.out_pixels(), channels = layout.block_outputs(), depth = g.patch_length();
-  const index_t pixel_tiles = (pixels + tile_rows - 1) / tile_rows;
-  // Rows only where each thread gets a whole group of tiles: a 7x7 layer is split by output
-  // channels, so that each thread reads a part of its weights, not all of them.
-  const output_share share = share_of_outputs(pixel_tiles, detail::tile_group, channels, thread, threads);
+  const index_t pixel_tiles = (pixels + tile_rows - 1) / tile_rows, groups = conv_row_groups(pixels);
 
   float* patches = scratch.per_thread + thread * scratch.per_thread_floats;
   float* packed = patches + tile_rows * depth;
-  for (index_t block = 0; block < layout.blocks(); ++block) {
+  // Group n of block `block`'s tiles over output channels [begin, end).
+  const auto run_group = [&](index_t block, index_t n, index_t begin, index_t end) {
     const index_t first_input = block * layout.block_inputs(), first_output = block * channels;
-    const float* block_weights = weights + block * layout.block_floats();
     const detail::tile_epilogue e{scratch.scale + first_output, scratch.shift + first_output, nullptr, g.out_channels,
                                   epilogue.relu};
-    // Groups of equal size (9 tiles: 5 and 4 rather than 8 and 1).
-    const index_t share_tiles = share.row_end - share.row_begin;
-    const index_t groups = (share_tiles + detail::tile_group - 1) / detail::tile_group;
-    for (index_t n = 0; n < groups; ++n) {
-      const index_t group = share.row_begin + share_tiles * n / groups;
-      const int count = static_cast<int>(share.row_begin + share_tiles * (n + 1) / groups - group);
-      detail::row_tile tiles[detail::tile_group];
-      for (int t = 0; t < count; ++t) {
-        // Tiles of equal height (49 pixels: 12, 12, 12, 13 rather than 14, 14, 14, 7).
-        const index_t row = pixels * (group + t) / pixel_tiles;
-        const int rows = static_cast<int>(pixels * (group + t + 1) / pixel_tiles - row);
-        float* tile_packed = packed + t * tile_rows * depth;
-        if (input == conv_input::strided_planes) {
-          pack_patches_from_planes(g, in, row, rows, tile_packed);
-        } else if (g.is_pointwise()) {  // a 1x1 stride-1 conv multiplies the image itself
-          detail::pack_rows(in + row * g.in_channels + first_input, g.in_channels, rows, depth, tile_packed);
-        } else {
-          pack_patches(g, in + first_input, layout.block_inputs(), row, rows, patches, tile_packed);
-        }
-        const index_t at = row * g.out_channels + first_output;
-        tiles[t] = {rows, tile_packed, out + at, epilogue.residual ? epilogue.residual + at : nullptr};
+    const index_t group = pixel_tiles * n / groups;
+    const int count = static_cast<int>(pixel_tiles * (n + 1) / groups - group);
+    detail::row_tile tiles[detail::tile_group];
+    for (int t = 0; t < count; ++t) {
+      // Tiles of equal height (49 pixels: 12, 12, 12, 13 rather than 14, 14, 14, 7).
+      const index_t row = pixels * (group + t) / pixel_tiles;
+      const int rows = static_cast<int>(pixels * (group + t + 1) / pixel_tiles - row);
+      float* tile_packed = packed + t * tile_rows * depth;
+      if (input == conv_input::strided_planes) {
+        pack_patches_from_planes(g, in, row, rows, tile_packed);
+      } else if (g.is_pointwise()) {  // a 1x1 stride-1 conv multiplies the image itself
+        detail::pack_rows(in + row * g.in_channels + first_input, g.in_channels, rows, depth, tile_packed);
+      } else {
+        pack_patches(g, in + first_input, layout.block_inputs(), row, rows, patches, tile_packed);
       }
-      detail::gemm_row_tiles(tiles, count, depth, block_weights, channels, g.out_channels, share.column_begin,
-                             share.column_end, e);
+      const index_t at = row * g.out_channels + first_output;
+      tiles[t] = {rows, tile_packed, out + at, epilogue.residual ? epilogue.residual + at : nullptr};
     }
+    detail::gemm_row_tiles(tiles, count, depth, weights + block * layout.block_floats(), channels, g.out_channels,
+                           begin, end, e);
+  };
+  if (conv_claimed_units(g, threads) > 0) {
+    for (index_t unit = queue.next(thread); unit >= 0; unit = queue.next(thread)) run_group(unit / groups, unit % groups, 0, channels);
+    return;
   }
+  const auto [begin, end] = channel_share(channels, thread, threads);
+  for (index_t block = 0; block < layout.blocks(); ++block)
+    for (index_t n = 0; n < groups; ++n) run_group(block, n, begin, end);
 }
 
 /// out = epilogue(conv(in, weights)), with `weights` in panels (conv_weight_index) and `in` an HWC
@@ -343,8 +360,10 @@ CTRESNET_NOINLINE void conv2d_part(const conv_geometry& g, conv_input input, con
 CTRESNET_NOINLINE void conv2d(const conv_geometry& g, const float* in, const float* weights, const conv_epilogue& epilogue,
                             float* out, const conv_scratch& scratch, conv_input input = conv_input::channels_last) {
   fold_batch_norm(epilogue.batch_norm, g.out_channels, scratch.scale, scratch.shift);
+  const int threads = part_threads(scratch.pool);
+  ctresnet::detail::work_queue queue(conv_claimed_units(g, threads), threads);
   run_parts(scratch.pool, [&](int thread, int threads) {
-    conv2d_part(g, input, in, weights, epilogue, out, scratch, thread, threads);
+    conv2d_part(g, input, in, weights, epilogue, out, scratch, queue, thread, threads);
   });
 }
 

@@ -253,22 +253,30 @@ void winograd_outputs(const conv_geometry& g, const float* m, index_t first, int
 
 }  // namespace detail
 
-/// Thread `thread` of `threads`' share of a Winograd conv: blocks of tiles, or output channels
-/// where there are too few blocks to go round.
+/// Blocks of a Winograd conv's tiles: where there are tiles enough, a multiple of `threads`
+/// blocks, so that each thread transforms its own tiles (threads that split one block's channels
+/// would each transform and pack all of its inputs: 1 block of 49 tiles at 14x14 and 28x28; 2
+/// threads: 0.95 of resnet18's time).
+template <int Tile>
+index_t winograd_blocks(const conv_geometry& g, int threads) {
+  const index_t tiles = index_t{(g.out_height + Tile - 1) / Tile} * ((g.out_width + Tile - 1) / Tile);
+  const int block_tiles = winograd<Tile>::block_tiles(g.in_channels);
+  index_t blocks = (tiles + block_tiles - 1) / block_tiles;
+  if (tiles >= index_t{threads} * tile_rows) blocks = (blocks + threads - 1) / threads * threads;
+  return blocks;
+}
+
+/// Thread `thread` of `threads`' part of a Winograd conv: the blocks of tiles it claims from
+/// `queue`, or a range of output channels where there are too few blocks to go round.
 template <int Tile>
 CTRESNET_NOINLINE void winograd_conv3x3_part(const conv_geometry& g, const float* in, const float* transformed,
                                            const conv_epilogue& epilogue, float* out, const conv_scratch& scratch,
-                                           int thread, int threads) {
+                                           ctresnet::detail::work_queue& queue, int thread, int threads) {
   using scheme = winograd<Tile>;
   const index_t tiles = index_t{(g.out_height + Tile - 1) / Tile} * ((g.out_width + Tile - 1) / Tile);
   const index_t channels = g.out_channels, depth = g.in_channels;
   const int block_tiles = scheme::block_tiles(depth);
-  // Where there are tiles enough, a multiple of `threads` blocks, so that each thread transforms
-  // its own tiles: threads that split one block's channels would each transform and pack all of
-  // its inputs (1 block of 49 tiles at 14x14 and 28x28; 2 threads: 0.95 of resnet18's time).
-  index_t blocks = (tiles + block_tiles - 1) / block_tiles;
-  if (tiles >= index_t{threads} * tile_rows) blocks = (blocks + threads - 1) / threads * threads;
-  const output_share share = share_of_outputs(blocks, 1, channels, thread, threads);
+  const index_t blocks = winograd_blocks<Tile>(g, threads);
 
   float* v = scratch.per_thread + thread * scratch.per_thread_floats;
   float* m = v + scheme::positions * block_tiles * depth;
@@ -276,7 +284,8 @@ CTRESNET_NOINLINE void winograd_conv3x3_part(const conv_geometry& g, const float
   float* packed = zeros + depth;
   std::fill(zeros, zeros + depth, 0.0f);
   const detail::tile_epilogue plain{nullptr, nullptr, nullptr, 0, false};
-  for (index_t block = share.row_begin; block < share.row_end; ++block) {
+  // Block `block`'s tiles over output channels [begin, end).
+  const auto run_block = [&](index_t block, index_t begin, index_t end) {
     const index_t tile = tiles * block / blocks;  // blocks of equal size
     const int count = static_cast<int>(tiles * (block + 1) / blocks - tile);
     const int tiles_in_block = (count + tile_rows - 1) / tile_rows;
@@ -291,11 +300,16 @@ CTRESNET_NOINLINE void winograd_conv3x3_part(const conv_geometry& g, const float
         detail::pack_rows(transformed_inputs + row * depth, depth, rows, depth, packed + row * depth);
         row_tiles[r] = {rows, packed + row * depth, products + row * channels, nullptr};
       }
-      detail::gemm_row_tiles(row_tiles, tiles_in_block, depth, position_weights, channels, channels,
-                             share.column_begin, share.column_end, plain);
+      detail::gemm_row_tiles(row_tiles, tiles_in_block, depth, position_weights, channels, channels, begin, end, plain);
     }
-    detail::winograd_outputs<Tile>(g, m, tile, count, share.column_begin, share.column_end, epilogue, scratch, out);
+    detail::winograd_outputs<Tile>(g, m, tile, count, begin, end, epilogue, scratch, out);
+  };
+  if (divide_by_rows(blocks, 1, channels, threads)) {
+    for (index_t block = queue.next(thread); block >= 0; block = queue.next(thread)) run_block(block, 0, channels);
+    return;
   }
+  const auto [begin, end] = channel_share(channels, thread, threads);
+  for (index_t block = 0; block < blocks; ++block) run_block(block, begin, end);
 }
 
 /// out = epilogue(conv3x3(in)), stride 1, padding 1, with weights transformed by winograd_weights<Tile>.
@@ -303,8 +317,10 @@ template <int Tile>
 CTRESNET_NOINLINE void winograd_conv3x3(const conv_geometry& g, const float* in, const float* transformed,
                                       const conv_epilogue& epilogue, float* out, const conv_scratch& scratch) {
   fold_batch_norm(epilogue.batch_norm, g.out_channels, scratch.scale, scratch.shift);
+  const int threads = part_threads(scratch.pool);
+  ctresnet::detail::work_queue queue(winograd_blocks<Tile>(g, threads), threads);
   run_parts(scratch.pool, [&](int thread, int threads) {
-    winograd_conv3x3_part<Tile>(g, in, transformed, epilogue, out, scratch, thread, threads);
+    winograd_conv3x3_part<Tile>(g, in, transformed, epilogue, out, scratch, queue, thread, threads);
   });
 }
 
