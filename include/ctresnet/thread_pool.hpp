@@ -124,7 +124,8 @@ class job_ref {
 /// constructor cannot report it, such a pool has one thread (size() says so).
 class thread_pool {
  public:
-  explicit thread_pool(int threads = 1) : threads_(threads < 1 ? 1 : threads) {
+  explicit thread_pool(int threads = 1)
+      : threads_(threads < 1 ? 1 : threads), slots_(static_cast<std::size_t>(threads_)) {
 #if CTRESNET_EXCEPTIONS
     if (threads < 1)
       throw std::invalid_argument("ctresnet::thread_pool: the thread count is " + std::to_string(threads) +
@@ -148,9 +149,12 @@ class thread_pool {
   /// Threads that take part in a job, the caller included.
   int size() const { return threads_; }
 
-  /// Calls job(thread, size()) once on every thread and returns when all calls have returned.
-  /// An exception from the caller's share is rethrown once the workers are done; one on a worker
-  /// thread ends the program, as from any std::thread.
+  /// Calls job(thread, size()) once for every thread index and returns when all calls have
+  /// returned. The caller runs index 0, and each worker its own index, unless it has not begun it
+  /// by the time the caller is done with index 0 (it was asleep, or its CPU busy with another
+  /// process): the caller then runs that index itself, so that a late thread cannot hold up the
+  /// job. An exception from the caller's calls is rethrown once the workers are done; one on a
+  /// worker thread ends the program, as from any std::thread.
   template <class Job>
   void run(Job&& job) {
     if (threads_ == 1) {
@@ -158,28 +162,63 @@ class thread_pool {
       return;
     }
     job_ = detail::job_ref(job);
-    pending_.store(threads_ - 1, std::memory_order_relaxed);
+    const std::uint64_t generation = generation_.load(std::memory_order_relaxed) + 1;
+    for (slot& s : slots_) s.state.store(slot_state(generation, unclaimed), std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      generation_.fetch_add(1, std::memory_order_release);
+      generation_.store(generation, std::memory_order_release);
     }
     wake_.notify_all();
 #if CTRESNET_EXCEPTIONS
     try {
-      job(0, threads_);
+      run_parts_not_begun(job, generation);
     } catch (...) {
-      wait_for_workers();  // they still use `job`
+      close_slots(generation);  // no worker may begin `job` once run() has returned
+      wait_for_workers(generation);
       throw;
     }
 #else
-    job(0, threads_);
+    run_parts_not_begun(job, generation);
 #endif
-    wait_for_workers();
+    wait_for_workers(generation);
   }
 
  private:
-  void wait_for_workers() const {
-    while (pending_.load(std::memory_order_acquire) != 0) detail::cpu_relax();
+  /// What a thread index of the current job is at: unclaimed (no thread has begun it), being run
+  /// by its worker, finished by its worker, or taken by the caller. The job's generation is in the
+  /// upper bits, so that a worker that wakes late cannot take an index of an earlier job.
+  enum : std::uint64_t { unclaimed, running, finished, taken_by_caller };
+  static constexpr std::uint64_t slot_state(std::uint64_t generation, std::uint64_t what) {
+    return generation * 4 + what;
+  }
+
+  struct alignas(64) slot {  // a cache line each: workers and the caller update them at the same time
+    std::atomic<std::uint64_t> state{0};
+  };
+
+  /// The caller's own index, then each index that its worker has not begun.
+  template <class Job>
+  void run_parts_not_begun(Job& job, std::uint64_t generation) {
+    job(0, threads_);
+    for (int t = 1; t < threads_; ++t)
+      if (take(t, generation, taken_by_caller)) job(t, threads_);
+  }
+
+  /// Moves index t of the job from unclaimed to `what`; false if a thread has taken it already.
+  bool take(int t, std::uint64_t generation, std::uint64_t what) {
+    std::uint64_t expected = slot_state(generation, unclaimed);
+    return slots_[std::size_t(t)].state.compare_exchange_strong(expected, slot_state(generation, what),
+                                                                std::memory_order_acq_rel);
+  }
+
+  void close_slots(std::uint64_t generation) {
+    for (int t = 1; t < threads_; ++t) take(t, generation, taken_by_caller);
+  }
+
+  void wait_for_workers(std::uint64_t generation) const {
+    for (int t = 1; t < threads_; ++t)
+      while (slots_[std::size_t(t)].state.load(std::memory_order_acquire) == slot_state(generation, running))
+        detail::cpu_relax();
   }
 
   void stop() {
@@ -208,19 +247,20 @@ class thread_pool {
       }
       if (stopping_.load(std::memory_order_relaxed)) return;
       seen = now;
+      if (!take(thread, now, running)) continue;  // the caller has run this index already
       job_(thread, threads_);
-      pending_.fetch_sub(1, std::memory_order_release);
+      slots_[std::size_t(thread)].state.store(slot_state(now, finished), std::memory_order_release);
     }
   }
 
   static constexpr int spin_limit = 20000;
 
   int threads_;
+  std::vector<slot> slots_;  // one per thread index; index 0 (the caller's) unused
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::atomic<std::uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
   std::atomic<bool> stopping_{false};
   static inline void (*no_job_)(int, int) = [](int, int) {};
   detail::job_ref job_{no_job_};  // the job of the current run()

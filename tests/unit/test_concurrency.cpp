@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -100,5 +101,30 @@ TEST_CASE("a work queue hands out every unit once, each thread's own share first
       for (const auto& times : taken) wrong += times != 1;
       CHECK(wrong == 0);
     }
+  }
+}
+
+TEST_CASE("a thread pool runs each thread index of a job once, on the caller's thread if its worker is late") {
+  for (int threads : {2, 3, 8}) {
+    CAPTURE(threads);
+    thread_pool pool(threads);
+    const std::thread::id caller = std::this_thread::get_id();
+    int wrong = 0, late = 0;  // indices not run exactly once; indices >= 1 that the caller ran
+    for (int job = 0; job < 300; ++job) {
+      // Now and then the workers fall asleep, and a job's caller is done before they wake.
+      if (job % 30 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::vector<int> runs(static_cast<std::size_t>(threads), 0);
+      std::vector<std::thread::id> ran_on(static_cast<std::size_t>(threads));
+      pool.run([&](int thread, int count) {
+        runs[std::size_t(thread)] += count == threads ? 1 : 100;
+        ran_on[std::size_t(thread)] = std::this_thread::get_id();
+      });
+      for (int t = 0; t < threads; ++t) {
+        wrong += runs[std::size_t(t)] != 1;
+        late += t >= 1 && ran_on[std::size_t(t)] == caller;
+      }
+    }
+    CHECK(wrong == 0);
+    CHECK(late > 0);
   }
 }

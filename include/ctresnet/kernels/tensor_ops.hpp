@@ -280,12 +280,26 @@ inline std::pair<index_t, index_t> channel_share(index_t channels, int thread, i
 }
 
 /// Calls part(thread, threads) on the pool's threads, or once on this one if there is no pool.
+///
+/// A program that defines CTRESNET_PART_TIMER as a type before it includes ctresnet has one made
+/// for each such job, its start(thread) and stop(thread) called around each thread's part
+/// (bench/layer_times.cpp times each layer on each thread with it).
 template <class Part>
 void run_parts(thread_pool* pool, Part&& part) {
+#ifdef CTRESNET_PART_TIMER
+  CTRESNET_PART_TIMER timer;
+  const auto job = [&](int thread, int threads) {
+    timer.start(thread);
+    part(thread, threads);
+    timer.stop(thread);
+  };
+#else
+  Part& job = part;
+#endif
   if (pool == nullptr)
-    part(0, 1);
+    job(0, 1);
   else
-    pool->run(part);
+    pool->run(job);
 }
 
 /// Threads that run a part: the pool's, or the calling thread alone.
@@ -347,7 +361,8 @@ CTRESNET_NOINLINE void conv2d_part(const conv_geometry& g, conv_input input, con
                            begin, end, e);
   };
   if (conv_claimed_units(g, threads) > 0) {
-    for (index_t unit = queue.next(thread); unit >= 0; unit = queue.next(thread)) run_group(unit / groups, unit % groups, 0, channels);
+    for (index_t unit = queue.next(thread); unit >= 0; unit = queue.next(thread))
+      run_group(unit / groups, unit % groups, 0, channels);
     return;
   }
   const auto [begin, end] = channel_share(channels, thread, threads);
