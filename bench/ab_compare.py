@@ -72,7 +72,7 @@ def main() -> int:
     if args.busy:
         cpu, _, percent = args.busy.partition(":")
         if not (cpu.isdigit() and percent.isdigit() and 1 <= int(percent) <= 100 and int(cpu) < os.cpu_count()):
-            parser.error(f"--busy takes CPU:PERCENT, a CPU number below {os.cpu_count()} and 1 to 100, not '{args.busy}'")
+            parser.error(f"--busy takes CPU:PERCENT, a CPU below {os.cpu_count()} and 1 to 100, not '{args.busy}'")
         busy = BUSY_LOOP.format(cpu=int(cpu), percent=int(percent))
     if not all(c.isalnum() or c in "-_." for c in args.march):
         parser.error(f"--march takes a CPU type such as native or x86-64-v3, not '{args.march}'")
@@ -102,6 +102,7 @@ def main() -> int:
         finally:
             if load:
                 load.kill()
+                load.wait()
     return 0
 
 

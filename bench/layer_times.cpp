@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 // What the timer uses has external linkage: ctresnet's inline functions hold a part_timer.
@@ -34,7 +35,11 @@ struct job_record {
 /// The jobs of the pass being timed, in order.
 inline std::vector<job_record> jobs;
 
-/// Made by ctresnet for every pool job (CTRESNET_PART_TIMER): records the job and its threads.
+/// The thread that runs the forward passes.
+inline const std::thread::id caller = std::this_thread::get_id();
+
+/// Made by ctresnet for every pool job (CTRESNET_PART_TIMER): records the job and how long each
+/// thread worked on it. An index that the caller runs for a late worker counts as the caller's.
 class part_timer {
  public:
   part_timer() : index_(jobs.size()) {
@@ -44,7 +49,10 @@ class part_timer {
   part_timer& operator=(const part_timer&) = delete;
   ~part_timer() { jobs[index_].end = seconds_since_start(); }
   void start(int thread) { started_[thread] = seconds_since_start(); }
-  void stop(int thread) { jobs[index_].busy[std::size_t(thread)] = seconds_since_start() - started_[thread]; }
+  void stop(int thread) {
+    const bool on_caller = std::this_thread::get_id() == caller;
+    jobs[index_].busy[on_caller ? 0 : std::size_t(thread)] += seconds_since_start() - started_[thread];
+  }
 
  private:
   std::size_t index_;

@@ -1,7 +1,8 @@
-// A fixed set of worker threads that run one job at a time, each thread taking its own share.
-// The pool is made once at set-up; running a job allocates nothing, so a forward pass with a pool
-// stays allocation-free. Workers spin briefly between jobs (a forward pass posts one job per
-// convolution, microseconds apart) and then sleep until the next job.
+// A fixed set of worker threads that run one job at a time, each thread taking its own share, or
+// the caller a share that its worker has not begun in time. The pool is made once at set-up;
+// running a job allocates nothing, so a forward pass with a pool stays allocation-free. Workers
+// spin briefly between jobs (a forward pass posts one job per convolution, microseconds apart)
+// and then sleep until the next job.
 #pragma once
 // IWYU pragma: private, include <ctresnet/ctresnet.hpp>
 
@@ -20,60 +21,6 @@
 #endif
 
 namespace ctresnet {
-
-namespace detail {
-
-#if CTRESNET_THREADS
-/// The units 0 ... count - 1 of a job, divided among its threads. Each thread takes the units of
-/// its own even share in order (so that it reads what it wrote in the layer before, in its own
-/// cache), then helps with the others' shares. A thread whose CPU runs slower, or is shared with
-/// another process, then does fewer units instead of holding up the job.
-class work_queue {
- public:
-  work_queue(index_t count, int threads) : shares_(threads < 1 ? 1 : threads < max_shares ? threads : max_shares) {
-    for (int s = 0; s < shares_; ++s) {
-      share_[s].next.store(count * s / shares_, std::memory_order_relaxed);
-      share_[s].end = count * (s + 1) / shares_;
-    }
-  }
-  work_queue(const work_queue&) = delete;
-  work_queue& operator=(const work_queue&) = delete;
-
-  /// Thread `thread`'s next unit, or -1 once every unit has been handed out.
-  index_t next(int thread) {
-    for (int i = 0; i < shares_; ++i) {
-      share& s = share_[(thread + i) % shares_];
-      if (s.next.load(std::memory_order_relaxed) >= s.end) continue;
-      const index_t unit = s.next.fetch_add(1, std::memory_order_relaxed);  // run() orders the data
-      if (unit < s.end) return unit;
-    }
-    return -1;
-  }
-
- private:
-  /// Threads beyond this many share the shares (thread t takes share t % max_shares first).
-  static constexpr int max_shares = 8;
-  struct alignas(64) share {  // a cache line each: the threads update them at the same time
-    std::atomic<index_t> next{0};
-    index_t end = 0;
-  };
-  int shares_;
-  share share_[max_shares];
-};
-#else
-/// Without threads, the calling thread takes the units 0 ... count - 1 in order.
-class work_queue {
- public:
-  work_queue(index_t count, int) : count_(count) {}
-  index_t next(int) { return next_ < count_ ? next_++ : -1; }
-
- private:
-  index_t next_ = 0;
-  index_t count_;
-};
-#endif
-
-}  // namespace detail
 
 #if !CTRESNET_THREADS
 /// Without threads (CTRESNET_THREADS is 0, as on bare-metal newlib) there is no pool to make: the
@@ -153,7 +100,8 @@ class thread_pool {
   /// returned. The caller runs index 0, and each worker its own index, unless it has not begun it
   /// by the time the caller is done with index 0 (it was asleep, or its CPU busy with another
   /// process): the caller then runs that index itself, so that a late thread cannot hold up the
-  /// job. An exception from the caller's calls is rethrown once the workers are done; one on a
+  /// job. So a job must not depend on which thread runs an index (no thread_local state). An
+  /// exception from a call on the caller's thread is rethrown once the workers are done; one on a
   /// worker thread ends the program, as from any std::thread.
   template <class Job>
   void run(Job&& job) {

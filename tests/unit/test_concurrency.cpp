@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -127,4 +128,23 @@ TEST_CASE("a thread pool runs each thread index of a job once, on the caller's t
     CHECK(wrong == 0);
     CHECK(late > 0);
   }
+}
+
+TEST_CASE("a job whose caller's share throws: the exception comes back, no index runs after, the pool still works") {
+  thread_pool pool(3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the workers are asleep
+  std::atomic<bool> returned{false};
+  std::atomic<int> after{0};  // indices that began after run() had returned
+  const auto failing_job = [&](int thread, int) {
+    if (thread == 0) throw std::runtime_error("the caller's share failed");
+    if (returned) ++after;
+  };
+  CHECK_THROWS_AS(pool.run(failing_job), std::runtime_error);
+  returned = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // time for a late worker to wake
+  CHECK(after == 0);
+
+  std::atomic<int> runs{0};
+  pool.run([&](int, int) { ++runs; });
+  CHECK(runs == 3);
 }

@@ -120,6 +120,7 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
       const index_t patch_floats = kernels::conv_thread_floats(g.patch_length());
       std::vector<float> out(residual.size()), patches(std::size_t(threads * patch_floats)),
           scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
+      std::fill(out.begin(), out.end(), std::numeric_limits<float>::quiet_NaN());  // unwritten: fails
       kernels::conv2d(g, image.data(), weights.data(), {bn.data(), residual.data(), true}, out.data(),
                   {patches.data(), patch_floats, scale.data(), shift.data(), &pool});
 
@@ -169,6 +170,7 @@ TEST_CASE("conv2d reading strided planes (the stem's input) matches the direct d
       const index_t patch_floats = kernels::conv_thread_floats(g.patch_length());
       std::vector<float> out(residual.size()), patches(std::size_t(threads * patch_floats)),
           scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
+      std::fill(out.begin(), out.end(), std::numeric_limits<float>::quiet_NaN());  // unwritten: fails
       kernels::conv2d(g, planes.data() + 32, weights.data(), {bn.data(), residual.data(), true}, out.data(),
                   {patches.data(), patch_floats, scale.data(), shift.data(), &pool}, kernels::conv_input::strided_planes);
       check_epilogue(out, expected, bn, residual, c.out_channels);
@@ -204,6 +206,7 @@ TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions match the 
       const index_t scratch_floats = Scheme::thread_floats(c.in_channels, c.out_channels);
       std::vector<float> out(residual.size()), scratch(std::size_t(threads * scratch_floats)),
           scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
+      std::fill(out.begin(), out.end(), std::numeric_limits<float>::quiet_NaN());  // unwritten: fails
       kernels::winograd_conv3x3<Scheme::tile>(g, image.data(), transformed.data(), {bn.data(), residual.data(), true},
                                            out.data(), {scratch.data(), scratch_floats, scale.data(), shift.data(), &pool});
       // 4x4 tiles' transforms multiply by up to 8 and lose about a decimal digit more.

@@ -6,6 +6,7 @@
 
 #include <ctresnet/config.hpp>
 #include <ctresnet/describe.hpp>
+#include <ctresnet/detail/work_queue.hpp>
 #include <ctresnet/thread_pool.hpp>
 
 CTRESNET_KERNELS_BEGIN
@@ -281,9 +282,9 @@ inline std::pair<index_t, index_t> channel_share(index_t channels, int thread, i
 
 /// Calls part(thread, threads) on the pool's threads, or once on this one if there is no pool.
 ///
-/// A program that defines CTRESNET_PART_TIMER as a type before it includes ctresnet has one made
-/// for each such job, its start(thread) and stop(thread) called around each thread's part
-/// (bench/layer_times.cpp times each layer on each thread with it).
+/// A program that defines CTRESNET_PART_TIMER as a type before it includes ctresnet (the same in
+/// all its translation units) has one made for each such job, its start(thread) and stop(thread)
+/// called around each thread index's part (bench/layer_times.cpp times each layer with it).
 template <class Part>
 void run_parts(thread_pool* pool, Part&& part) {
 #ifdef CTRESNET_PART_TIMER
@@ -312,7 +313,7 @@ inline index_t conv_row_groups(index_t pixels) {
   return (pixel_tiles + detail::tile_group - 1) / detail::tile_group;
 }
 
-/// Units of conv2d's work that its threads claim from a work_queue: a group of row tiles of one
+/// Units of conv2d's work that its threads claim from a work_queue: a group of row tiles in one
 /// block of groups (conv_weight_layout) each, or none where the conv is divided by channels.
 inline index_t conv_claimed_units(const conv_geometry& g, int threads) {
   const conv_weight_layout layout = g.weight_layout();
@@ -361,8 +362,9 @@ CTRESNET_NOINLINE void conv2d_part(const conv_geometry& g, conv_input input, con
                            begin, end, e);
   };
   if (conv_claimed_units(g, threads) > 0) {
+    // Units in the order of the rows, so that a thread's share is a band of the image in every block.
     for (index_t unit = queue.next(thread); unit >= 0; unit = queue.next(thread))
-      run_group(unit / groups, unit % groups, 0, channels);
+      run_group(unit % layout.blocks(), unit / layout.blocks(), 0, channels);
     return;
   }
   const auto [begin, end] = channel_share(channels, thread, threads);

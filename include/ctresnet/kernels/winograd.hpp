@@ -318,7 +318,8 @@ CTRESNET_NOINLINE void winograd_conv3x3(const conv_geometry& g, const float* in,
                                       const conv_epilogue& epilogue, float* out, const conv_scratch& scratch) {
   fold_batch_norm(epilogue.batch_norm, g.out_channels, scratch.scale, scratch.shift);
   const int threads = part_threads(scratch.pool);
-  ctresnet::detail::work_queue queue(winograd_blocks<Tile>(g, threads), threads);
+  const index_t blocks = winograd_blocks<Tile>(g, threads);
+  ctresnet::detail::work_queue queue(divide_by_rows(blocks, 1, g.out_channels, threads) ? blocks : 0, threads);
   run_parts(scratch.pool, [&](int thread, int threads) {
     winograd_conv3x3_part<Tile>(g, in, transformed, epilogue, out, scratch, queue, thread, threads);
   });
