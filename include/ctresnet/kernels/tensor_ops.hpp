@@ -306,32 +306,25 @@ void run_parts(thread_pool* pool, Part&& part) {
 /// Threads that run a part: the pool's, or the calling thread alone.
 inline int part_threads(const thread_pool* pool) { return pool == nullptr ? 1 : pool->size(); }
 
+/// Tiles of up to tile_rows pixels, of equal height, for a conv's `pixels` output pixels.
+inline index_t conv_pixel_tiles(index_t pixels) { return (pixels + tile_rows - 1) / tile_rows; }
+
 /// Groups of up to tile_group tiles of pixels, of equal size (9 tiles: 5 and 4 rather than 8 and 1),
 /// for a conv's `pixels` output pixels: the row units of conv2d.
 inline index_t conv_row_groups(index_t pixels) {
-  const index_t pixel_tiles = (pixels + tile_rows - 1) / tile_rows;
-  return (pixel_tiles + detail::tile_group - 1) / detail::tile_group;
+  return (conv_pixel_tiles(pixels) + detail::tile_group - 1) / detail::tile_group;
 }
 
-/// Units of conv2d's work that its threads claim from a work_queue: a group of row tiles in one
-/// block of groups (conv_weight_layout) each, or none where the conv is divided by channels.
-inline index_t conv_claimed_units(const conv_geometry& g, int threads) {
-  const conv_weight_layout layout = g.weight_layout();
-  const index_t pixel_tiles = (g.out_pixels() + tile_rows - 1) / tile_rows;
-  if (!divide_by_rows(pixel_tiles, detail::tile_group, layout.block_outputs(), threads)) return 0;
-  return layout.blocks() * conv_row_groups(g.out_pixels());
-}
-
-/// Thread `thread` of `threads`' part of out = epilogue(conv(in, weights)): the groups of row
-/// tiles it claims from `queue`, or a range of output channels where the conv is divided by
-/// channels. A grouped conv runs block of groups by block (conv_weight_layout), each a dense conv
-/// on its channels.
+/// Thread `thread` of `threads`' part of out = epilogue(conv(in, weights)): where `by_rows`, the
+/// groups of row tiles it claims from `queue`, each a group in one block of groups
+/// (conv_weight_layout); otherwise a range of output channels. A grouped conv runs block of
+/// groups by block, each a dense conv on its channels.
 CTRESNET_NOINLINE void conv2d_part(const conv_geometry& g, conv_input input, const float* in, const float* weights,
                                  const conv_epilogue& epilogue, float* out, const conv_scratch& scratch,
-                                 ctresnet::detail::work_queue& queue, int thread, int threads) {
+                                 ctresnet::detail::work_queue& queue, bool by_rows, int thread, int threads) {
   const conv_weight_layout layout = g.weight_layout();
   const index_t pixels = g.out_pixels(), channels = layout.block_outputs(), depth = g.patch_length();
-  const index_t pixel_tiles = (pixels + tile_rows - 1) / tile_rows, groups = conv_row_groups(pixels);
+  const index_t pixel_tiles = conv_pixel_tiles(pixels), groups = conv_row_groups(pixels);
 
   float* patches = scratch.per_thread + thread * scratch.per_thread_floats;
   float* packed = patches + tile_rows * depth;
@@ -361,7 +354,7 @@ CTRESNET_NOINLINE void conv2d_part(const conv_geometry& g, conv_input input, con
     detail::gemm_row_tiles(tiles, count, depth, weights + block * layout.block_floats(), channels, g.out_channels,
                            begin, end, e);
   };
-  if (conv_claimed_units(g, threads) > 0) {
+  if (by_rows) {
     // Units in the order of the rows, so that a thread's share is a band of the image in every block.
     for (index_t unit = queue.next(thread); unit >= 0; unit = queue.next(thread))
       run_group(unit % layout.blocks(), unit / layout.blocks(), 0, channels);
@@ -378,9 +371,12 @@ CTRESNET_NOINLINE void conv2d(const conv_geometry& g, const float* in, const flo
                             float* out, const conv_scratch& scratch, conv_input input = conv_input::channels_last) {
   fold_batch_norm(epilogue.batch_norm, g.out_channels, scratch.scale, scratch.shift);
   const int threads = part_threads(scratch.pool);
-  ctresnet::detail::work_queue queue(conv_claimed_units(g, threads), threads);
-  run_parts(scratch.pool, [&](int thread, int threads) {
-    conv2d_part(g, input, in, weights, epilogue, out, scratch, queue, thread, threads);
+  const conv_weight_layout layout = g.weight_layout();
+  const bool by_rows = divide_by_rows(conv_pixel_tiles(g.out_pixels()), detail::tile_group, layout.block_outputs(),
+                                      threads);
+  ctresnet::detail::work_queue queue(by_rows ? layout.blocks() * conv_row_groups(g.out_pixels()) : 0, threads);
+  run_parts(scratch.pool, [&](int thread, int count) {
+    conv2d_part(g, input, in, weights, epilogue, out, scratch, queue, by_rows, thread, count);
   });
 }
 

@@ -253,30 +253,35 @@ void winograd_outputs(const conv_geometry& g, const float* m, index_t first, int
 
 }  // namespace detail
 
+/// Tiles of Tile x Tile outputs that cover a Winograd conv's output.
+template <int Tile>
+index_t winograd_tiles(const conv_geometry& g) {
+  return index_t{(g.out_height + Tile - 1) / Tile} * ((g.out_width + Tile - 1) / Tile);
+}
+
 /// Blocks of a Winograd conv's tiles: where there are tiles enough, a multiple of `threads`
 /// blocks, so that each thread transforms its own tiles (threads that split one block's channels
 /// would each transform and pack all of its inputs: 1 block of 49 tiles at 14x14 and 28x28; 2
 /// threads: 0.95 of resnet18's time).
 template <int Tile>
 index_t winograd_blocks(const conv_geometry& g, int threads) {
-  const index_t tiles = index_t{(g.out_height + Tile - 1) / Tile} * ((g.out_width + Tile - 1) / Tile);
+  const index_t tiles = winograd_tiles<Tile>(g);
   const int block_tiles = winograd<Tile>::block_tiles(g.in_channels);
   index_t blocks = (tiles + block_tiles - 1) / block_tiles;
   if (tiles >= index_t{threads} * tile_rows) blocks = (blocks + threads - 1) / threads * threads;
   return blocks;
 }
 
-/// Thread `thread` of `threads`' part of a Winograd conv: the blocks of tiles it claims from
-/// `queue`, or a range of output channels where there are too few blocks to go round.
+/// Thread `thread` of `threads`' part of a Winograd conv whose tiles are in `blocks` blocks: where
+/// `by_rows`, the blocks it claims from `queue`; otherwise a range of output channels.
 template <int Tile>
 CTRESNET_NOINLINE void winograd_conv3x3_part(const conv_geometry& g, const float* in, const float* transformed,
                                            const conv_epilogue& epilogue, float* out, const conv_scratch& scratch,
-                                           ctresnet::detail::work_queue& queue, int thread, int threads) {
+                                           index_t blocks, ctresnet::detail::work_queue& queue, bool by_rows,
+                                           int thread, int threads) {
   using scheme = winograd<Tile>;
-  const index_t tiles = index_t{(g.out_height + Tile - 1) / Tile} * ((g.out_width + Tile - 1) / Tile);
-  const index_t channels = g.out_channels, depth = g.in_channels;
+  const index_t tiles = winograd_tiles<Tile>(g), channels = g.out_channels, depth = g.in_channels;
   const int block_tiles = scheme::block_tiles(depth);
-  const index_t blocks = winograd_blocks<Tile>(g, threads);
 
   float* v = scratch.per_thread + thread * scratch.per_thread_floats;
   float* m = v + scheme::positions * block_tiles * depth;
@@ -304,7 +309,7 @@ CTRESNET_NOINLINE void winograd_conv3x3_part(const conv_geometry& g, const float
     }
     detail::winograd_outputs<Tile>(g, m, tile, count, begin, end, epilogue, scratch, out);
   };
-  if (divide_by_rows(blocks, 1, channels, threads)) {
+  if (by_rows) {
     for (index_t block = queue.next(thread); block >= 0; block = queue.next(thread)) run_block(block, 0, channels);
     return;
   }
@@ -319,9 +324,10 @@ CTRESNET_NOINLINE void winograd_conv3x3(const conv_geometry& g, const float* in,
   fold_batch_norm(epilogue.batch_norm, g.out_channels, scratch.scale, scratch.shift);
   const int threads = part_threads(scratch.pool);
   const index_t blocks = winograd_blocks<Tile>(g, threads);
-  ctresnet::detail::work_queue queue(divide_by_rows(blocks, 1, g.out_channels, threads) ? blocks : 0, threads);
-  run_parts(scratch.pool, [&](int thread, int threads) {
-    winograd_conv3x3_part<Tile>(g, in, transformed, epilogue, out, scratch, queue, thread, threads);
+  const bool by_rows = divide_by_rows(blocks, 1, g.out_channels, threads);
+  ctresnet::detail::work_queue queue(by_rows ? blocks : 0, threads);
+  run_parts(scratch.pool, [&](int thread, int count) {
+    winograd_conv3x3_part<Tile>(g, in, transformed, epilogue, out, scratch, blocks, queue, by_rows, thread, count);
   });
 }
 
