@@ -247,24 +247,18 @@ static_assert(weights_in_panels, "the vector tiles read the weights in panels (k
 inline constexpr const char* instruction_set = CTRESNET_INT8_TILE::name;
 using conv_tile = CTRESNET_INT8_TILE;
 
-/// The direct convs' vector kernel: direct_avx2 with AVX2, tiled_conv<conv_tile> elsewhere. Whether
-/// it takes a conv of shape `g`, whose others run the portable kernels.
-constexpr bool vector_conv_applies(const conv_shape& g) {
+/// The direct convs' vector kernel: direct_avx2 with AVX2, tiled_conv<conv_tile> elsewhere. A
+/// conv it does not apply to runs the portable kernels.
 #ifdef CTRESNET_INT8_DIRECT
-  return CTRESNET_INT8_DIRECT::applies(g);
+using vector_conv = CTRESNET_INT8_DIRECT;
 #else
-  return tiled_conv<conv_tile>::applies(g);
+using vector_conv = tiled_conv<conv_tile>;
 #endif
-}
 
 /// The bytes of scratch conv() needs for a conv of shape `g` on `threads` threads.
 constexpr index_t conv_scratch_bytes(const conv_shape& g, int threads = 1) {
-  if (!vector_conv_applies(g)) return portable_scratch_bytes(g.patch_length(), threads);
-#ifdef CTRESNET_INT8_DIRECT
-  return CTRESNET_INT8_DIRECT::scratch_bytes(g, threads);
-#else
-  return tiled_conv<conv_tile>::scratch_bytes(g, threads);
-#endif
+  return vector_conv::applies(g) ? vector_conv::scratch_bytes(g, threads)
+                                 : portable_scratch_bytes(g.patch_length(), threads);
 }
 
 /// quantized::conv2d and conv2d_relu (see conv_portable), with pack_layer's weights and biases, on
@@ -276,7 +270,7 @@ constexpr index_t conv_scratch_bytes(const conv_shape& g, int threads = 1) {
 CTRESNET_NOINLINE void conv(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point,
                           const layer_weights& p, std::int32_t output_zero_point, bool relu, std::uint8_t* out,
                           const workers& work) {
-  if (!vector_conv_applies(g)) {
+  if (!vector_conv::applies(g)) {
     run_parts(work.pool, [&](int thread, int threads) {
       conv_portable(g, in, input_zero_point, p, output_zero_point, relu, out, work.scratch, thread, threads);
     });
@@ -294,17 +288,10 @@ CTRESNET_NOINLINE void conv(const conv_shape& g, const std::uint8_t* in, std::in
     }
   }
 #endif
-#ifdef CTRESNET_INT8_DIRECT
+  vector_conv::prepare(g, input_zero_point, p, work.scratch);
   run_parts(work.pool, [&](int thread, int threads) {
-    CTRESNET_INT8_DIRECT::run(g, in, input_zero_point, p, output_zero_point, relu, out, work.scratch, thread, threads);
+    vector_conv::run(g, in, input_zero_point, p, output_zero_point, relu, out, work.scratch, thread, threads);
   });
-#else
-  using tiled = tiled_conv<conv_tile>;
-  tiled::prepare(g, input_zero_point, p, work.scratch);
-  run_parts(work.pool, [&](int thread, int threads) {
-    tiled::run(g, in, input_zero_point, p, output_zero_point, relu, out, work.scratch, thread, threads);
-  });
-#endif
 }
 
 /// quantized::linear: y[o] = clamp(nearbyint((float)(bias[o] + sum of (x - zp_in) * w[o]) * M[o]) +

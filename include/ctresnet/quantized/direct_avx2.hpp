@@ -95,6 +95,10 @@ struct direct_avx2 {
   /// The scratch: each thread's widened weights and windows.
   static constexpr index_t scratch_bytes(const conv_shape& g, int threads) { return threads * thread_bytes(g); }
 
+  /// Nothing is shared between the threads (tiled_conv's step before they run): each widens the
+  /// weights it uses into its own scratch.
+  static void prepare(const conv_shape&, std::int32_t, const layer_weights&, std::uint8_t*) {}
+
   /// Thread `thread` of `threads`' share: a range of (batch of panels, pixel tile) pairs, batches
   /// outer, so that a thread widens each batch's weights once.
   static void run(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point, const layer_weights& p,
