@@ -8,11 +8,18 @@ minutes, this is the comparison that stays meaningful: both versions see the sam
     /usr/bin/python3 bench/ab_compare.py v1 v2 --threads 1,2 --pairs 40
     /usr/bin/python3 bench/ab_compare.py HEAD~1 --march x86-64-v3   # the AVX2 kernels
     /usr/bin/python3 bench/ab_compare.py HEAD~1 --threads 2 --busy 1:20  # CPU 1 busy 20 % of the time
+    /usr/bin/python3 bench/ab_compare.py HEAD~1 --weights build-bench/models  # run_bench.py's weights
 
 A version is a git revision or a directory holding include/ctresnet. Each is compiled as its own
 translation unit with its namespace renamed (-Dctresnet=...), so a change to a kernel shows up as it
 would in a real build (an A/B switch inside one kernel changes how the compiler allocates its
 registers, and with it the result).
+
+Without --weights, the networks have ctresnet's seeded random weights, whose activations shrink
+to subnormal numbers in the deep layers (slow arithmetic on many CPUs: resnet50 runs about 8 %
+faster with them flushed to zero). --weights DIR runs resnet<depth>_seed0.safetensors from DIR
+instead: the weights bench/run_bench.py exports (into build-bench/models), as ONNX Runtime and
+PyTorch run them.
 """
 import argparse
 import os
@@ -64,6 +71,9 @@ def main() -> int:
     parser.add_argument("--busy", metavar="CPU:PERCENT",
                         help="while timing, another process keeps CPU busy PERCENT %% of every 10 ms, as a "
                              "machine shared with other work does")
+    parser.add_argument("--weights", metavar="DIR", type=pathlib.Path,
+                        help="run DIR/resnet<depth>_seed0.safetensors (bench/run_bench.py writes them to "
+                             "build-bench/models) instead of seeded random weights")
     args = parser.parse_args()
     depths = args.models.split(",")
     if any(d not in ("18", "50") for d in depths) or args.pairs < 1:
@@ -74,6 +84,11 @@ def main() -> int:
         if not (cpu.isdigit() and percent.isdigit() and 1 <= int(percent) <= 100 and int(cpu) < os.cpu_count()):
             parser.error(f"--busy takes CPU:PERCENT, a CPU below {os.cpu_count()} and 1 to 100, not '{args.busy}'")
         busy = BUSY_LOOP.format(cpu=int(cpu), percent=int(percent))
+    if args.weights:
+        missing = [str(args.weights / f"resnet{d}_seed0.safetensors") for d in depths
+                   if not (args.weights / f"resnet{d}_seed0.safetensors").is_file()]
+        if missing:
+            parser.error(f"--weights: no {', '.join(missing)} (bench/run_bench.py exports them)")
     if not all(c.isalnum() or c in "-_." for c in args.march):
         parser.error(f"--march takes a CPU type such as native or x86-64-v3, not '{args.march}'")
 
@@ -92,13 +107,17 @@ def main() -> int:
         driver = scratch / "ab_driver"
         subprocess.run([args.cxx, "-O2", "-Wall", "-Wextra", "-Werror", str(AB / "driver.cpp"), str(scratch / "a.o"),
                         str(scratch / "b.o"), "-o", str(driver), "-lpthread"], check=True)
+        environment = dict(os.environ)
+        if args.weights:
+            environment["AB_WEIGHTS"] = str(args.weights.resolve())
         print(f"a = {args.a}, b = {args.b}; -march={args.march}; {args.pairs} pairs"
+              + (f"; weights from {args.weights}" if args.weights else "; seeded random weights")
               + (f"; CPU {args.busy.replace(':', ' busy ')} % of the time" if busy else "")
               + "; the ratio is b's time over a's (below 1: b is faster)")
         load = subprocess.Popen([sys.executable, "-c", busy]) if busy else None
         try:
             for threads in args.threads.split(","):
-                subprocess.run([str(driver), str(args.pairs), threads] + depths, check=True)
+                subprocess.run([str(driver), str(args.pairs), threads] + depths, check=True, env=environment)
         finally:
             if load:
                 load.kill()

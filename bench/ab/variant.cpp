@@ -2,10 +2,13 @@
 // time with `-Dctresnet=<a unique namespace> -DAB_SIDE=<name>` against that version's headers, so
 // that both versions live in one process and alternate forward pass by forward pass.
 #include <ctresnet/ctresnet.hpp>
+#include <ctresnet/safetensors.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
+#include <string>
 #include <vector>
 
 #define AB_JOIN2(a, b) a##b
@@ -13,7 +16,8 @@
 
 namespace {
 
-/// A network with seeded random weights, a fixed input, a workspace and a pool of `threads`.
+/// A network, a fixed input, a workspace and a pool of `threads`. The weights are seeded random
+/// ones, or with AB_WEIGHTS=DIR set, DIR/resnet<depth>_seed0.safetensors.
 template <class Net>
 struct runner {
   Net net{1};
@@ -21,9 +25,11 @@ struct runner {
   std::vector<float> workspace, logits;
   ctresnet::thread_pool pool;
 
-  explicit runner(int threads)
+  runner(int depth, int threads)
       : workspace(static_cast<std::size_t>(Net::workspace_floats_for(threads))), logits(1000), pool(threads) {
     for (long i = 0; i < input.size(); ++i) input.data()[i] = static_cast<float>((i * 7919) % 1000) / 500.0f - 1.0f;
+    if (const char* directory = std::getenv("AB_WEIGHTS"))
+      ctresnet::load_safetensors(net, std::string(directory) + "/resnet" + std::to_string(depth) + "_seed0.safetensors");
   }
   double seconds_for_one_pass() {
     const auto start = std::chrono::steady_clock::now();
@@ -34,9 +40,9 @@ struct runner {
 };
 
 template <class Net>
-double run(int threads, float* logits) {
+double run(int depth, int threads, float* logits) {
   static std::unique_ptr<runner<Net>> r;
-  if (!r) r = std::make_unique<runner<Net>>(threads);
+  if (!r) r = std::make_unique<runner<Net>>(depth, threads);
   const double seconds = r->seconds_for_one_pass();
   std::copy(r->logits.begin(), r->logits.end(), logits);
   return seconds;
@@ -46,5 +52,6 @@ double run(int threads, float* logits) {
 
 /// One forward pass of resnet18 or resnet50 (`depth`) at batch 1: its seconds, and its logits.
 double AB_JOIN(forward_, AB_SIDE)(int depth, int threads, float* logits) {
-  return depth == 18 ? run<ctresnet::resnet18<>>(threads, logits) : run<ctresnet::resnet50<>>(threads, logits);
+  return depth == 18 ? run<ctresnet::resnet18<>>(depth, threads, logits)
+                     : run<ctresnet::resnet50<>>(depth, threads, logits);
 }
