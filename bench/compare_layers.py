@@ -13,7 +13,7 @@ Needs what bench/run_bench.py builds and exports: build-bench/bench/layer_times 
 in build-bench/models (resnet<depth>_seed0.safetensors and .onnx). The two take turns, --rounds
 times; each figure is the median over the rounds of each side's median over its passes. Prints
 a Markdown table: per layer, ctresnet's and ORT's milliseconds and ctresnet/ORT, on 1 and N
-threads; then the same summed by kind of layer.
+threads; then the same summed by kind of layer (each stage's 1x1 convs, its 3x3 convs, ...).
 """
 import argparse
 import json
@@ -49,11 +49,15 @@ def ort_layer_times(onnx, threads, passes):
 
 
 def kind(name):
-    """A layer's kind for the summary: conv, max pool or classifier, and its window and stride."""
+    """A layer's kind for the summary: conv (with its stage, whose map size it has), max pool or
+    classifier, and its window and stride."""
     layer, size = name.split(" ", 1)
     if layer.startswith("maxpool"):
         return f"max pool {size}"
-    return "classifier" if size == "Linear" else f"conv {size}"
+    if size == "Linear":
+        return "classifier"
+    stage = layer.split(".")[0]
+    return f"{stage} conv {size}" if stage.startswith("layer") else f"conv {size}"
 
 
 def main() -> int:

@@ -277,10 +277,20 @@ def evict_caches(program):
                    stdout=subprocess.DEVNULL)
 
 
-def fma_probe(fma_peak):
-    """One-thread FMA GFLOP/s over about 0.05 s."""
-    out = subprocess.run([str(fma_peak), "1", "1", "0.05", "--no-check"], check=True, capture_output=True,
-                         text=True).stdout
+def on_one_cpu(argv, threads):
+    """argv, run on the last CPU this process may use if `threads` is 1. One vCPU of a virtual machine
+    can run slower than the other for a minute or more (a neighbour on the host); one-thread workers
+    left to the scheduler then land on different vCPUs, and the ratio measures the vCPUs. Pinned to
+    the same one, all three frameworks and the FMA probe see the same speed."""
+    if threads != 1:
+        return argv
+    return ["taskset", "-c", str(max(os.sched_getaffinity(0)))] + argv
+
+
+def fma_probe(fma_peak, threads):
+    """One-thread FMA GFLOP/s over about 0.05 s, on the CPU the configuration's workers use."""
+    out = subprocess.run(on_one_cpu([str(fma_peak), "1", "1", "0.05", "--no-check"], threads), check=True,
+                         capture_output=True, text=True).stdout
     return json.loads(out)["per_core_gflops"]
 
 
@@ -436,7 +446,7 @@ def run_config(args, ctx, model, batch, threads):
     for fw in FRAMEWORKS:
         logits[fw].unlink(missing_ok=True)
     wait_for_quiet(args.wait_quiet)
-    workers = {fw: Worker(fw, argvs[fw], ctx["out"] / f"{tag}.{fw}.log") for fw in FRAMEWORKS}
+    workers = {fw: Worker(fw, on_one_cpu(argvs[fw], threads), ctx["out"] / f"{tag}.{fw}.log") for fw in FRAMEWORKS}
     try:
         active = []
         for fw, worker in workers.items():
@@ -493,7 +503,7 @@ def run_config(args, ctx, model, batch, threads):
         for r, count in enumerate(per_round):
             # The machine's speed drifts (by a third within minutes, on a VM): a short FMA probe in
             # every round gives the peak that this configuration's GFLOP/s are compared with.
-            probes.append(fma_probe(ctx["fma_peak"]))
+            probes.append(fma_probe(ctx["fma_peak"], threads))
             order = active[r % len(active):] + active[:r % len(active)] if active else []
             for fw in order:
                 cpu_before = workers[fw].cpu_seconds()
@@ -789,7 +799,8 @@ def report(args, results, peak, revision, started, finished):
         f"- Method: one process per framework and configuration; {args.warmup} warm-up runs, then up to "
         f"{args.rounds} interleaved rounds, the order rotating, each a turn of a few timed runs per framework; "
         f"median of the pooled runs ({runs} per framework; fewer where {args.runs} would exceed "
-        f"{args.max_seconds:.0f} s of timed work for the configuration)"
+        f"{args.max_seconds:.0f} s of timed work for the configuration); with 1 thread, all three and the FMA "
+        f"probe on the same CPU ({max(os.sched_getaffinity(0))})"
         + (f"; cold caches: before every timed run, bench/evict_caches wrote and read {EVICT_MIB} MiB on every "
            "CPU, and each turn was one run" if args.cold else ""),
         "",
