@@ -34,12 +34,17 @@ async function main() {
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, 224, 224]) };
   const warmUp = 3;
   for (let i = 0; i < warmUp + passes; ++i) await session.run(feeds);
-  await session.endProfiling();  // writes <prefix><date>.json
+  await session.endProfiling();  // writes <prefix>_<date>.json into the temporary directory
   const written = readdirSync(tmpdir()).filter((f) => f.startsWith(prefix));
-  if (written.length !== 1) throw new Error(`expected one profile ${prefix}*.json in ${tmpdir()}, found ${written.length}`);
+  if (written.length !== 1)
+    throw new Error(`expected one profile ${prefix}*.json in ${tmpdir()}, found ${written.length}`);
   const profile = join(tmpdir(), written[0]);
-  const events = JSON.parse(readFileSync(profile, 'utf8'));
-  rmSync(profile);
+  let events;
+  try {
+    events = JSON.parse(readFileSync(profile, 'utf8'));
+  } finally {
+    rmSync(profile);
+  }
 
   // Each pass is one model_run event; its nodes are the kernel_time events within it.
   const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').slice(warmUp);
@@ -54,7 +59,8 @@ async function main() {
     }
   }
   const nodes = [...byName.values()].map((n) => ({ name: n.name, op: n.op, ms: median(n.us) / 1000 }));
-  process.stdout.write(JSON.stringify({ threads, passes, pass_ms: median(runs.map((r) => r.dur)) / 1000, nodes }) + '\n');
+  const passMs = median(runs.map((r) => r.dur)) / 1000;
+  process.stdout.write(JSON.stringify({ threads, passes, pass_ms: passMs, nodes }) + '\n');
 }
 
 main().catch((error) => {

@@ -277,14 +277,20 @@ def evict_caches(program):
                    stdout=subprocess.DEVNULL)
 
 
+def one_thread_cpu():
+    """The CPU that one-thread configurations run on: the last one this process may use."""
+    return max(os.sched_getaffinity(0))
+
+
 def on_one_cpu(argv, threads):
-    """argv, run on the last CPU this process may use if `threads` is 1. One vCPU of a virtual machine
-    can run slower than the other for a minute or more (a neighbour on the host); one-thread workers
-    left to the scheduler then land on different vCPUs, and the ratio measures the vCPUs. Pinned to
-    the same one, all three frameworks and the FMA probe see the same speed."""
-    if threads != 1:
+    """argv, run on one_thread_cpu() if `threads` is 1 (with taskset, which util-linux provides). One
+    vCPU of a virtual machine can run slower than the other for a minute or more (a neighbour on the
+    host); one-thread workers left to the scheduler then land on different vCPUs, and the ratio
+    measures the vCPUs. Pinned to the same one, all three frameworks and the FMA probe see the same
+    speed."""
+    if threads != 1 or shutil.which("taskset") is None:
         return argv
-    return ["taskset", "-c", str(max(os.sched_getaffinity(0)))] + argv
+    return ["taskset", "-c", str(one_thread_cpu())] + argv
 
 
 def fma_probe(fma_peak, threads):
@@ -799,8 +805,9 @@ def report(args, results, peak, revision, started, finished):
         f"- Method: one process per framework and configuration; {args.warmup} warm-up runs, then up to "
         f"{args.rounds} interleaved rounds, the order rotating, each a turn of a few timed runs per framework; "
         f"median of the pooled runs ({runs} per framework; fewer where {args.runs} would exceed "
-        f"{args.max_seconds:.0f} s of timed work for the configuration); with 1 thread, all three and the FMA "
-        f"probe on the same CPU ({max(os.sched_getaffinity(0))})"
+        f"{args.max_seconds:.0f} s of timed work for the configuration)"
+        + (f"; with 1 thread, all three and the FMA probe on CPU {one_thread_cpu()}"
+           if 1 in args.threads and shutil.which("taskset") else "")
         + (f"; cold caches: before every timed run, bench/evict_caches wrote and read {EVICT_MIB} MiB on every "
            "CPU, and each turn was one run" if args.cold else ""),
         "",

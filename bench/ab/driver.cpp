@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <vector>
 
 double forward_a(int depth, int threads, float* logits);
@@ -15,9 +16,9 @@ double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   return values[values.size() / 2];
 }
-}  // namespace
 
-int main(int argc, char** argv) {
+/// The comparison itself (main below reports what it throws).
+int compare(int argc, char** argv) {
   if (argc < 4) {
     std::fprintf(stderr, "usage: ab_driver PAIRS THREADS DEPTH...\n");
     return 2;
@@ -45,4 +46,14 @@ int main(int argc, char** argv) {
                 threads, median(ratios), 1e3 * median(times_a), 1e3 * median(times_b), double(difference));
   }
   return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return compare(argc, argv);
+  } catch (const std::exception& e) {  // such as a weights file (AB_WEIGHTS) that does not load
+    std::fprintf(stderr, "ab_driver: %s\n", e.what());
+    return 1;
+  }
 }

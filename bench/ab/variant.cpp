@@ -29,7 +29,8 @@ struct runner {
       : workspace(static_cast<std::size_t>(Net::workspace_floats_for(threads))), logits(1000), pool(threads) {
     for (long i = 0; i < input.size(); ++i) input.data()[i] = static_cast<float>((i * 7919) % 1000) / 500.0f - 1.0f;
     if (const char* directory = std::getenv("AB_WEIGHTS"))
-      ctresnet::load_safetensors(net, std::string(directory) + "/resnet" + std::to_string(depth) + "_seed0.safetensors");
+      ctresnet::load_safetensors(net, std::string(directory) + "/resnet" + std::to_string(depth) +
+                                          "_seed0.safetensors");
   }
   double seconds_for_one_pass() {
     const auto start = std::chrono::steady_clock::now();

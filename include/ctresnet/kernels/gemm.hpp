@@ -231,16 +231,18 @@ inline index_t tile_width(index_t channels) { return std::min<index_t>(conv_pane
 ///
 /// At batch 1 the deep layers' weights come from L3 or memory and serve few pixels, so the first
 /// tile on a panel would wait for them. The tiles after it, which find the panel in cache, fetch
-/// the next panel into L2 meanwhile, each an equal share of its lines. (Measured in one process,
-/// alternating forward passes with and without: 0.85-0.95 of the time of the 7x7 and 14x14
-/// layers, 0.95-0.985 of resnet18's and resnet50's. Shares over all those tiles rather than
-/// `depth` lines each for the first two, which asked for one line per step of k, as fast as
-/// memory delivers them: 0.98-0.995 on a Zen 5, 0.96-0.99 with AVX2's ten-tile groups there.)
+/// the next panel into L2 meanwhile. Each asks for `depth` lines, one per step of k, from a start
+/// `share` lines after the previous tile's: so all of them fetch, the later ones partly lines
+/// already asked for, and the last runs on into the panel after the next. (Measured in one
+/// process, alternating forward passes with and without: 0.85-0.95 of the time of the 7x7 and
+/// 14x14 layers, 0.95-0.985 of resnet18's and resnet50's. Starts `depth` lines apart, so that only
+/// the tiles that fit in the next panel fetch, each a new line per step: 1.005-1.015 of the time
+/// on one thread and 0.98-1.04 on two on a Zen 5, 1.01-1.04 with AVX2's ten-tile groups there.)
 inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, const float* weights, index_t channels,
                            index_t ldc, index_t begin, index_t end, tile_epilogue e) {
   const index_t panel = conv_panel_width(channels), step = tile_width(channels);
   const index_t panel_lines = depth * panel / cache_line_floats;
-  const index_t share = count > 1 ? (panel_lines + count - 2) / (count - 1) : 0;  // lines per fetching tile
+  const index_t share = count > 1 ? (panel_lines + count - 2) / (count - 1) : 0;  // the panel over the fetchers
   const gemm_tile_function* kernels = gemm_tiles_for(step);
   const float* scale = e.scale;
   const float* shift = e.shift;
@@ -256,9 +258,8 @@ inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, cons
     for (int t = 0; t < count; ++t) {
       const row_tile& tile = tiles[t];
       e.residual = tile.residual ? tile.residual + column : nullptr;
-      // Tile t >= 1 fetches the next panel's lines from (t - 1) share on (a kernel asks for
-      // `depth` lines, so shares shorter than that overlap: hits in cache); any other tile asks
-      // for its own panel again (a cache hit).
+      // Tile t >= 1 fetches the next panel's lines from (t - 1) share on; any other tile asks for
+      // its own panel again (a cache hit).
       const bool fetches = next != nullptr && t >= 1 && (t - 1) * share < panel_lines;
       const float* upcoming = fetches ? next + (t - 1) * share * cache_line_floats : b;
       if (kernels)
