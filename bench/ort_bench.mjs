@@ -9,6 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import ort from 'onnxruntime-node';
+import { sessionOptions } from './ort_session.mjs';
 
 const reply = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 
@@ -17,13 +18,7 @@ async function main() {
   const batch = Number(batchText);
   const threads = Number(threadsText);
 
-  const session = await ort.InferenceSession.create(modelPath, {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-  });
+  const session = await ort.InferenceSession.create(modelPath, sessionOptions(threads));
   const bytes = readFileSync(inputPath);
   const expected = batch * 3 * 224 * 224;
   if (bytes.length !== expected * 4) throw new Error(`${inputPath}: ${bytes.length} bytes, expected ${expected * 4}`);

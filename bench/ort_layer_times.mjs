@@ -3,14 +3,15 @@
 //
 //   node ort_layer_times.mjs MODEL.onnx THREADS PASSES
 //
-// The session is configured as bench/ort_bench.mjs configures it (CPU provider, every graph
-// optimisation, THREADS intra-op threads, sequential), with profiling on. After 3 warm-up passes,
-// PASSES passes are profiled. Prints one JSON object: "nodes", in the order they ran, each with its
-// name, its operator and its median milliseconds, and "pass_ms", the median of the whole passes.
+// The session is configured as bench/ort_bench.mjs configures it (ort_session.mjs), with
+// profiling on. After 3 warm-up passes, PASSES passes are profiled. Prints one JSON object:
+// "nodes", in the order they ran, each with its name, its operator and its median milliseconds,
+// and "pass_ms", the median of the whole passes.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
+import { sessionOptions } from './ort_session.mjs';
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -21,15 +22,10 @@ async function main() {
   if (!modelPath || !(threads >= 1) || !(passes >= 1))
     throw new Error('usage: node ort_layer_times.mjs MODEL.onnx THREADS PASSES');
   const prefix = `ort_layer_times_${process.pid}_`;
-  const session = await ort.InferenceSession.create(modelPath, {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-    enableProfiling: true,
-    profileFilePrefix: join(tmpdir(), prefix),
-  });
+  const session = await ort.InferenceSession.create(
+    modelPath,
+    sessionOptions(threads, { enableProfiling: true, profileFilePrefix: join(tmpdir(), prefix) }),
+  );
   const input = new Float32Array(3 * 224 * 224).map((_, i) => ((i * 7919) % 1000) / 500 - 1);
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, 224, 224]) };
   const warmUp = 3;
