@@ -42,17 +42,16 @@ async function main() {
     rmSync(profile);
   }
 
-  // Each pass is one model_run event; its nodes are the kernel_time events within it.
+  // Each pass is one model_run event; its nodes are the kernel_time events within it. The
+  // warm-up passes come first, so the timed passes' nodes are those from the first timed one on.
   const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').slice(warmUp);
-  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
+  const timedFrom = runs[0].ts;
   const byName = new Map();
-  for (const run of runs) {
-    for (const e of kernels) {
-      if (e.ts < run.ts || e.ts + e.dur > run.ts + run.dur) continue;
-      const name = e.name.slice(0, -'_kernel_time'.length);
-      if (!byName.has(name)) byName.set(name, { name, op: e.args.op_name, us: [] });
-      byName.get(name).us.push(e.dur);
-    }
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < timedFrom) continue;
+    const name = e.name.slice(0, -'_kernel_time'.length);
+    if (!byName.has(name)) byName.set(name, { name, op: e.args.op_name, us: [] });
+    byName.get(name).us.push(e.dur);
   }
   const nodes = [...byName.values()].map((n) => ({ name: n.name, op: n.op, ms: median(n.us) / 1000 }));
   const passMs = median(runs.map((r) => r.dur)) / 1000;
