@@ -79,12 +79,14 @@ struct conv_bn {
   static constexpr index_t state_floats = conv::stored_floats + norm::state_floats + derived_floats;
   static constexpr index_t num_params = conv::num_params + norm::num_params;
   static constexpr index_t num_macs = conv::template macs<In>;
-  /// Scratch one thread needs while it works on this conv.
-  static constexpr index_t thread_scratch_floats =
-      uses_winograd ? winograd::thread_floats(In::channels, OutChannels) : kernels::conv_thread_floats(conv::patch_length);
   static constexpr kernels::conv_geometry geometry{In::height, In::width,    In::channels, output::height,
                                                output::width, OutChannels, Kernel,     Stride,
                                                Padding,   conv::groups, conv::dilation};
+  /// Scratch one thread needs while it works on this conv.
+  static constexpr index_t thread_scratch_floats =
+      uses_winograd
+          ? winograd::thread_floats(In::channels, OutChannels, winograd::tiles(output::height, output::width))
+          : kernels::conv_thread_floats(conv::patch_length);
   static constexpr index_t norm_offset = conv::stored_floats;
   static constexpr index_t derived_offset = norm_offset + norm::state_floats;
 

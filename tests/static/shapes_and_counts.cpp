@@ -89,26 +89,30 @@ static_assert(std::is_same_v<cifar::resnet20<10, shape<1, 16, 16>>::features_sha
 
 // State holds the BatchNorm running statistics beside the parameters, and the transformed weights
 // of each 3x3 stride-1 conv: 36 per channel pair at 28x28 and up (Winograd F(4x4, 3x3)), 16 down
-// to 8x8 (F(2x2, 3x3)). ResNet-18 has 4 such convs at 56x56 with 64 channels, 3 at 28x28 with 128
-// and 3 at 14x14 with 256; its 7x7 stage runs directly.
+// to 7x7 (F(2x2, 3x3)). ResNet-18 has 4 such convs at 56x56 with 64 channels, 3 at 28x28 with 128,
+// 3 at 14x14 with 256 and 3 at 7x7 with 512; its strided convs run directly.
 static_assert(kernels::winograd_tile_for(3, 1, 1, 56, 56) == 4 && kernels::winograd_tile_for(3, 1, 1, 14, 14) == 2 &&
-              kernels::winograd_tile_for(3, 1, 1, 7, 7) == 0 && kernels::winograd_tile_for(3, 2, 1, 56, 56) == 0);
-static_assert(resnet18<>::state_floats ==
-              resnet18<>::num_params + 2 * 4800 + 36 * (4 * 64 * 64 + 3 * 128 * 128) + 16 * (3 * 256 * 256));
+              kernels::winograd_tile_for(3, 1, 1, 7, 7) == 2 && kernels::winograd_tile_for(3, 1, 1, 6, 6) == 0 &&
+              kernels::winograd_tile_for(3, 2, 1, 56, 56) == 0);
+static_assert(resnet18<>::state_floats == resnet18<>::num_params + 2 * 4800 + 36 * (4 * 64 * 64 + 3 * 128 * 128) +
+                                              16 * (3 * 256 * 256 + 3 * 512 * 512));
 // The workspace: four activation buffers (the largest is 64x112x112 after the stem), a scale and
 // shift per channel, and one thread's scratch, each rounded up to whole cache lines, and up to 15
 // floats to move an unaligned start to a line. The largest scratch is that of the 128 -> 128 3x3
-// convs at 28x28 by F(4x4, 3x3): one block of tile_group x tile_rows tiles (winograd::block_tiles; 56 with
-// AVX-512), transformed and multiplied, for 36 window positions.
+// convs at 28x28 by F(4x4, 3x3): one block of all their 49 tiles (winograd::block_tiles allows 56
+// with AVX-512, 60 with AVX2 or SSE), transformed and multiplied, for 36 window positions.
 static_assert(resnet18<>::max_activation_floats == 64 * 112 * 112);
 static_assert(kernels::winograd<4>::block_tiles(128) == kernels::detail::tile_group * kernels::tile_rows &&
               kernels::winograd<2>::block_tiles(64) == (kernels::detail::tile_group + 1) / 2 * kernels::tile_rows);
-static_assert(kernels::winograd<4>::thread_floats(128, 128) > kernels::winograd<2>::thread_floats(256, 256) &&
-              kernels::winograd<4>::thread_floats(128, 128) > kernels::conv_thread_floats(9 * 512));
+static_assert(kernels::winograd<4>::tiles(28, 28) == 49 && kernels::winograd<2>::tiles(7, 7) == 16 &&
+              kernels::winograd<2>::tiles(14, 14) == 49 && kernels::winograd<4>::tiles(56, 56) == 196);
+constexpr index_t largest_scratch = kernels::winograd<4>::thread_floats(128, 128, 49);
+static_assert(largest_scratch > kernels::winograd<2>::thread_floats(256, 256, 49) &&
+              largest_scratch > kernels::winograd<2>::thread_floats(512, 512, 16) &&
+              largest_scratch > kernels::winograd<4>::thread_floats(64, 64, 196) &&
+              largest_scratch > kernels::conv_thread_floats(9 * 512));
 static_assert(whole_cache_lines(1) == 16 && whole_cache_lines(16) == 16 && whole_cache_lines(17) == 32);
-static_assert(resnet18<>::workspace_floats ==
-              15 + 4 * 64 * 112 * 112 + 2 * 512 + whole_cache_lines(kernels::winograd<4>::thread_floats(128, 128)));
-static_assert(resnet18<>::workspace_floats_for(2) ==
-              resnet18<>::workspace_floats + whole_cache_lines(kernels::winograd<4>::thread_floats(128, 128)));
+static_assert(resnet18<>::workspace_floats == 15 + 4 * 64 * 112 * 112 + 2 * 512 + whole_cache_lines(largest_scratch));
+static_assert(resnet18<>::workspace_floats_for(2) == resnet18<>::workspace_floats + whole_cache_lines(largest_scratch));
 
 }  // namespace

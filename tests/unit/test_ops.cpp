@@ -203,7 +203,8 @@ TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions match the 
     for (int threads : {1, 2, 3}) {
       CAPTURE(threads);
       thread_pool pool(threads);
-      const index_t scratch_floats = Scheme::thread_floats(c.in_channels, c.out_channels);
+      const index_t scratch_floats =
+          Scheme::thread_floats(c.in_channels, c.out_channels, kernels::winograd_tiles<Scheme::tile>(g));
       std::vector<float> out(residual.size()), scratch(std::size_t(threads * scratch_floats)),
           scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
       std::fill(out.begin(), out.end(), std::numeric_limits<float>::quiet_NaN());  // unwritten: fails

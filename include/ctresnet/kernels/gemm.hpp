@@ -238,19 +238,31 @@ inline index_t tile_width(index_t channels) { return std::min<index_t>(conv_pane
 /// 14x14 layers, 0.95-0.985 of resnet18's and resnet50's. Starts `depth` lines apart, so that only
 /// the tiles that fit in the next panel fetch, each a new line per step: 1.005-1.015 of the time
 /// on one thread and 0.98-1.04 on two on a Zen 5, 1.01-1.04 with AVX2's ten-tile groups there.)
+/// Where the tiles after the first cannot cover the next panel (a Winograd conv's two tiles of 8
+/// rows at 7x7), the first tile fetches too. After the last panel, the tiles fetch the first one
+/// of `following` at column `begin`: weights laid out as these, which the caller multiplies next
+/// (a Winograd conv's next position), or nullptr. (Both: 0.75-0.8 of the time of a 3x3 conv at
+/// 7x7 by Winograd's 2x2 tiles, on a Zen 5.)
 inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, const float* weights, index_t channels,
-                           index_t ldc, index_t begin, index_t end, tile_epilogue e) {
+                           index_t ldc, index_t begin, index_t end, tile_epilogue e,
+                           const float* following = nullptr) {
   const index_t panel = conv_panel_width(channels), step = tile_width(channels);
   const index_t panel_lines = depth * panel / cache_line_floats;
-  const index_t share = count > 1 ? (panel_lines + count - 2) / (count - 1) : 0;  // the panel over the fetchers
+  const int first_fetcher = (count - 1) * depth >= panel_lines ? 1 : 0;
+  const int fetchers = count - first_fetcher;
+  const index_t share = fetchers > 0 ? (panel_lines + fetchers - 1) / fetchers : 0;  // the panel over the fetchers
   const gemm_tile_function* kernels = gemm_tiles_for(step);
   const float* scale = e.scale;
   const float* shift = e.shift;
   for (index_t column = begin; column < end; column += step) {
     const float* b = weights + (column / panel) * panel * depth + column % panel;
-    // The next panel, if this step starts a panel and another one follows within [begin, end).
+    // The next panel, if this step starts a panel: the one after it within [begin, end), or else
+    // the first of `following`.
     const index_t next_panel = (column / panel + 1) * panel;
-    const float* next = column % panel == 0 && next_panel < end ? weights + next_panel * depth : nullptr;
+    const float* next = nullptr;
+    if (column % panel == 0)
+      next = next_panel < end ? weights + next_panel * depth
+                              : following ? following + (begin / panel) * panel * depth : nullptr;
     if (scale) {
       e.scale = scale + column;
       e.shift = shift + column;
@@ -258,10 +270,10 @@ inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, cons
     for (int t = 0; t < count; ++t) {
       const row_tile& tile = tiles[t];
       e.residual = tile.residual ? tile.residual + column : nullptr;
-      // Tile t >= 1 fetches the next panel's lines from (t - 1) share on; any other tile asks for
-      // its own panel again (a cache hit).
-      const bool fetches = next != nullptr && t >= 1 && (t - 1) * share < panel_lines;
-      const float* upcoming = fetches ? next + (t - 1) * share * cache_line_floats : b;
+      // A fetching tile fetches the next panel's lines from (t - first_fetcher) share on; any other
+      // tile asks for its own panel again (a cache hit).
+      const bool fetches = next != nullptr && t >= first_fetcher && (t - first_fetcher) * share < panel_lines;
+      const float* upcoming = fetches ? next + (t - first_fetcher) * share * cache_line_floats : b;
       if (kernels)
         kernels[tile.rows - 1](depth, tile.packed, b, panel, tile.c + column, ldc, e, upcoming);
       else

@@ -31,12 +31,18 @@ struct winograd {
     return in >= 128 ? max_block_tiles : (detail::tile_group + 1) / 2 * tile_rows;
   }
 
+  /// Tiles that cover an output of `height` x `width`.
+  static constexpr index_t tiles(index_t height, index_t width) {
+    return ((height + Tile - 1) / Tile) * ((width + Tile - 1) / Tile);
+  }
   /// Floats of transformed weights for a conv of `in` -> `out` channels.
   static constexpr index_t weight_floats(index_t in, index_t out) { return positions * in * out; }
-  /// Per-thread scratch: one block's transformed inputs and its products, a pixel of zeros, and
-  /// one position's transformed inputs packed for the GEMM kernel.
-  static constexpr index_t thread_floats(index_t in, index_t out) {
-    return positions * block_tiles(in) * (in + out) + in + block_tiles(in) * in + detail::pack_slack;
+  /// Per-thread scratch for a conv of `in` -> `out` channels and `tiles` tiles: one block's
+  /// transformed inputs and its products, a pixel of zeros, and one position's transformed inputs
+  /// packed for the GEMM kernel. A block has at most block_tiles(in) tiles, and no more than the conv.
+  static constexpr index_t thread_floats(index_t in, index_t out, index_t tiles) {
+    const index_t block = block_tiles(in) < tiles ? block_tiles(in) : tiles;
+    return positions * block * (in + out) + in + block * in + detail::pack_slack;
   }
 };
 
@@ -44,11 +50,12 @@ struct winograd {
 /// (0: the direct method). Measured layer by layer with AVX-512 (F4/F2 and direct/F2 time):
 /// 4x4 tiles take 0.73-0.92 of 2x2 tiles' time at 56x56 and 28x28, but 1.03-1.27 at 14x14 and
 /// below, where their padding and 4x larger weights cost more than they save; 2x2 tiles beat the
-/// direct conv down to 8x8 (direct/F2 1.2-1.7) but not at 7x7 (0.96), where the weights dominate.
+/// direct conv down to 8x8 (direct/F2 1.2-1.7) and at 7x7 (1.25-1.35 with 512 channels on a Zen 5,
+/// where the weights come from memory and gemm_row_tiles fetches them ahead for both tiles).
 constexpr int winograd_tile_for(int kernel, int stride, int padding, int out_height, int out_width) {
   if (kernel != 3 || stride != 1 || padding != 1) return 0;
   const int side = out_height < out_width ? out_height : out_width;
-  return side >= 28 ? 4 : side >= 8 ? 2 : 0;
+  return side >= 28 ? 4 : side >= 7 ? 2 : 0;
 }
 
 namespace detail {
@@ -255,20 +262,24 @@ void winograd_outputs(const conv_geometry& g, const float* m, index_t first, int
 
 /// Tiles of Tile x Tile outputs that cover a Winograd conv's output.
 template <int Tile>
-index_t winograd_tiles(const conv_geometry& g) {
-  return index_t{(g.out_height + Tile - 1) / Tile} * ((g.out_width + Tile - 1) / Tile);
+constexpr index_t winograd_tiles(const conv_geometry& g) {
+  return winograd<Tile>::tiles(g.out_height, g.out_width);
 }
 
-/// Blocks of a Winograd conv's tiles: where there are tiles enough, a multiple of `threads`
-/// blocks, so that each thread transforms its own tiles (threads that split one block's channels
-/// would each transform and pack all of its inputs: 1 block of 49 tiles at 14x14 and 28x28; 2
-/// threads: 0.95 of resnet18's time).
+/// Blocks of a Winograd conv's tiles: where each thread would have a quarter of a full block
+/// (14 tiles with AVX-512, 15 with AVX2), a multiple of `threads` blocks, so that each thread
+/// transforms its own tiles (threads that split one block's channels would each transform and pack
+/// all of its inputs: 1 block of 49 tiles at 14x14 and 28x28; 2 threads: 0.95 of resnet18's
+/// time). With fewer tiles (16 at 7x7) the weights dominate, and the threads split the channels,
+/// each reading a part of them rather than all (AVX2 on two threads: 0.91 of resnet18's time,
+/// 0.985 of resnet50's).
 template <int Tile>
 index_t winograd_blocks(const conv_geometry& g, int threads) {
   const index_t tiles = winograd_tiles<Tile>(g);
   const int block_tiles = winograd<Tile>::block_tiles(g.in_channels);
   index_t blocks = (tiles + block_tiles - 1) / block_tiles;
-  if (tiles >= index_t{threads} * tile_rows) blocks = (blocks + threads - 1) / threads * threads;
+  if (tiles >= index_t{threads} * winograd<Tile>::max_block_tiles / 4)
+    blocks = (blocks + threads - 1) / threads * threads;
   return blocks;
 }
 
@@ -281,7 +292,8 @@ CTRESNET_NOINLINE void winograd_conv3x3_part(const conv_geometry& g, const float
                                            int thread, int threads) {
   using scheme = winograd<Tile>;
   const index_t tiles = winograd_tiles<Tile>(g), channels = g.out_channels, depth = g.in_channels;
-  const int block_tiles = scheme::block_tiles(depth);
+  // The scratch's layout, as thread_floats sizes it: blocks of at most block_tiles(depth) tiles, and no more than all.
+  const int block_tiles = static_cast<int>(std::min<index_t>(scheme::block_tiles(depth), tiles));
 
   float* v = scratch.per_thread + thread * scratch.per_thread_floats;
   float* m = v + scheme::positions * block_tiles * depth;
@@ -305,7 +317,9 @@ CTRESNET_NOINLINE void winograd_conv3x3_part(const conv_geometry& g, const float
         detail::pack_rows(transformed_inputs + row * depth, depth, rows, depth, packed + row * depth);
         row_tiles[r] = {rows, packed + row * depth, products + row * channels, nullptr};
       }
-      detail::gemm_row_tiles(row_tiles, tiles_in_block, depth, position_weights, channels, channels, begin, end, plain);
+      const float* next_position = p + 1 < scheme::positions ? position_weights + depth * channels : nullptr;
+      detail::gemm_row_tiles(row_tiles, tiles_in_block, depth, position_weights, channels, channels, begin, end, plain,
+                             next_position);
     }
     detail::winograd_outputs<Tile>(g, m, tile, count, begin, end, epilogue, scratch, out);
   };
