@@ -14,7 +14,6 @@ CTRESNET_KERNELS_BEGIN
 #include <ctresnet/kernels/gemm.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 #include <type_traits>
 #include <utility>
@@ -222,15 +221,15 @@ inline void pack_patches_from_planes(const conv_geometry& g, const float* planes
 /// Eval-mode BatchNorm as a per-channel scale and shift:
 /// (x - mean) / sqrt(var + eps) * weight + bias == x * scale + shift.
 /// `batch_norm` holds weight, bias, running_mean, running_var, `channels` floats each.
+/// In vectors: a per-channel std::sqrt compiles to a scalar call that sets errno, which made the
+/// folding of resnet50's 53 BatchNorms take 60 us per image on a Zen 5 (8 us in vectors).
 inline void fold_batch_norm(const float* batch_norm, int channels, float* scale, float* shift) {
-  const float* weight = batch_norm;
-  const float* bias = batch_norm + channels;
-  const float* mean = batch_norm + 2 * index_t{channels};
-  const float* var = batch_norm + 3 * index_t{channels};
-  for (int c = 0; c < channels; ++c) {
-    scale[c] = weight[c] / std::sqrt(var[c] + batch_norm_eps);
-    shift[c] = bias[c] - mean[c] * scale[c];
-  }
+  using vector = Eigen::Map<const Eigen::ArrayXf>;
+  const vector weight(batch_norm, channels), bias(batch_norm + channels, channels),
+      mean(batch_norm + 2 * index_t{channels}, channels), var(batch_norm + 3 * index_t{channels}, channels);
+  Eigen::Map<Eigen::ArrayXf> folded_scale(scale, channels), folded_shift(shift, channels);
+  folded_scale = weight / (var + batch_norm_eps).sqrt();
+  folded_shift = bias - mean * folded_scale;
 }
 
 /// What follows a convolution in a ResNet: BatchNorm, optionally the residual sum, optionally ReLU.
@@ -422,19 +421,21 @@ CTRESNET_NOINLINE void max_pool(const float* in, int height, int width, int chan
 
 /// AvgPool2d (no padding) on an HWC image, written in CHW order: the order PyTorch's flatten
 /// feeds the classifier in. A window as large as the image is AdaptiveAvgPool2d(1).
+/// Each window's pixels are added channel vector by channel vector, in the window's order.
 CTRESNET_NOINLINE void avg_pool_to_chw(const float* in, int width, int channels, int kernel_height, int kernel_width,
                             int stride, int out_height, int out_width, float* out) {
   const float area = static_cast<float>(kernel_height * kernel_width);
   const index_t out_area = index_t{out_height} * out_width;
+  using strided = Eigen::Map<Eigen::ArrayXf, 0, Eigen::InnerStride<>>;  // one output pixel's channels in CHW
   for (int oy = 0; oy < out_height; ++oy) {
     for (int ox = 0; ox < out_width; ++ox) {
-      for (int c = 0; c < channels; ++c) {
-        float sum = 0.0f;
-        for (int ky = 0; ky < kernel_height; ++ky)
-          for (int kx = 0; kx < kernel_width; ++kx)
-            sum += in[((index_t{oy} * stride + ky) * width + (index_t{ox} * stride + kx)) * channels + c];
-        out[c * out_area + index_t{oy} * out_width + ox] = sum / area;
-      }
+      strided sum(out + index_t{oy} * out_width + ox, channels, Eigen::InnerStride<>(out_area));
+      sum.setZero();
+      for (int ky = 0; ky < kernel_height; ++ky)
+        for (int kx = 0; kx < kernel_width; ++kx)
+          sum += Eigen::Map<const Eigen::ArrayXf>(
+              in + ((index_t{oy} * stride + ky) * width + (index_t{ox} * stride + kx)) * channels, channels);
+      sum /= area;
     }
   }
 }
