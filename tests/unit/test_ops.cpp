@@ -205,11 +205,14 @@ TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions match the 
       thread_pool pool(threads);
       const index_t scratch_floats =
           Scheme::thread_floats(c.in_channels, c.out_channels, kernels::winograd_tiles<Scheme::tile>(g));
-      std::vector<float> out(residual.size()), scratch(std::size_t(threads * scratch_floats)),
+      // The threads' scratch, then a guard that a scratch sized too small would write into.
+      constexpr float guard = -12345.0f;
+      std::vector<float> out(residual.size()), scratch(std::size_t(threads * scratch_floats + 256), guard),
           scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
       std::fill(out.begin(), out.end(), std::numeric_limits<float>::quiet_NaN());  // unwritten: fails
       kernels::winograd_conv3x3<Scheme::tile>(g, image.data(), transformed.data(), {bn.data(), residual.data(), true},
                                            out.data(), {scratch.data(), scratch_floats, scale.data(), shift.data(), &pool});
+      CHECK(std::all_of(scratch.end() - 256, scratch.end(), [&](float v) { return v == guard; }));
       // 4x4 tiles' transforms multiply by up to 8 and lose about a decimal digit more.
       check_epilogue(out, expected, bn, residual, c.out_channels, Scheme::tile == 4 ? 1e-4 : 1e-5);
     }
