@@ -98,17 +98,21 @@ static_assert(resnet18<>::state_floats == resnet18<>::num_params + 2 * 4800 + 36
                                               16 * (3 * 256 * 256 + 3 * 512 * 512));
 // The workspace: four activation buffers (the largest is 64x112x112 after the stem), a scale and
 // shift per channel, and one thread's scratch, each rounded up to whole cache lines, and up to 15
-// floats to move an unaligned start to a line. The largest scratch is that of the 128 -> 128 3x3
-// convs at 28x28 by F(4x4, 3x3): one block of all their 49 tiles (winograd::block_tiles allows 56
-// with AVX-512, 60 with AVX2 or SSE), transformed and multiplied, for 36 window positions.
+// floats to move an unaligned start to a line. The largest scratch is a Winograd conv's: one block
+// of tiles transformed and multiplied for every window position. With AVX-512 (blocks of up to 56
+// tiles) and AVX2 (60) that is the 128 -> 128 convs at 28x28 by F(4x4, 3x3), all 49 tiles in one
+// block; with SSE or NEON (24) the 512 -> 512 convs at 7x7 by F(2x2, 3x3), all 16 tiles.
 static_assert(resnet18<>::max_activation_floats == 64 * 112 * 112);
 static_assert(kernels::winograd<4>::block_tiles(128) == kernels::detail::tile_group * kernels::tile_rows &&
               kernels::winograd<2>::block_tiles(64) == (kernels::detail::tile_group + 1) / 2 * kernels::tile_rows);
 static_assert(kernels::winograd<4>::tiles(28, 28) == 49 && kernels::winograd<2>::tiles(7, 7) == 16 &&
               kernels::winograd<2>::tiles(14, 14) == 49 && kernels::winograd<4>::tiles(56, 56) == 196);
-constexpr index_t largest_scratch = kernels::winograd<4>::thread_floats(128, 128, 49);
-static_assert(largest_scratch > kernels::winograd<2>::thread_floats(256, 256, 49) &&
-              largest_scratch > kernels::winograd<2>::thread_floats(512, 512, 16) &&
+constexpr index_t largest_scratch = kernels::detail::tile_group * kernels::tile_rows >= 49
+                                        ? kernels::winograd<4>::thread_floats(128, 128, 49)
+                                        : kernels::winograd<2>::thread_floats(512, 512, 16);
+static_assert(largest_scratch >= kernels::winograd<4>::thread_floats(128, 128, 49) &&
+              largest_scratch >= kernels::winograd<2>::thread_floats(512, 512, 16) &&
+              largest_scratch > kernels::winograd<2>::thread_floats(256, 256, 49) &&
               largest_scratch > kernels::winograd<4>::thread_floats(64, 64, 196) &&
               largest_scratch > kernels::conv_thread_floats(9 * 512));
 static_assert(whole_cache_lines(1) == 16 && whole_cache_lines(16) == 16 && whole_cache_lines(17) == 32);

@@ -50,7 +50,7 @@ struct winograd {
 /// (0: the direct method). Measured layer by layer with AVX-512 (F4/F2 and direct/F2 time):
 /// 4x4 tiles take 0.73-0.92 of 2x2 tiles' time at 56x56 and 28x28, but 1.03-1.27 at 14x14 and
 /// below, where their padding and 4x larger weights cost more than they save; 2x2 tiles beat the
-/// direct conv down to 8x8 (direct/F2 1.2-1.7) and at 7x7 (1.25-1.35 with 512 channels on a Zen 5,
+/// direct conv down to 8x8 (direct/F2 1.2-1.7) and at 7x7 (1.25-1.4 with 512 channels on a Zen 5,
 /// where the weights come from memory and gemm_row_tiles fetches them ahead for both tiles).
 constexpr int winograd_tile_for(int kernel, int stride, int padding, int out_height, int out_width) {
   if (kernel != 3 || stride != 1 || padding != 1) return 0;
@@ -292,7 +292,8 @@ CTRESNET_NOINLINE void winograd_conv3x3_part(const conv_geometry& g, const float
                                            int thread, int threads) {
   using scheme = winograd<Tile>;
   const index_t tiles = winograd_tiles<Tile>(g), channels = g.out_channels, depth = g.in_channels;
-  // The scratch's layout, as thread_floats sizes it: blocks of at most block_tiles(depth) tiles, and no more than all.
+  // The scratch's layout, as thread_floats sizes it: blocks of up to block_tiles(depth) tiles, and no
+  // more than the conv has.
   const int block_tiles = static_cast<int>(std::min<index_t>(scheme::block_tiles(depth), tiles));
 
   float* v = scratch.per_thread + thread * scratch.per_thread_floats;
