@@ -37,11 +37,16 @@ struct winograd {
   }
   /// Floats of transformed weights for a conv of `in` -> `out` channels.
   static constexpr index_t weight_floats(index_t in, index_t out) { return positions * in * out; }
+  /// The most tiles one block of a conv over `in` channels with `tiles` tiles holds: block_tiles(in),
+  /// and no more than the conv has. A thread's scratch is laid out for that many.
+  static constexpr index_t scratch_tiles(index_t in, index_t tiles) {
+    return block_tiles(in) < tiles ? block_tiles(in) : tiles;
+  }
   /// Per-thread scratch for a conv of `in` -> `out` channels and `tiles` tiles: one block's
   /// transformed inputs and its products, a pixel of zeros, and one position's transformed inputs
-  /// packed for the GEMM kernel. A block has at most block_tiles(in) tiles, and no more than the conv.
+  /// packed for the GEMM kernel.
   static constexpr index_t thread_floats(index_t in, index_t out, index_t tiles) {
-    const index_t block = block_tiles(in) < tiles ? block_tiles(in) : tiles;
+    const index_t block = scratch_tiles(in, tiles);
     return positions * block * (in + out) + in + block * in + detail::pack_slack;
   }
 };
@@ -292,13 +297,11 @@ CTRESNET_NOINLINE void winograd_conv3x3_part(const conv_geometry& g, const float
                                            int thread, int threads) {
   using scheme = winograd<Tile>;
   const index_t tiles = winograd_tiles<Tile>(g), channels = g.out_channels, depth = g.in_channels;
-  // The scratch's layout, as thread_floats sizes it: blocks of up to block_tiles(depth) tiles, and no
-  // more than the conv has.
-  const int block_tiles = static_cast<int>(std::min<index_t>(scheme::block_tiles(depth), tiles));
+  const index_t scratch_tiles = scheme::scratch_tiles(depth, tiles);  // as thread_floats lays the scratch out
 
   float* v = scratch.per_thread + thread * scratch.per_thread_floats;
-  float* m = v + scheme::positions * block_tiles * depth;
-  float* zeros = m + scheme::positions * block_tiles * channels;
+  float* m = v + scheme::positions * scratch_tiles * depth;
+  float* zeros = m + scheme::positions * scratch_tiles * channels;
   float* packed = zeros + depth;
   std::fill(zeros, zeros + depth, 0.0f);
   const detail::tile_epilogue plain{nullptr, nullptr, nullptr, 0, false};
