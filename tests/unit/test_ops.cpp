@@ -76,14 +76,17 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
   };
   // Output channel counts reach every kernel path: panels narrower than a vector (5, 6), one
   // vector (16), full tiles (32, 64, 96); pixel counts leave partial tiles; few pixels with many
-  // channels make threads split the channels instead of the pixels. Grouped convs: groups of 4
+  // channels make threads split the channels instead of the pixels. 1x1 convs read their pixels in
+  // place with few output channels (also narrower than a vector) and pack them with many channels
+  // or with pixels more than 512 floats apart. Grouped convs: groups of 4
   // channels in blocks of 4 groups (as in ResNeXt-50's first stage), of 8 in pairs, of 16 alone,
   // of 3 (blocks of 6 groups), a grouped 1x1 conv, and groups that never reach 16 channels.
   const conv_case cases[] = {{9, 7, 3, 5, 3, 1, 1, 1},      {9, 8, 4, 6, 3, 2, 1, 1},     {11, 11, 3, 16, 7, 2, 3, 1},
                              {6, 6, 8, 16, 1, 1, 0, 1},     {7, 5, 8, 32, 1, 2, 0, 1},    {15, 13, 5, 64, 3, 1, 1, 1},
                              {3, 3, 16, 96, 3, 1, 1, 1},    {29, 29, 4, 32, 1, 1, 0, 1},  {9, 9, 128, 128, 3, 1, 1, 32},
                              {10, 7, 64, 64, 3, 2, 1, 8},   {5, 6, 64, 32, 3, 1, 1, 2},   {8, 8, 36, 36, 3, 1, 1, 12},
-                             {7, 7, 32, 64, 1, 1, 0, 8},    {6, 6, 8, 8, 3, 1, 1, 4},
+                             {7, 7, 32, 64, 1, 1, 0, 8},    {6, 6, 8, 8, 3, 1, 1, 4},     {6, 5, 16, 6, 1, 1, 0, 1},
+                             {5, 5, 520, 16, 1, 1, 0, 1},   {7, 6, 16, 160, 1, 1, 0, 1},
                              // strided, with rows of 14 and 28 pixels: tiles that fit in an output row
                              // read each tap's pixels from the image, 2 pixels apart
                              {28, 28, 16, 32, 3, 2, 1, 1}, {56, 56, 8, 16, 3, 2, 1, 1}, {28, 28, 24, 32, 1, 2, 0, 1},
@@ -184,8 +187,10 @@ TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions match the 
     int height, width, in_channels, out_channels;
   };
   // Odd sizes leave partial tiles at the edges; 7x7 with many channels splits channels among threads.
-  const conv_case cases[] = {{9, 7, 3, 5},    {8, 8, 16, 32},  {7, 7, 32, 64}, {13, 11, 6, 16},
-                             {30, 30, 4, 32}, {10, 9, 64, 16}, {6, 5, 24, 48}};
+  // The GEMMs read the transformed inputs in place with few output channels, and pack them with
+  // many (96) or with more than 512 input channels.
+  const conv_case cases[] = {{9, 7, 3, 5},    {8, 8, 16, 32},  {7, 7, 32, 64}, {13, 11, 6, 16}, {30, 30, 4, 32},
+                             {10, 9, 64, 16}, {6, 5, 24, 48}, {6, 6, 16, 96}, {5, 4, 520, 16}};
   for (const conv_case c : cases) {
     CAPTURE(c.height);
     CAPTURE(c.out_channels);

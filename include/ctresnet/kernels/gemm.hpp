@@ -1,6 +1,7 @@
 // The innermost loop of every convolution: a register-blocked tile of C = A * B followed by the
-// layer's epilogue. A is a few rows of pixels (patch rows, or channels-last pixels for a 1x1 conv)
-// packed column by column, so that each step reads one short contiguous run of A; B is a panel of
+// layer's epilogue. A is a few rows of pixels (patch rows, or channels-last pixels for a 1x1 conv),
+// packed column by column so that each step reads one short contiguous run of A, or read where
+// they lie when packing would cost more than it saves (see multiplies_in_place); B is a panel of
 // weights stored as `depth` rows of `ldb` output channels (see conv_weight_index). The tile shape
 // follows the register file: AVX-512 holds 14 rows x 32 channels of accumulators in its 32
 // registers. Written with Eigen's packet primitives, so SSE, AVX, AVX-512 and NEON share it.
@@ -106,13 +107,14 @@ inline void prefetch_to_l2(const float* address) {
 #endif
 }
 
-/// Rows x (Vectors * packet_floats) outputs from `a` packed by pack_rows (`depth` x Rows). Everything
-/// the compiler needs to keep the accumulators in registers is a template constant.
+/// Rows x (Vectors * packet_floats) outputs from `a`: packed by pack_rows (`depth` x Rows), or
+/// with InPlace, Rows rows of `depth` floats, `lda` apart. Everything the compiler needs to keep
+/// the accumulators in registers is a template constant.
 ///
 /// Each step also asks for one cache line of `upcoming`, into L2: `depth` consecutive lines of the
 /// weights the caller needs next (see gemm_row_tiles).
-template <int Rows, int Vectors>
-void gemm_tile(index_t depth, const float* a, const float* b, index_t ldb, float* c, index_t ldc,
+template <int Rows, int Vectors, bool InPlace>
+void gemm_tile(index_t depth, const float* a, index_t lda, const float* b, index_t ldb, float* c, index_t ldc,
                const tile_epilogue& e, const float* upcoming) {
   using namespace Eigen::internal;
   // Steps of k to prefetch ahead: far enough for weights that come from memory rather than cache
@@ -128,16 +130,16 @@ void gemm_tile(index_t depth, const float* a, const float* b, index_t ldb, float
   for (int i = 0; i < Rows; ++i)
     for (int v = 0; v < Vectors; ++v) acc[i][v] = pset1<packet>(0.0f);
 
-  for (index_t k = 0; k < depth; ++k, a += Rows, b += ldb) {
+  for (index_t k = 0; k < depth; ++k, a += InPlace ? 1 : Rows, b += ldb) {
     packet weights[Vectors];
     for (int v = 0; v < Vectors; ++v) {
       weights[v] = ploadu<packet>(b + v * packet_floats);
       prefetch(b + ahead * ldb + v * packet_floats);
     }
     prefetch_to_l2(upcoming + k * cache_line_floats);  // unconditional: a branch here costs registers
-    prefetch(a + ahead * Rows);
+    if constexpr (!InPlace) prefetch(a + ahead * Rows);  // rows in place: one stream each, for the hardware
     for (int i = 0; i < Rows; ++i) {
-      const packet x = pset1<packet>(a[i]);
+      const packet x = pset1<packet>(InPlace ? a[i * lda] : a[i]);
       for (int v = 0; v < Vectors; ++v) acc[i][v] = pmadd(x, weights[v], acc[i][v]);
     }
   }
@@ -163,13 +165,15 @@ void gemm_tile(index_t depth, const float* a, const float* b, index_t ldb, float
   }
 }
 
-/// The same for a panel narrower than one vector (fewer than packet_floats output channels).
-inline void gemm_tile_narrow(int rows, int columns, index_t depth, const float* a, const float* b, index_t ldb,
-                             float* c, index_t ldc, const tile_epilogue& e) {
+/// The same for a panel narrower than one vector (fewer than packet_floats output channels); `lda`
+/// 0 for rows packed by pack_rows.
+inline void gemm_tile_narrow(int rows, int columns, index_t depth, const float* a, index_t lda, const float* b,
+                             index_t ldb, float* c, index_t ldc, const tile_epilogue& e) {
+  const index_t row_step = lda == 0 ? 1 : lda, k_step = lda == 0 ? rows : 1;
   for (int i = 0; i < rows; ++i) {
     for (int j = 0; j < columns; ++j) {
       float sum = 0.0f;
-      for (index_t k = 0; k < depth; ++k) sum += a[k * rows + i] * b[k * ldb + j];
+      for (index_t k = 0; k < depth; ++k) sum += a[i * row_step + k * k_step] * b[k * ldb + j];
       if (e.scale == nullptr) {
         c[i * ldc + j] = sum;
         continue;
@@ -181,26 +185,27 @@ inline void gemm_tile_narrow(int rows, int columns, index_t depth, const float* 
   }
 }
 
-using gemm_tile_function = void (*)(index_t, const float*, const float*, index_t, float*, index_t,
+using gemm_tile_function = void (*)(index_t, const float*, index_t, const float*, index_t, float*, index_t,
                                     const tile_epilogue&, const float*);
 
-/// gemm_tile<rows, Vectors> for rows = 1 ... tile_rows, indexed by rows - 1: a layer whose pixel
-/// count is not a multiple of tile_rows runs tiles of other heights.
-template <int Vectors, std::size_t... Rows>
+/// gemm_tile<rows, Vectors, InPlace> for rows = 1 ... tile_rows, indexed by rows - 1: a layer
+/// whose pixel count is not a multiple of tile_rows runs tiles of other heights.
+template <int Vectors, bool InPlace, std::size_t... Rows>
 constexpr std::array<gemm_tile_function, sizeof...(Rows)> gemm_tiles_by_rows(std::index_sequence<Rows...>) {
-  return {&gemm_tile<int(Rows) + 1, Vectors>...};
+  return {&gemm_tile<int(Rows) + 1, Vectors, InPlace>...};
 }
-template <int Vectors>
-inline constexpr auto gemm_tiles = gemm_tiles_by_rows<Vectors>(std::make_index_sequence<tile_rows>{});
+template <int Vectors, bool InPlace>
+inline constexpr auto gemm_tiles = gemm_tiles_by_rows<Vectors, InPlace>(std::make_index_sequence<tile_rows>{});
 
 /// The kernels for tiles `columns` output channels wide; nullptr if that is narrower than a vector.
-inline const gemm_tile_function* gemm_tiles_for(index_t columns) {
+template <bool InPlace>
+const gemm_tile_function* gemm_tiles_for(index_t columns) {
   if (columns % packet_floats != 0) return nullptr;
   const index_t vectors = columns / packet_floats;
-  if (vectors == 1) return gemm_tiles<1>.data();
-  if (vectors == 2) return gemm_tiles<2>.data();
+  if (vectors == 1) return gemm_tiles<1, InPlace>.data();
+  if (vectors == 2) return gemm_tiles<2, InPlace>.data();
   if constexpr (tile_vectors == 4)
-    if (vectors == 4) return gemm_tiles<tile_vectors>.data();
+    if (vectors == 4) return gemm_tiles<tile_vectors, InPlace>.data();
   return nullptr;
 }
 
@@ -212,10 +217,11 @@ inline const gemm_tile_function* gemm_tiles_for(index_t columns) {
 /// Zen 4 built with -march=x86-64-v3.)
 inline constexpr int tile_group = packet_floats >= 8 ? (56 + tile_rows - 1) / tile_rows : 4;
 
-/// One tile of rows: its packed A, where its outputs go, and its residual (or nullptr).
+/// One tile of rows: its A, where its outputs go, and its residual (or nullptr).
 struct row_tile {
   int rows;
-  const float* packed;
+  const float* a;
+  index_t lda;  // 0: `a` is packed by pack_rows; otherwise the floats between A's rows, read in place
   float* c;
   const float* residual;
 };
@@ -223,6 +229,17 @@ struct row_tile {
 /// Output channels one kernel call computes, for a layer of `channels` output channels: a whole
 /// tile's width, or the weight panel's if that is narrower.
 inline index_t tile_width(index_t channels) { return std::min<index_t>(conv_panel_width(channels), tile_columns); }
+
+/// Whether tiles multiply rows of A that lie `lda` floats apart where they lie (row_tile::lda)
+/// rather than packed: where a layer's `channels` outputs take at most `steps` tile widths, and
+/// the rows lie at most 512 floats apart. Each step over the output channels reads A again, a
+/// little slower in place than packed, while packing costs about as much as a few steps; and
+/// rows 1024 floats apart share L1's cache sets, more of them than a set holds. (AVX-512 on a
+/// Zen 5: a 1x1 conv of 256 -> 64 channels at 56x56 in 0.88 of the time, 64 -> 256 in 1.04;
+/// 1024 -> 256 at 14x14 in 1.04.)
+inline bool multiplies_in_place(index_t lda, index_t channels, int steps) {
+  return lda <= 512 && channels <= steps * tile_width(channels);
+}
 
 /// For each tile: C[rows, columns [begin, end)] = epilogue(A * B), with weights [depth, channels]
 /// in panels (conv_weight_index) and C's rows `ldc` floats apart; begin and end are multiples of
@@ -251,7 +268,8 @@ inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, cons
   const int first_fetcher = (count - 1) * depth >= panel_lines ? 1 : 0;
   const int fetchers = count - first_fetcher;
   const index_t share = fetchers > 0 ? (panel_lines + fetchers - 1) / fetchers : 0;  // the panel over the fetchers
-  const gemm_tile_function* kernels = gemm_tiles_for(step);
+  const gemm_tile_function* packed_kernels = gemm_tiles_for<false>(step);
+  const gemm_tile_function* in_place_kernels = gemm_tiles_for<true>(step);
   const float* scale = e.scale;
   const float* shift = e.shift;
   for (index_t column = begin; column < end; column += step) {
@@ -274,10 +292,12 @@ inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, cons
       // tile asks for its own panel again (a cache hit).
       const bool fetches = next != nullptr && t >= first_fetcher && (t - first_fetcher) * share < panel_lines;
       const float* upcoming = fetches ? next + (t - first_fetcher) * share * cache_line_floats : b;
+      const gemm_tile_function* kernels = tile.lda == 0 ? packed_kernels : in_place_kernels;
       if (kernels)
-        kernels[tile.rows - 1](depth, tile.packed, b, panel, tile.c + column, ldc, e, upcoming);
+        kernels[tile.rows - 1](depth, tile.a, tile.lda, b, panel, tile.c + column, ldc, e, upcoming);
       else
-        gemm_tile_narrow(tile.rows, static_cast<int>(step), depth, tile.packed, b, panel, tile.c + column, ldc, e);
+        gemm_tile_narrow(tile.rows, static_cast<int>(step), depth, tile.a, tile.lda, b, panel, tile.c + column, ldc,
+                         e);
     }
   }
 }

@@ -340,6 +340,10 @@ CTRESNET_NOINLINE void conv2d_part(const conv_geometry& g, conv_input input, con
 
   float* patches = scratch.per_thread + thread * scratch.per_thread_floats;
   float* packed = patches + tile_rows * depth;
+  // A 1x1 stride-1 conv multiplies the image itself: its pixels are the rows of A. With few
+  // output channels they are read where they lie (with more, packing them pays).
+  const bool pointwise = input == conv_input::channels_last && g.is_pointwise();
+  const bool in_place = pointwise && detail::multiplies_in_place(g.in_channels, channels, 4);
   // Group n of block `block`'s tiles over output channels [begin, end).
   const auto run_group = [&](index_t block, index_t n, index_t begin, index_t end) {
     const index_t first_input = block * layout.block_inputs(), first_output = block * channels;
@@ -352,16 +356,20 @@ CTRESNET_NOINLINE void conv2d_part(const conv_geometry& g, conv_input input, con
       // Tiles of equal height (49 pixels: 12, 12, 12, 13 rather than 14, 14, 14, 7).
       const index_t row = pixels * (group + t) / pixel_tiles;
       const int rows = static_cast<int>(pixels * (group + t + 1) / pixel_tiles - row);
+      const index_t at = row * g.out_channels + first_output;
       float* tile_packed = packed + t * tile_rows * depth;
-      if (input == conv_input::strided_planes) {
+      tiles[t] = {rows, tile_packed, 0, out + at, epilogue.residual ? epilogue.residual + at : nullptr};
+      const float* tile_pixels = in + row * g.in_channels + first_input;
+      if (in_place) {
+        tiles[t].a = tile_pixels;
+        tiles[t].lda = g.in_channels;
+      } else if (pointwise) {
+        detail::pack_rows(tile_pixels, g.in_channels, rows, depth, tile_packed);
+      } else if (input == conv_input::strided_planes) {
         pack_patches_from_planes(g, in, row, rows, tile_packed);
-      } else if (g.is_pointwise()) {  // a 1x1 stride-1 conv multiplies the image itself
-        detail::pack_rows(in + row * g.in_channels + first_input, g.in_channels, rows, depth, tile_packed);
       } else {
         pack_patches(g, in + first_input, layout.block_inputs(), row, rows, patches, tile_packed);
       }
-      const index_t at = row * g.out_channels + first_output;
-      tiles[t] = {rows, tile_packed, out + at, epilogue.residual ? epilogue.residual + at : nullptr};
     }
     detail::gemm_row_tiles(tiles, count, depth, weights + block * layout.block_floats(), channels, g.out_channels,
                            begin, end, e);

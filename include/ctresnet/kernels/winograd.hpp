@@ -305,6 +305,9 @@ CTRESNET_NOINLINE void winograd_conv3x3_part(const conv_geometry& g, const float
   float* packed = zeros + depth;
   std::fill(zeros, zeros + depth, 0.0f);
   const detail::tile_epilogue plain{nullptr, nullptr, nullptr, 0, false};
+  // With few output channels the GEMMs read the transformed inputs where they lie. (Where the
+  // channels take 4 tile widths, as 128 do with AVX-512, packing was faster on two threads.)
+  const bool in_place = detail::multiplies_in_place(depth, channels, 2);
   // Block `block`'s tiles over output channels [begin, end).
   const auto run_block = [&](index_t block, index_t begin, index_t end) {
     const index_t tile = tiles * block / blocks;  // blocks of equal size
@@ -318,8 +321,11 @@ CTRESNET_NOINLINE void winograd_conv3x3_part(const conv_geometry& g, const float
       detail::row_tile row_tiles[scheme::max_block_tiles / tile_rows];
       for (int r = 0; r < tiles_in_block; ++r) {
         const int row = count * r / tiles_in_block, rows = count * (r + 1) / tiles_in_block - row;
-        detail::pack_rows(transformed_inputs + row * depth, depth, rows, depth, packed + row * depth);
-        row_tiles[r] = {rows, packed + row * depth, products + row * channels, nullptr};
+        row_tiles[r] = {rows, transformed_inputs + row * depth, depth, products + row * channels, nullptr};
+        if (in_place) continue;
+        detail::pack_rows(row_tiles[r].a, depth, rows, depth, packed + row * depth);
+        row_tiles[r].a = packed + row * depth;
+        row_tiles[r].lda = 0;
       }
       const float* next_position = p + 1 < scheme::positions ? position_weights + depth * channels : nullptr;
       detail::gemm_row_tiles(row_tiles, tiles_in_block, depth, position_weights, channels, channels, begin, end, plain,
