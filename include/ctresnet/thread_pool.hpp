@@ -29,6 +29,7 @@ class thread_pool {
  public:
   thread_pool() = delete;
   int size() const { return 1; }
+  void wake() {}
   template <class Job>
   void run(Job&& job) {
     job(0, 1);
@@ -95,6 +96,18 @@ class thread_pool {
 
   /// Threads that take part in a job, the caller included.
   int size() const { return threads_; }
+
+  /// Wakes the workers if they sleep, so that they spin, ready, when the next job comes: a forward
+  /// pass calls it before it converts its input, which takes about as long as a sleeping thread
+  /// takes to wake. Workers that wake find no job of their own and wait for the next.
+  void wake() {
+    if (threads_ == 1) return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    wake_.notify_all();
+  }
 
   /// Calls job(thread, size()) once for every thread index and returns when all calls have
   /// returned. The caller runs index 0, and each worker its own index, unless it has not begun it

@@ -130,6 +130,26 @@ TEST_CASE("a thread pool runs each thread index of a job once, on the caller's t
   }
 }
 
+TEST_CASE("waking a pool runs no job: a woken worker neither repeats the last job nor skips the next") {
+  for (int threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    thread_pool pool(threads);
+    std::atomic<int> runs{0};
+    const auto job = [&](int, int) { ++runs; };
+    pool.run(job);
+    for (int wake = 0; wake < 20; ++wake) {
+      // Asleep, spinning, or woken a moment ago: each wake finds the workers in another state.
+      if (wake % 5 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      pool.wake();
+      if (wake % 2 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    CHECK(runs == threads);
+    pool.wake();
+    pool.run(job);
+    CHECK(runs == 2 * threads);
+  }
+}
+
 TEST_CASE("a job whose caller's share throws: the exception comes back, no index runs after, the pool still works") {
   thread_pool pool(3);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the workers are asleep

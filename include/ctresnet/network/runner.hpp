@@ -43,6 +43,7 @@ struct runner {
     if (!input_fits(images)) return status::wrong_input_shape;
     if (!output_fits(images, output)) return status::wrong_output_shape;
     if (workspace == nullptr) return status::no_workspace;
+    if (thread_pool* pool = on.pool()) pool->wake();  // ready by the time the input is converted
     const image_buffers b = lay_out(workspace, on);
     for (index_t n = 0; n < images.dimension(0); ++n) {
       image_buffers image = b;
@@ -59,6 +60,7 @@ struct runner {
                                float* workspace, execution on) {
     if (!input_fits(images)) return status::wrong_input_shape;
     if (workspace == nullptr) return status::no_workspace;
+    if (thread_pool* pool = on.pool()) pool->wake();
     const image_buffers b = lay_out(workspace, on);
     int last = -1;
     for (int i = 0; i < Plan::num_stages; ++i)
