@@ -2,7 +2,7 @@
 // the caller a share that its worker has not begun in time. The pool is made once at set-up;
 // running a job allocates nothing, so a forward pass with a pool stays allocation-free. Workers
 // spin briefly between jobs (a forward pass posts one job per convolution, microseconds apart)
-// and then sleep until the next job.
+// and then sleep until the next job, or until a forward pass wakes them as it begins.
 #pragma once
 // IWYU pragma: private, include <ctresnet/ctresnet.hpp>
 

@@ -78,9 +78,9 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
   // vector (16), full tiles (32, 64, 96); pixel counts leave partial tiles; few pixels with many
   // channels make threads split the channels instead of the pixels. 1x1 convs read their pixels in
   // place with few output channels (also narrower than a vector) and pack them with many channels
-  // or with pixels more than 512 floats apart. Grouped convs: groups of 4
-  // channels in blocks of 4 groups (as in ResNeXt-50's first stage), of 8 in pairs, of 16 alone,
-  // of 3 (blocks of 6 groups), a grouped 1x1 conv, and groups that never reach 16 channels.
+  // or with pixels more than 512 floats apart. Grouped convs: groups of 4 channels in blocks of 4
+  // groups (as in ResNeXt-50's first stage), of 8 in pairs, of 16 alone, of 3 (blocks of 6
+  // groups), a grouped 1x1 conv, and groups that never reach 16 channels.
   const conv_case cases[] = {{9, 7, 3, 5, 3, 1, 1, 1},      {9, 8, 4, 6, 3, 2, 1, 1},     {11, 11, 3, 16, 7, 2, 3, 1},
                              {6, 6, 8, 16, 1, 1, 0, 1},     {7, 5, 8, 32, 1, 2, 0, 1},    {15, 13, 5, 64, 3, 1, 1, 1},
                              {3, 3, 16, 96, 3, 1, 1, 1},    {29, 29, 4, 32, 1, 1, 0, 1},  {9, 9, 128, 128, 3, 1, 1, 32},
@@ -92,6 +92,9 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
                              {28, 28, 16, 32, 3, 2, 1, 1}, {56, 56, 8, 16, 3, 2, 1, 1}, {28, 28, 24, 32, 1, 2, 0, 1},
                              // dilated, as in a segmentation backbone: taps 2 and 4 pixels apart
                              {12, 12, 16, 32, 3, 1, 2, 1, 2}, {9, 11, 32, 32, 3, 1, 4, 4, 4}};
+  static_assert(kernels::detail::multiplies_in_place(16, 6, 4), "the 1x1 conv of 6 channels reads in place");
+  static_assert(!kernels::detail::multiplies_in_place(520, 16, 4) && !kernels::detail::multiplies_in_place(16, 160, 4),
+                "the 1x1 convs of 520 inputs and of 160 outputs pack their rows");
   for (const conv_case c : cases) {
     CAPTURE(c.kernel);
     CAPTURE(c.stride);
@@ -191,6 +194,10 @@ TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions match the 
   // many (96) or with more than 512 input channels.
   const conv_case cases[] = {{9, 7, 3, 5},    {8, 8, 16, 32},  {7, 7, 32, 64}, {13, 11, 6, 16}, {30, 30, 4, 32},
                              {10, 9, 64, 16}, {6, 5, 24, 48}, {6, 6, 16, 96}, {5, 4, 520, 16}};
+  static_assert(kernels::detail::packet_floats < 4 || kernels::detail::multiplies_in_place(64, 16, 2),
+                "with vectors, the Winograd conv of 64 -> 16 channels reads in place");
+  static_assert(!kernels::detail::multiplies_in_place(16, 96, 2) && !kernels::detail::multiplies_in_place(520, 16, 2),
+                "the Winograd convs of 96 outputs and of 520 inputs pack their rows");
   for (const conv_case c : cases) {
     CAPTURE(c.height);
     CAPTURE(c.out_channels);

@@ -341,7 +341,8 @@ CTRESNET_NOINLINE void conv2d_part(const conv_geometry& g, conv_input input, con
   float* patches = scratch.per_thread + thread * scratch.per_thread_floats;
   float* packed = patches + tile_rows * depth;
   // A 1x1 stride-1 conv multiplies the image itself: its pixels are the rows of A. With few
-  // output channels they are read where they lie (with more, packing them pays).
+  // output channels they are read where they lie (with more, packing them pays; see
+  // multiplies_in_place).
   const bool pointwise = input == conv_input::channels_last && g.is_pointwise();
   const bool in_place = pointwise && detail::multiplies_in_place(g.in_channels, channels, 4);
   // Group n of block `block`'s tiles over output channels [begin, end).

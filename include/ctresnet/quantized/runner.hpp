@@ -68,7 +68,6 @@ struct runner {
   template <class Element, class Store>
   static void forward(const std::byte* state, const Element* images, index_t count, void* workspace, thread_pool* pool,
                       Store&& store) {
-    if (pool) pool->wake();  // see thread_pool::wake
     const image_buffers start = lay_out(workspace, pool);
     for (index_t n = 0; n < count; ++n) {
       image_buffers b = start;
@@ -97,7 +96,6 @@ struct runner {
     for (int i = 0; i < Plan::num_stages; ++i)
       if (maps[std::size_t(i)] != nullptr) last = i;
     if (last < 0) return;
-    if (pool) pool->wake();
     for (index_t n = 0; n < count; ++n) {
       image_buffers b = start;
       load(state, images + n * input_shape::size, b);
