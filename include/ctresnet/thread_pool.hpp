@@ -183,12 +183,8 @@ class thread_pool {
   }
 
   void stop() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_.store(true, std::memory_order_relaxed);
-      generation_.fetch_add(1, std::memory_order_release);
-    }
-    wake_.notify_all();
+    stopping_.store(true, std::memory_order_relaxed);  // published by wake()'s release of the generation
+    wake();
     for (std::thread& worker : workers_) worker.join();
   }
 
