@@ -74,7 +74,8 @@ struct conv_bn {
           ? kernels::winograd_tile_for(Kernel, Stride, Padding, output::height, output::width)
           : 0;
   static constexpr bool uses_winograd = winograd_tile != 0;
-  using winograd = kernels::winograd<uses_winograd ? winograd_tile : 2>;  // unused by a direct conv
+  // (Unused by a direct conv.)
+  using winograd = kernels::winograd<uses_winograd ? winograd_tile : 2, uses_winograd ? Stride : 1>;
   static constexpr index_t derived_floats = uses_winograd ? winograd::weight_floats(In::channels, OutChannels) : 0;
   static constexpr index_t state_floats = conv::stored_floats + norm::state_floats + derived_floats;
   static constexpr index_t num_params = conv::num_params + norm::num_params;
@@ -95,14 +96,14 @@ struct conv_bn {
                       const kernels::conv_scratch& scratch, kernels::conv_input input = kernels::conv_input::channels_last) {
     const kernels::conv_epilogue epilogue{state + norm_offset, residual, relu};
     if constexpr (uses_winograd)
-      kernels::winograd_conv3x3<winograd_tile>(geometry, in, state + derived_offset, epilogue, out, scratch);
+      kernels::winograd_conv3x3<winograd_tile, Stride>(geometry, in, state + derived_offset, epilogue, out, scratch);
     else
       kernels::conv2d(geometry, in, state, epilogue, out, scratch, input);
   }
   /// Recomputes what is derived from the weights.
   static void prepare(float* state) {
     if constexpr (uses_winograd)
-      kernels::winograd_weights<winograd_tile>(state, In::channels, OutChannels, state + derived_offset);
+      kernels::winograd_weights<winograd_tile, Stride>(state, In::channels, OutChannels, state + derived_offset);
   }
 
   static void visit_tensors(tensor_visitor visit, const std::string& conv_name, const std::string& norm_name,

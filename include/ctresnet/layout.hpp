@@ -32,7 +32,7 @@ struct torchvision_layout {
   static constexpr int width_per_group = 64;   // a bottleneck's inner width is width * this / 64 * groups
   static constexpr int fixed_avg_pool = 0;  // 0: adaptive average pool to 1x1
   static constexpr bool has_classifier = true;  // false: a backbone, whose output is its last feature map
-  /// Whether 3x3 stride-1 convs may run by Winograd's method: faster, but their transformed weights
+  /// Whether 3x3 convs of stride 1 and 2 may run by Winograd's method: faster, but their transformed weights
   /// take 16/9 to 4 times the memory of the weights themselves.
   static constexpr bool winograd = true;
 

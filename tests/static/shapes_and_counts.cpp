@@ -88,29 +88,41 @@ static_assert(std::is_same_v<cifar::resnet20<>::features_shape, shape<64, 8, 8>>
 static_assert(std::is_same_v<cifar::resnet20<10, shape<1, 16, 16>>::features_shape, shape<64, 4, 4>>);
 
 // State holds the BatchNorm running statistics beside the parameters, and the transformed weights
-// of each 3x3 stride-1 conv: 36 per channel pair at 28x28 and up (Winograd F(4x4, 3x3)), 16 down
-// to 7x7 (F(2x2, 3x3)). ResNet-18 has 4 such convs at 56x56 with 64 channels, 3 at 28x28 with 128,
-// 3 at 14x14 with 256 and 3 at 7x7 with 512; its strided convs run directly.
+// of each 3x3 conv that runs by Winograd's method: at stride 1, 36 per channel pair at 28x28 and up
+// (F(4x4, 3x3)), 16 down to 7x7 (F(2x2, 3x3)); at stride 2, 16 down to 14x14 (F(2x2, 3x3), 25
+// positions sharing 16 matrices). ResNet-18 has 4 stride-1 convs at 56x56 with 64 channels, 3 at
+// 28x28 with 128, 3 at 14x14 with 256 and 3 at 7x7 with 512; its strided 3x3 convs to 28x28 (64 ->
+// 128) and 14x14 (128 -> 256) too, and the one to 7x7 runs directly.
 static_assert(kernels::winograd_tile_for(3, 1, 1, 56, 56) == 4 && kernels::winograd_tile_for(3, 1, 1, 14, 14) == 2 &&
               kernels::winograd_tile_for(3, 1, 1, 7, 7) == 2 && kernels::winograd_tile_for(3, 1, 1, 6, 6) == 0 &&
-              kernels::winograd_tile_for(3, 2, 1, 56, 56) == 0);
+              kernels::winograd_tile_for(3, 2, 1, 28, 28) == 2 && kernels::winograd_tile_for(3, 2, 1, 14, 14) == 2 &&
+              kernels::winograd_tile_for(3, 2, 1, 7, 7) == 0 && kernels::winograd_tile_for(3, 3, 1, 28, 28) == 0 &&
+              kernels::winograd_tile_for(3, 2, 0, 28, 28) == 0);
+using strided_winograd = kernels::winograd<2, 2>;
+static_assert(strided_winograd::window == 5 && strided_winograd::positions == 25 &&
+              strided_winograd::weight_positions == 16 && strided_winograd::shared_positions == 4 &&
+              strided_winograd::weight_position(24) == 15 && strided_winograd::weight_position(23) == 15 &&
+              strided_winograd::weight_position(7) == 6 && kernels::winograd<4>::weight_position(35) == 35);
 static_assert(resnet18<>::state_floats == resnet18<>::num_params + 2 * 4800 + 36 * (4 * 64 * 64 + 3 * 128 * 128) +
-                                              16 * (3 * 256 * 256 + 3 * 512 * 512));
+                                              16 * (3 * 256 * 256 + 3 * 512 * 512) +
+                                              16 * (64 * 128 + 128 * 256));
 // The workspace: four activation buffers (the largest is 64x112x112 after the stem), a scale and
 // shift per channel, and one thread's scratch, each rounded up to whole cache lines, and up to 15
 // floats to move an unaligned start to a line. The largest scratch is a Winograd conv's: one block
 // of tiles transformed and multiplied for every window position. With AVX-512 (blocks of up to 56
-// tiles) and AVX2 (60) that is the 128 -> 128 convs at 28x28 by F(4x4, 3x3), all 49 tiles in one
-// block; with SSE or NEON (24) the 512 -> 512 convs at 7x7 by F(2x2, 3x3), all 16 tiles.
+// tiles) and AVX2 (60) that is the strided 128 -> 256 conv to 14x14 by F(2x2, 3x3), all 49 tiles
+// in one block; with SSE or NEON (24) the 512 -> 512 convs at 7x7 by F(2x2, 3x3), all 16 tiles.
 static_assert(resnet18<>::max_activation_floats == 64 * 112 * 112);
 static_assert(kernels::winograd<4>::block_tiles(128) == kernels::detail::tile_group * kernels::tile_rows &&
               kernels::winograd<2>::block_tiles(64) == (kernels::detail::tile_group + 1) / 2 * kernels::tile_rows);
 static_assert(kernels::winograd<4>::tiles(28, 28) == 49 && kernels::winograd<2>::tiles(7, 7) == 16 &&
               kernels::winograd<2>::tiles(14, 14) == 49 && kernels::winograd<4>::tiles(56, 56) == 196);
 constexpr index_t largest_scratch = kernels::detail::tile_group * kernels::tile_rows >= 49
-                                        ? kernels::winograd<4>::thread_floats(128, 128, 49)
+                                        ? kernels::winograd<2, 2>::thread_floats(128, 256, 49)
                                         : kernels::winograd<2>::thread_floats(512, 512, 16);
-static_assert(largest_scratch >= kernels::winograd<4>::thread_floats(128, 128, 49) &&
+static_assert(largest_scratch >= kernels::winograd<2, 2>::thread_floats(128, 256, 49) &&
+              largest_scratch >= kernels::winograd<2, 2>::thread_floats(64, 128, 196) &&
+              largest_scratch >= kernels::winograd<4>::thread_floats(128, 128, 49) &&
               largest_scratch >= kernels::winograd<2>::thread_floats(512, 512, 16) &&
               largest_scratch > kernels::winograd<2>::thread_floats(256, 256, 49) &&
               largest_scratch > kernels::winograd<4>::thread_floats(64, 64, 196) &&

@@ -184,12 +184,14 @@ TEST_CASE("conv2d reading strided planes (the stem's input) matches the direct d
   }
 }
 
-TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions match the direct definition", Scheme,
-                   kernels::winograd<2>, kernels::winograd<4>) {
+TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions, and F(2x2, 3x3) at stride 2, match the "
+                   "direct definition",
+                   Scheme, kernels::winograd<2>, kernels::winograd<4>, kernels::winograd<2, 2>) {
   struct conv_case {
     int height, width, in_channels, out_channels;
   };
-  // Odd sizes leave partial tiles at the edges; 7x7 with many channels splits channels among threads.
+  // Odd sizes leave partial tiles at the edges (and at stride 2, windows that end in the padding);
+  // 7x7 with many channels splits channels among threads.
   // The GEMMs read the transformed inputs in place with few output channels, and pack them with
   // many (96) or with more than 512 input channels.
   const conv_case cases[] = {{9, 7, 3, 5},    {8, 8, 16, 32},  {7, 7, 32, 64}, {13, 11, 6, 16}, {30, 30, 4, 32},
@@ -201,7 +203,9 @@ TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions match the 
   for (const conv_case c : cases) {
     CAPTURE(c.height);
     CAPTURE(c.out_channels);
-    const kernels::conv_geometry g{c.height, c.width, c.in_channels, c.height, c.width, c.out_channels, 3, 1, 1};
+    constexpr int stride = Scheme::stride;
+    const kernels::conv_geometry g{c.height,         c.width, c.in_channels, (c.height - 1) / stride + 1,
+                                   (c.width - 1) / stride + 1, c.out_channels, 3, stride, 1};
     const auto image = random_vector(std::size_t(c.height * c.width * c.in_channels), 5);
     const auto oihw = random_vector(std::size_t(c.out_channels * c.in_channels * 9), 6);
     const auto residual = random_vector(std::size_t(g.out_pixels() * c.out_channels), 7);
@@ -209,21 +213,22 @@ TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions match the 
     for (int i = 0; i < c.out_channels; ++i) bn[std::size_t(3 * c.out_channels + i)] += 1.5f;
     const auto weights = to_panels(oihw, c.out_channels, c.in_channels, 3);
     std::vector<float> transformed(std::size_t(Scheme::weight_floats(c.in_channels, c.out_channels)));
-    kernels::winograd_weights<Scheme::tile>(weights.data(), c.in_channels, c.out_channels, transformed.data());
+    kernels::winograd_weights<Scheme::tile, stride>(weights.data(), c.in_channels, c.out_channels, transformed.data());
     const auto expected = direct_conv(g, image, oihw);
 
     for (int threads : {1, 2, 3}) {
       CAPTURE(threads);
       thread_pool pool(threads);
       const index_t scratch_floats =
-          Scheme::thread_floats(c.in_channels, c.out_channels, kernels::winograd_tiles<Scheme::tile>(g));
+          Scheme::thread_floats(c.in_channels, c.out_channels, kernels::winograd_tiles<Scheme::tile, stride>(g));
       // The threads' scratch, then a guard that a scratch sized too small would write into.
       constexpr float guard = -12345.0f;
       std::vector<float> out(residual.size()), scratch(std::size_t(threads * scratch_floats + 256), guard),
           scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
       std::fill(out.begin(), out.end(), std::numeric_limits<float>::quiet_NaN());  // unwritten: fails
-      kernels::winograd_conv3x3<Scheme::tile>(g, image.data(), transformed.data(), {bn.data(), residual.data(), true},
-                                           out.data(), {scratch.data(), scratch_floats, scale.data(), shift.data(), &pool});
+      const kernels::conv_scratch conv_scratch{scratch.data(), scratch_floats, scale.data(), shift.data(), &pool};
+      kernels::winograd_conv3x3<Scheme::tile, stride>(g, image.data(), transformed.data(),
+                                                      {bn.data(), residual.data(), true}, out.data(), conv_scratch);
       CHECK(std::all_of(scratch.end() - 256, scratch.end(), [&](float v) { return v == guard; }));
       // 4x4 tiles' transforms multiply by up to 8 and lose about a decimal digit more.
       check_epilogue(out, expected, bn, residual, c.out_channels, Scheme::tile == 4 ? 1e-4 : 1e-5);
