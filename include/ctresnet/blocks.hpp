@@ -23,7 +23,7 @@ namespace ctresnet {
 /// hands the other buffers back as spares.
 struct image_buffers {
   float* x;
-  float* spare[3];
+  float* spare[2];
   kernels::conv_scratch scratch;
 };
 
@@ -124,7 +124,7 @@ struct shortcut {
   using output = In;
   static constexpr index_t state_floats = 0, derived_floats = 0, num_params = 0, num_macs = 0,
                            thread_scratch_floats = 0;
-  static const float* forward(const float*, const float* in, float*, const kernels::conv_scratch&) { return in; }
+  static float* forward(const float*, float* in, float*, const kernels::conv_scratch&) { return in; }
   static void prepare(float*) {}
   template <class Layout>
   static void visit_tensors(tensor_visitor, const std::string&, index_t, Layout*) {}
@@ -142,7 +142,7 @@ struct shortcut<shortcut_kind::projection, In, OutChannels, Stride> {
                            num_macs = projection::num_macs,
                            thread_scratch_floats = projection::thread_scratch_floats;
   static void prepare(float* state) { projection::prepare(state); }
-  static const float* forward(const float* state, const float* in, float* out, const kernels::conv_scratch& scratch) {
+  static float* forward(const float* state, const float* in, float* out, const kernels::conv_scratch& scratch) {
     projection::forward(state, in, nullptr, false, out, scratch);
     return out;
   }
@@ -167,7 +167,7 @@ struct shortcut<shortcut_kind::zero_padded, In, OutChannels, Stride> {
   static constexpr index_t state_floats = 0, derived_floats = 0, num_params = 0, num_macs = 0,
                            thread_scratch_floats = 0;
   static void prepare(float*) {}
-  static const float* forward(const float*, const float* in, float* out, const kernels::conv_scratch&) {
+  static float* forward(const float*, const float* in, float* out, const kernels::conv_scratch&) {
     kernels::subsample_and_zero_pad(in, In::width, In::channels, Stride, output::height, output::width, OutChannels,
                                 channels_before, out);
     return out;
@@ -248,13 +248,13 @@ struct basic_block {
       using parts = typename unit::block_parts;
       const auto& o = parts::offsets;
       float* const x = b.x;
-      float* const t1 = b.spare[0];
-      float* const t2 = b.spare[1];
-      float* const projected = b.spare[2];
-      parts::template conv<0>::forward(state + o[0], x, nullptr, true, t1, b.scratch);
-      const float* residual = parts::shortcut::forward(state + o[2], x, projected, b.scratch);
-      parts::template conv<1>::forward(state + o[1], t1, residual, true, t2, b.scratch);
-      b = image_buffers{t2, {x, t1, projected}, b.scratch};
+      float* const t = b.spare[0];
+      float* const projected = b.spare[1];
+      parts::template conv<0>::forward(state + o[0], x, nullptr, true, t, b.scratch);
+      // The second conv adds its outputs to the shortcut's in place (see bottleneck).
+      float* const sum = parts::shortcut::forward(state + o[2], x, projected, b.scratch);
+      parts::template conv<1>::forward(state + o[1], t, sum, true, sum, b.scratch);
+      b = image_buffers{sum, {sum == x ? projected : x, t}, b.scratch};
     }
   };
 };
@@ -282,14 +282,18 @@ struct bottleneck {
       using parts = typename unit::block_parts;
       const auto& o = parts::offsets;
       float* const x = b.x;
-      float* const t1 = b.spare[0];
-      float* const t2 = b.spare[1];
-      float* const projected = b.spare[2];
-      parts::template conv<0>::forward(state + o[0], x, nullptr, true, t1, b.scratch);
-      parts::template conv<1>::forward(state + o[1], t1, nullptr, true, t2, b.scratch);
-      const float* residual = parts::shortcut::forward(state + o[3], x, projected, b.scratch);
-      parts::template conv<2>::forward(state + o[2], t2, residual, true, t1, b.scratch);
-      b = image_buffers{t1, {x, t2, projected}, b.scratch};
+      float* const t = b.spare[0];
+      float* const projected = b.spare[1];
+      // The last conv adds its outputs to the shortcut's (the block's input x, or the projection's
+      // output) and writes them over it, each element where it read it: the lines it stores to are
+      // those it has just read, so no store waits for a line, and three buffers serve the block.
+      // The projection runs first, so that x is free for the 3x3 conv's output after the first conv.
+      float* const sum = parts::shortcut::forward(state + o[3], x, projected, b.scratch);
+      float* const spatial = sum == x ? projected : x;
+      parts::template conv<0>::forward(state + o[0], x, nullptr, true, t, b.scratch);
+      parts::template conv<1>::forward(state + o[1], t, nullptr, true, spatial, b.scratch);
+      parts::template conv<2>::forward(state + o[2], spatial, sum, true, sum, b.scratch);
+      b = image_buffers{sum, {t, spatial}, b.scratch};
     }
   };
 };

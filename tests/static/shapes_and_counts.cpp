@@ -96,7 +96,8 @@ static_assert(std::is_same_v<cifar::resnet20<10, shape<1, 16, 16>>::features_sha
 static_assert(kernels::winograd_tile_for(3, 1, 1, 56, 56) == 4 && kernels::winograd_tile_for(3, 1, 1, 14, 14) == 2 &&
               kernels::winograd_tile_for(3, 1, 1, 7, 7) == 2 && kernels::winograd_tile_for(3, 1, 1, 6, 6) == 0 &&
               kernels::winograd_tile_for(3, 2, 1, 28, 28) == 2 && kernels::winograd_tile_for(3, 2, 1, 14, 14) == 2 &&
-              kernels::winograd_tile_for(3, 2, 1, 7, 7) == 0 && kernels::winograd_tile_for(3, 3, 1, 28, 28) == 0 &&
+              kernels::winograd_tile_for(3, 2, 1, 7, 7) == 0 && kernels::winograd_tile_for(3, 2, 1, 13, 13) == 0 &&
+              kernels::winograd_tile_for(3, 2, 1, 14, 7) == 0 && kernels::winograd_tile_for(3, 3, 1, 28, 28) == 0 &&
               kernels::winograd_tile_for(3, 2, 0, 28, 28) == 0);
 using strided_winograd = kernels::winograd<2, 2>;
 static_assert(strided_winograd::window == 5 && strided_winograd::positions == 25 &&
@@ -106,7 +107,7 @@ static_assert(strided_winograd::window == 5 && strided_winograd::positions == 25
 static_assert(resnet18<>::state_floats == resnet18<>::num_params + 2 * 4800 + 36 * (4 * 64 * 64 + 3 * 128 * 128) +
                                               16 * (3 * 256 * 256 + 3 * 512 * 512) +
                                               16 * (64 * 128 + 128 * 256));
-// The workspace: four activation buffers (the largest is 64x112x112 after the stem), a scale and
+// The workspace: three activation buffers (the largest is 64x112x112 after the stem), a scale and
 // shift per channel, and one thread's scratch, each rounded up to whole cache lines, and up to 15
 // floats to move an unaligned start to a line. The largest scratch is a Winograd conv's: one block
 // of tiles transformed and multiplied for every window position. With AVX-512 (blocks of up to 56
@@ -128,7 +129,7 @@ static_assert(largest_scratch >= kernels::winograd<2, 2>::thread_floats(128, 256
               largest_scratch > kernels::winograd<4>::thread_floats(64, 64, 196) &&
               largest_scratch > kernels::conv_thread_floats(9 * 512));
 static_assert(whole_cache_lines(1) == 16 && whole_cache_lines(16) == 16 && whole_cache_lines(17) == 32);
-static_assert(resnet18<>::workspace_floats == 15 + 4 * 64 * 112 * 112 + 2 * 512 + whole_cache_lines(largest_scratch));
+static_assert(resnet18<>::workspace_floats == 15 + 3 * 64 * 112 * 112 + 2 * 512 + whole_cache_lines(largest_scratch));
 static_assert(resnet18<>::workspace_floats_for(2) == resnet18<>::workspace_floats + whole_cache_lines(largest_scratch));
 
 }  // namespace

@@ -312,13 +312,13 @@ double touched_share_of_workspace() {
 }  // namespace
 
 TEST_CASE("the workspace bound is tight: a forward pass writes a large share of it") {
-  // Four activation buffers sized for the largest activation; a network whose later activations
-  // are smaller leaves parts of three of them unused.
+  // Three activation buffers sized for the largest activation; a network whose later activations
+  // are smaller leaves parts of two of them unused.
   const double resnet50_share = touched_share_of_workspace<resnet50<>>();
   const double resnet18_share = touched_share_of_workspace<resnet18<>>();
   const double cifar_share = touched_share_of_workspace<cifar::resnet20<>>();
   MESSAGE("touched: resnet50 " << resnet50_share << ", resnet18 " << resnet18_share << ", cifar resnet20 " << cifar_share);
-  CHECK(resnet50_share > 0.75);
-  CHECK(resnet18_share > 0.4);
-  CHECK(cifar_share > 0.75);
+  CHECK(resnet50_share > 0.8);
+  CHECK(resnet18_share > 0.5);
+  CHECK(cifar_share > 0.9);
 }

@@ -131,6 +131,11 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
                   {patches.data(), patch_floats, scale.data(), shift.data(), &pool});
 
       check_epilogue(out, expected, bn, residual, c.out_channels);
+      // Written over its residual, as a block's last conv is, the output is the same.
+      std::vector<float> sum = residual;
+      kernels::conv2d(g, image.data(), weights.data(), {bn.data(), sum.data(), true}, sum.data(),
+                  {patches.data(), patch_floats, scale.data(), shift.data(), &pool});
+      CHECK(sum == out);
     }
   }
 }
@@ -193,9 +198,9 @@ TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions, and F(2x2
   // Odd sizes leave partial tiles at the edges (and at stride 2, windows that end in the padding);
   // 7x7 with many channels splits channels among threads.
   // The GEMMs read the transformed inputs in place with few output channels, and pack them with
-  // many (96) or with more than 512 input channels.
-  const conv_case cases[] = {{9, 7, 3, 5},    {8, 8, 16, 32},  {7, 7, 32, 64}, {13, 11, 6, 16}, {30, 30, 4, 32},
-                             {10, 9, 64, 16}, {6, 5, 24, 48}, {6, 6, 16, 96}, {5, 4, 520, 16}};
+  // many (96) or with more than 512 input channels; 30x30 with 96 packs several row tiles.
+  const conv_case cases[] = {{9, 7, 3, 5},    {8, 8, 16, 32},  {7, 7, 32, 64}, {13, 11, 6, 16},  {30, 30, 4, 32},
+                             {10, 9, 64, 16}, {6, 5, 24, 48}, {6, 6, 16, 96}, {5, 4, 520, 16}, {30, 30, 8, 96}};
   static_assert(kernels::detail::packet_floats < 4 || kernels::detail::multiplies_in_place(64, 16, 2),
                 "with vectors, the Winograd conv of 64 -> 16 channels reads in place");
   static_assert(!kernels::detail::multiplies_in_place(16, 96, 2) && !kernels::detail::multiplies_in_place(520, 16, 2),
@@ -232,6 +237,11 @@ TEST_CASE_TEMPLATE("Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions, and F(2x2
       CHECK(std::all_of(scratch.end() - 256, scratch.end(), [&](float v) { return v == guard; }));
       // 4x4 tiles' transforms multiply by up to 8 and lose about a decimal digit more.
       check_epilogue(out, expected, bn, residual, c.out_channels, Scheme::tile == 4 ? 1e-4 : 1e-5);
+      // Written over its residual, as a basic block's last conv is, the output is the same.
+      std::vector<float> sum = residual;
+      kernels::winograd_conv3x3<Scheme::tile, stride>(g, image.data(), transformed.data(),
+                                                      {bn.data(), sum.data(), true}, sum.data(), conv_scratch);
+      CHECK(sum == out);
     }
   }
 }

@@ -258,7 +258,7 @@ constexpr bool multiplies_in_place(index_t lda, index_t channels, int steps) {
 /// Where the tiles after the first cannot cover the next panel (a Winograd conv's two tiles of 8
 /// rows at 7x7), the first tile fetches too. After the last panel, the tiles fetch the first one
 /// of `following` at column `begin`: weights laid out as these, which the caller multiplies next
-/// (a Winograd conv's next position), or nullptr. (Both: 0.78-0.83 of the time of a 3x3 conv at
+/// (a Winograd conv's next matrix of weights), or nullptr. (Both: 0.78-0.83 of the time of a 3x3 conv at
 /// 7x7 by Winograd's 2x2 tiles, on a Zen 5.)
 inline void gemm_row_tiles(const row_tile* tiles, int count, index_t depth, const float* weights, index_t channels,
                            index_t ldc, index_t begin, index_t end, tile_epilogue e,

@@ -248,7 +248,7 @@ inline void fold_batch_norm(const float* batch_norm, int channels, float* scale,
 /// What follows a convolution in a ResNet: BatchNorm, optionally the residual sum, optionally ReLU.
 struct conv_epilogue {
   const float* batch_norm;
-  const float* residual;  // same shape as the output, or nullptr
+  const float* residual;  // same shape as the output (it may be the output itself), or nullptr
   bool relu;
 };
 

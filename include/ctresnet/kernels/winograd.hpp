@@ -1,9 +1,10 @@
 // 3x3 convolutions by Winograd's minimal filtering F(m x m, 3x3) (Lavin and Gray, 2015), for tiles
 // of m = 2 or 4 outputs a side at stride 1, and of 2 at stride 2. Each tile's input window
 // ((m+2) x (m+2), or 5x5 at stride 2) is transformed (adds and multiplies by constants), multiplied
-// by the transformed weights as independent GEMMs (one per window position), and transformed back
-// into the m x m outputs, followed by the layer's epilogue. Per channel pair, a 2x2 tile costs 16
-// multiplies instead of 36, a 4x4 tile 36 instead of 144, a 2x2 tile at stride 2 25 instead of 36.
+// by the transformed weights as independent GEMMs (one per window position, or at stride 2 one per
+// matrix of weights that several positions share), and transformed back into the m x m outputs,
+// followed by the layer's epilogue. Per channel pair, a 2x2 tile costs 16 multiplies instead of 36,
+// a 4x4 tile 36 instead of 144, a 2x2 tile at stride 2 25 instead of 36.
 // The 4x4 tile's transforms multiply by up to 8 and lose about one decimal digit more (errors of a
 // few 1e-5 of the sum in the unit tests; whole networks still agree with PyTorch to about 1e-6),
 // and its transformed weights are 4x the weights instead of 16/9.
@@ -328,7 +329,7 @@ constexpr index_t winograd_tiles(const conv_geometry& g) {
 /// time). With fewer tiles (16 at 7x7) the weights dominate, and the threads split the channels,
 /// each reading a part of them rather than all (AVX2 on two threads: 0.91 of resnet18's time,
 /// 0.985 of resnet50's).
-template <int Tile, int Stride>
+template <int Tile, int Stride = 1>
 index_t winograd_blocks(const conv_geometry& g, int threads) {
   using scheme = winograd<Tile, Stride>;
   const index_t tiles = winograd_tiles<Tile, Stride>(g);
@@ -341,7 +342,7 @@ index_t winograd_blocks(const conv_geometry& g, int threads) {
 
 /// Thread `thread` of `threads`' part of a Winograd conv whose tiles are in `blocks` blocks: where
 /// `by_rows`, the blocks it claims from `queue`; otherwise a range of output channels.
-template <int Tile, int Stride>
+template <int Tile, int Stride = 1>
 CTRESNET_NOINLINE void winograd_conv3x3_part(const conv_geometry& g, const float* in, const float* transformed,
                                            const conv_epilogue& epilogue, float* out, const conv_scratch& scratch,
                                            index_t blocks, ctresnet::detail::work_queue& queue, bool by_rows,

@@ -41,7 +41,7 @@ struct stem {
   static constexpr index_t num_macs = conv::num_macs;
   static constexpr index_t thread_scratch_floats = conv::thread_scratch_floats;
   /// A direct conv reads the image as strided planes (fastest for its few input channels); a
-  /// Winograd conv (a 3x3/1 stem) reads it channels-last.
+  /// Winograd conv (a 3x3 stem) reads it channels-last.
   static constexpr kernels::conv_input input_layout =
       conv::uses_winograd ? kernels::conv_input::channels_last : kernels::conv_input::strided_planes;
   static constexpr index_t input_floats =

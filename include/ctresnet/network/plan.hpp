@@ -118,7 +118,7 @@ class network_plan<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   /// Largest activation of one image, in floats.
   static constexpr index_t max_activation_floats = sums.max_activation_floats;
 
-  /// The workspace: four activation buffers, a per-channel scale and shift, and every thread's own
+  /// The workspace: three activation buffers, a per-channel scale and shift, and every thread's own
   /// scratch (patch rows or a block of Winograd tiles), each starting on a cache line.
   static constexpr index_t activation_stride = whole_cache_lines(sums.max_activation_floats);
   static constexpr index_t channels_stride = whole_cache_lines(sums.max_channels);
@@ -126,7 +126,7 @@ class network_plan<Block, stages<BlockCounts...>, Classes, Input, Layout> {
   /// Scratch for one forward call (any batch size) on `threads` threads, with room to move the
   /// start of a buffer that is not on a cache line to one.
   static constexpr index_t workspace_floats_for(int threads) {
-    return cache_line_floats - 1 + 4 * activation_stride + 2 * channels_stride + index_t{threads} * thread_stride;
+    return cache_line_floats - 1 + 3 * activation_stride + 2 * channels_stride + index_t{threads} * thread_stride;
   }
   static constexpr std::size_t workspace_bytes_for(int threads) {
     return sizeof(float) * static_cast<std::size_t>(workspace_floats_for(threads));

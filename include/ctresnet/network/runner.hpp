@@ -81,9 +81,9 @@ struct runner {
   static image_buffers lay_out(float* workspace, execution on) {
     float* const start = align_to_cache_line(workspace);
     const index_t act = Plan::activation_stride;
-    float* per_channel = start + 4 * act;
+    float* per_channel = start + 3 * act;
     return {start,
-            {start + act, start + 2 * act, start + 3 * act},
+            {start + act, start + 2 * act},
             {per_channel + 2 * Plan::channels_stride, Plan::thread_stride, per_channel,
              per_channel + Plan::channels_stride, on.pool()}};
   }
