@@ -3,9 +3,9 @@
 ORT's. ctresnet's times are bench/layer_times' (each pool job: the convs, the max pool, the
 classifier), ORT's are its profiler's (bench/ort_layer_times.mjs: each node, a conv with its
 BatchNorm, residual sum and ReLU fused in). Both run the same weights, batch 1, on 1 thread and on
---threads threads. A resnet runs its layers in the same order in both, so the i-th job pairs with
-the i-th conv, max pool or Gemm node; the pairing is checked by name (the same block, a shortcut
-with a shortcut).
+--threads threads. Each job pairs with the first node not yet paired of the same layer (the same
+block, a shortcut with a shortcut): within a block both run the main convs in the same order, but
+a ctresnet bottleneck runs its shortcut first, ORT its shortcut before the last conv.
 
     cmake --build build-bench --target layer_times     # once, after bench/run_bench.py
     /usr/bin/python3 bench/compare_layers.py --model resnet50
@@ -112,14 +112,19 @@ def main() -> int:
         ours.append(layer_times(binary, args.model, args.threads, args.passes, weights))
         theirs.append([ort_layer_times(args.node, onnx, t, args.passes) for t in (1, args.threads)])
     names = [name for name, _, _ in ours[0]]
-    for nodes in (n for per_round in theirs for n in per_round):
-        if len(nodes) != len(names):
-            sys.exit(f"compare_layers: ctresnet ran {len(names)} jobs, ORT {len(nodes)} conv, max pool and Gemm "
-                     "nodes: cannot pair them")
-        for ours_name, (theirs_name, _) in zip(names, nodes):
-            if not same_layer(ours_name, theirs_name):
-                sys.exit(f"compare_layers: ctresnet's {ours_name} and ORT's {theirs_name} are in the same place "
-                         "but are not the same layer")
+    for per_round in theirs:
+        for t, nodes in enumerate(per_round):
+            if len(nodes) != len(names):
+                sys.exit(f"compare_layers: ctresnet ran {len(names)} jobs, ORT {len(nodes)} conv, max pool and Gemm "
+                         "nodes: cannot pair them")
+            paired = []
+            for ours_name in names:
+                match = next((i for i, (theirs_name, _) in enumerate(nodes)
+                              if i not in paired and same_layer(ours_name, theirs_name)), None)
+                if match is None:
+                    sys.exit(f"compare_layers: ORT ran no node left for ctresnet's {ours_name}")
+                paired.append(match)
+            per_round[t] = [nodes[i] for i in paired]  # in ctresnet's order
 
     rows = []
     for j, name in enumerate(names):

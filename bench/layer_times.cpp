@@ -80,21 +80,24 @@ double median(std::vector<double> values) {
 }
 
 /// The names and multiply-adds of the pool's jobs in the order a forward pass runs them: the stem,
-/// the max pool, each block's convs (its shortcut's before its last conv, which adds it), the
-/// classifier.
+/// the max pool, each block's convs with its shortcut's (a basic block's before its last conv, a
+/// bottleneck's first: see blocks.hpp), the classifier.
 template <class Net>
 std::vector<ctresnet::layer_info> jobs_in_order() {
   std::vector<ctresnet::layer_info> order, block;
+  bool bottleneck = false;
   const auto flush = [&] {
     const auto shortcut = std::find_if(block.begin(), block.end(), [](const ctresnet::layer_info& l) {
       return l.name.find("downsample") != std::string::npos;
     });
-    if (shortcut != block.end() && block.size() > 1) std::rotate(block.end() - 2, shortcut, shortcut + 1);
+    if (shortcut != block.end() && block.size() > 1)
+      std::rotate(bottleneck ? block.begin() : block.end() - 2, shortcut, shortcut + 1);
     order.insert(order.end(), block.begin(), block.end());
     block.clear();
   };
   Net::visit_layers([&](const ctresnet::layer_info& layer) {
     if (layer.depth <= 2) flush();  // a block, or a layer outside the blocks, follows the block before
+    if (layer.depth == 2) bottleneck = layer.type == "Bottleneck";
     const bool job = layer.type.rfind("Conv2d", 0) == 0 || layer.type.rfind("MaxPool2d", 0) == 0 ||
                      layer.type.rfind("Linear", 0) == 0;
     if (job) (layer.depth >= 3 ? block : order).push_back(layer);

@@ -19,7 +19,7 @@
 namespace ctresnet {
 
 /// The workspace of one image while it passes through the network: the current activation `x`,
-/// three spare activation buffers, and convolution scratch. A block leaves its output in `x` and
+/// two spare activation buffers, and convolution scratch. A block leaves its output in `x` and
 /// hands the other buffers back as spares.
 struct image_buffers {
   float* x;
