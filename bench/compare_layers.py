@@ -57,11 +57,23 @@ def ort_layer_times(node, onnx, threads, passes):
     return [(n["name"], n["ms"]) for n in json.loads(out)["nodes"] if n["op"] in ORT_JOB_OPS]
 
 
+def merge_stem(nodes):
+    """ORT's stem conv and max pool nodes as one ("conv1+maxpool"), as ctresnet runs them: its stem
+    pools the conv's output band by band, in one job."""
+    outside = [i for i, (name, _) in enumerate(nodes) if "/layer" not in name and "/fc/" not in name]
+    conv = next(i for i in outside if "maxpool" not in nodes[i][0])
+    pool = next(i for i in outside if "maxpool" in nodes[i][0])
+    merged = ("conv1+maxpool", nodes[conv][1] + nodes[pool][1])
+    return [merged if i == conv else node for i, node in enumerate(nodes) if i != pool]
+
+
 def same_layer(ours, theirs):
     """Whether ctresnet's job `ours` ("layer2.0.downsample.0 1x1/2") and ORT's node `theirs`
     ("/layer2/layer2.0/downsample/downsample.0/Conv_output_0_nchwc") are the same layer: the same
     block (or none, for the stem, the max pool and the classifier) and both a shortcut or neither."""
     layer = ours.split(" ", 1)[0]
+    if layer == "conv1+maxpool" or theirs == "conv1+maxpool":
+        return layer == theirs
     if not layer.startswith("layer"):
         return "/layer" not in theirs and layer.split(".")[0] in ("conv1", "maxpool", "fc") and \
             ("maxpool" in theirs) == (layer == "maxpool") and ("/fc/" in theirs) == (layer == "fc")
@@ -76,6 +88,8 @@ def kind(name):
     layer, size = name.split(" ", 1)
     if layer.startswith("maxpool"):
         return f"max pool {size}"
+    if layer == "conv1+maxpool":
+        return f"conv {size} + max pool 3x3/2 (the stem)"
     if size == "Linear":
         return "classifier"
     stage = layer.split(".")[0]
@@ -114,6 +128,8 @@ def main() -> int:
     names = [name for name, _, _ in ours[0]]
     for per_round in theirs:
         for t, nodes in enumerate(per_round):
+            if any(name.startswith("conv1+maxpool ") for name in names):
+                nodes = merge_stem(nodes)
             if len(nodes) != len(names):
                 sys.exit(f"compare_layers: ctresnet ran {len(names)} jobs, ORT {len(nodes)} conv, max pool and Gemm "
                          "nodes: cannot pair them")

@@ -79,9 +79,10 @@ double median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
-/// The names and multiply-adds of the pool's jobs in the order a forward pass runs them: the stem,
-/// the max pool, each block's convs with its shortcut's (a basic block's before its last conv, a
-/// bottleneck's first: see blocks.hpp), the classifier.
+/// The names and multiply-adds of the pool's jobs in the order a forward pass runs them: the stem
+/// with its max pool (one job, "conv1+maxpool", where the stem pools its conv band by band), each
+/// block's convs with its shortcut's (a basic block's before its last conv, a bottleneck's first:
+/// see blocks.hpp), the classifier.
 template <class Net>
 std::vector<ctresnet::layer_info> jobs_in_order() {
   std::vector<ctresnet::layer_info> order, block;
@@ -100,7 +101,11 @@ std::vector<ctresnet::layer_info> jobs_in_order() {
     if (layer.depth == 2) bottleneck = layer.type == "Bottleneck";
     const bool job = layer.type.rfind("Conv2d", 0) == 0 || layer.type.rfind("MaxPool2d", 0) == 0 ||
                      layer.type.rfind("Linear", 0) == 0;
-    if (job) (layer.depth >= 3 ? block : order).push_back(layer);
+    if (!job) return;
+    if (Net::stem_type::fused_pool && layer.depth < 3 && layer.type.rfind("MaxPool2d", 0) == 0)
+      order.back().name += "+" + layer.name;
+    else
+      (layer.depth >= 3 ? block : order).push_back(layer);
   });
   flush();
   return order;

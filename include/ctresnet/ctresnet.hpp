@@ -10,6 +10,7 @@
 #include <ctresnet/thread_pool.hpp>
 #include <ctresnet/kernels/tensor_ops.hpp>
 #include <ctresnet/kernels/winograd.hpp>
+#include <ctresnet/kernels/conv_max_pool.hpp>
 #include <ctresnet/blocks.hpp>
 #include <ctresnet/layout.hpp>
 #include <ctresnet/init.hpp>

@@ -107,13 +107,14 @@ static_assert(strided_winograd::window == 5 && strided_winograd::positions == 25
 static_assert(resnet18<>::state_floats == resnet18<>::num_params + 2 * 4800 + 36 * (4 * 64 * 64 + 3 * 128 * 128) +
                                               16 * (3 * 256 * 256 + 3 * 512 * 512) +
                                               16 * (64 * 128 + 128 * 256));
-// The workspace: three activation buffers (the largest is 64x112x112 after the stem), a scale and
-// shift per channel, and one thread's scratch, each rounded up to whole cache lines, and up to 15
-// floats to move an unaligned start to a line. The largest scratch is a Winograd conv's: one block
+// The workspace: three activation buffers (the largest is layer1's 64x56x56: the stem's 64x112x112
+// conv output is pooled band by band, never stored whole), a scale and shift per channel, and one
+// thread's scratch, each rounded up to whole cache lines, and up to 15 floats to move an unaligned
+// start to a line. The largest scratch is a Winograd conv's: one block
 // of tiles transformed and multiplied for every window position. With AVX-512 (blocks of up to 56
 // tiles) and AVX2 (60) that is the strided 128 -> 256 conv to 14x14 by F(2x2, 3x3), all 49 tiles
 // in one block; with SSE or NEON (24) the 512 -> 512 convs at 7x7 by F(2x2, 3x3), all 16 tiles.
-static_assert(resnet18<>::max_activation_floats == 64 * 112 * 112);
+static_assert(resnet18<>::max_activation_floats == 64 * 56 * 56);
 static_assert(kernels::winograd<4>::block_tiles(128) == kernels::detail::tile_group * kernels::tile_rows &&
               kernels::winograd<2>::block_tiles(64) == (kernels::detail::tile_group + 1) / 2 * kernels::tile_rows);
 static_assert(kernels::winograd<4>::tiles(28, 28) == 49 && kernels::winograd<2>::tiles(7, 7) == 16 &&
@@ -127,9 +128,10 @@ static_assert(largest_scratch >= kernels::winograd<2, 2>::thread_floats(128, 256
               largest_scratch >= kernels::winograd<2>::thread_floats(512, 512, 16) &&
               largest_scratch > kernels::winograd<2>::thread_floats(256, 256, 49) &&
               largest_scratch > kernels::winograd<4>::thread_floats(64, 64, 196) &&
-              largest_scratch > kernels::conv_thread_floats(9 * 512));
+              largest_scratch > kernels::conv_thread_floats(9 * 512) &&
+              largest_scratch > resnet18<>::stem_type::thread_scratch_floats);
 static_assert(whole_cache_lines(1) == 16 && whole_cache_lines(16) == 16 && whole_cache_lines(17) == 32);
-static_assert(resnet18<>::workspace_floats == 15 + 3 * 64 * 112 * 112 + 2 * 512 + whole_cache_lines(largest_scratch));
+static_assert(resnet18<>::workspace_floats == 15 + 3 * 64 * 56 * 56 + 2 * 512 + whole_cache_lines(largest_scratch));
 static_assert(resnet18<>::workspace_floats_for(2) == resnet18<>::workspace_floats + whole_cache_lines(largest_scratch));
 
 }  // namespace

@@ -312,13 +312,14 @@ double touched_share_of_workspace() {
 }  // namespace
 
 TEST_CASE("the workspace bound is tight: a forward pass writes a large share of it") {
-  // Three activation buffers sized for the largest activation; a network whose later activations
-  // are smaller leaves parts of two of them unused.
+  // Three activation buffers sized for the largest activation; a network whose other activations
+  // are smaller leaves parts of two of them unused (resnet50 fills only one with its 256x56x56
+  // maps, the others at most half).
   const double resnet50_share = touched_share_of_workspace<resnet50<>>();
   const double resnet18_share = touched_share_of_workspace<resnet18<>>();
   const double cifar_share = touched_share_of_workspace<cifar::resnet20<>>();
   MESSAGE("touched: resnet50 " << resnet50_share << ", resnet18 " << resnet18_share << ", cifar resnet20 " << cifar_share);
-  CHECK(resnet50_share > 0.8);
-  CHECK(resnet18_share > 0.5);
+  CHECK(resnet50_share > 0.7);
+  CHECK(resnet18_share > 0.9);
   CHECK(cifar_share > 0.9);
 }

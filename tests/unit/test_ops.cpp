@@ -279,6 +279,67 @@ TEST_CASE("max pool on several threads matches the definition, vectors of channe
   }
 }
 
+TEST_CASE("conv2d_max_pool, band by band, equals conv2d followed by max_pool") {
+  struct conv_case {
+    int height, width, in_channels, out_channels, kernel, stride, padding;
+    kernels::conv_input input;
+  };
+  // The stem's 7x7/2 reading strided planes: 56x56 and 55x55 conv outputs in bands of 4 pool rows
+  // (7 bands, the last one's window cut by the edge), one band of 15x15; a 3x3/1 conv reading
+  // channels-last; channel counts that are not whole vectors.
+  const conv_case cases[] = {{112, 112, 3, 64, 7, 2, 3, kernels::conv_input::strided_planes},
+                             {110, 110, 3, 64, 7, 2, 3, kernels::conv_input::strided_planes},
+                             {29, 30, 3, 20, 7, 2, 3, kernels::conv_input::strided_planes},
+                             {60, 17, 5, 48, 3, 1, 1, kernels::conv_input::channels_last}};
+  for (const conv_case c : cases) {
+    CAPTURE(c.height);
+    CAPTURE(c.width);
+    const kernels::conv_geometry g{c.height,
+                                   c.width,
+                                   c.in_channels,
+                                   window_out(c.height, c.kernel, c.stride, c.padding),
+                                   window_out(c.width, c.kernel, c.stride, c.padding),
+                                   c.out_channels,
+                                   c.kernel,
+                                   c.stride,
+                                   c.padding};
+    const kernels::pool_geometry p{3, 2, 1, window_out(g.out_height, 3, 2, 1), window_out(g.out_width, 3, 2, 1)};
+    const auto image = random_vector(std::size_t(c.height * c.width * c.in_channels), 14);
+    const auto oihw = random_vector(std::size_t(c.out_channels * c.in_channels * c.kernel * c.kernel), 15);
+    std::vector<float> bn = random_vector(std::size_t(4 * c.out_channels), 16);
+    for (int i = 0; i < c.out_channels; ++i) bn[std::size_t(3 * c.out_channels + i)] += 1.5f;
+    const auto weights = to_panels(oihw, c.out_channels, c.in_channels, c.kernel);
+    std::vector<float> in = image;
+    if (c.input == kernels::conv_input::strided_planes) {
+      std::vector<float> chw(image.size());
+      kernels::hwc_to_chw(image.data(), c.in_channels, c.height, c.width, chw.data());
+      in.assign(std::size_t(kernels::strided_planes(g).floats()), 0.0f);
+      kernels::chw_to_strided_planes(g, chw.data(), in.data());
+    }
+    const bool several_bands = kernels::max_pool_band_rows(g, p) < p.out_height;
+    CHECK(several_bands == (c.height >= 60));
+
+    const index_t thread_floats = kernels::conv_max_pool_thread_floats(g, p);
+    const std::size_t pooled = std::size_t(p.out_height * p.out_width * c.out_channels);
+    std::vector<float> conv(std::size_t(g.out_pixels() * c.out_channels)), expected(pooled);
+    std::vector<float> scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
+    for (int threads : {1, 2, 3}) {
+      CAPTURE(threads);
+      thread_pool pool(threads);
+      // NaNs in the scratch would reach the output if a band pooled a row it did not compute or keep.
+      std::vector<float> scratch(std::size_t(threads * thread_floats), std::nanf(""));
+      const kernels::conv_scratch s{scratch.data(), thread_floats, scale.data(), shift.data(), &pool};
+      kernels::conv2d(g, in.data(), weights.data(), {bn.data(), nullptr, true}, conv.data(), s, c.input);
+      kernels::max_pool(conv.data(), g.out_height, g.out_width, c.out_channels, 3, 2, 1, p.out_height, p.out_width,
+                        expected.data());
+      std::vector<float> out(pooled, std::nanf(""));
+      std::fill(scratch.begin(), scratch.end(), std::nanf(""));
+      kernels::conv2d_max_pool(g, c.input, in.data(), weights.data(), {bn.data(), nullptr, true}, p, out.data(), s);
+      CHECK(out == expected);
+    }
+  }
+}
+
 TEST_CASE("average pool writes channel-major features, as PyTorch flattens them") {
   // 2 channels, 3x3 image; channel 1 is channel 0 plus 100.
   std::vector<float> image(18);

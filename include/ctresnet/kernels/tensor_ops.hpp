@@ -401,9 +401,10 @@ CTRESNET_NOINLINE void conv2d(const conv_geometry& g, const float* in, const flo
   });
 }
 
-/// Output rows [first_row, end_row) of MaxPool2d on an HWC image; padding never wins, as in PyTorch.
-inline void max_pool_rows(const float* in, int height, int width, int channels, int kernel, int stride, int padding,
-                          int out_width, int first_row, int end_row, float* out) {
+/// Output rows [first_row, end_row) of MaxPool2d on an HWC image `height` rows high, of which `in`
+/// holds rows in_first_row on (those the output rows read); padding never wins, as in PyTorch.
+inline void max_pool_rows(const float* in, int in_first_row, int height, int width, int channels, int kernel,
+                          int stride, int padding, int out_width, int first_row, int end_row, float* out) {
   using namespace Eigen::internal;
   using detail::packet;
   const int vector_end = channels - channels % detail::packet_floats;
@@ -412,16 +413,25 @@ inline void max_pool_rows(const float* in, int height, int width, int channels, 
     for (int ox = 0; ox < out_width; ++ox) {
       const int x_begin = std::max(0, ox * stride - padding), x_end = std::min(width, ox * stride - padding + kernel);
       float* y = out + (index_t{oy} * out_width + ox) * channels;
+      // A whole 3x3 window (all but the edges of a 3x3 pool) in nine loads the compiler unrolls:
+      // with loops of run-time bounds the stem's pool took several times as long.
+      const bool whole_3x3 = kernel == 3 && y_end - y_begin == 3 && x_end - x_begin == 3;
       const auto window_max = [&](int c, auto lowest) {  // the window's maximum of channels [c, c + width of lowest)
         auto m = lowest;
-        for (int iy = y_begin; iy < y_end; ++iy)
-          for (int ix = x_begin; ix < x_end; ++ix) {
-            const float* x = in + (index_t{iy} * width + ix) * channels + c;
-            if constexpr (std::is_same_v<decltype(lowest), float>)
-              m = std::max(m, *x);
-            else
-              m = pmax(m, ploadu<packet>(x));
-          }
+        const auto take = [&](int iy, int ix) {
+          const float* x = in + (index_t{iy - in_first_row} * width + ix) * channels + c;
+          if constexpr (std::is_same_v<decltype(lowest), float>)
+            m = std::max(m, *x);
+          else
+            m = pmax(m, ploadu<packet>(x));
+        };
+        if (whole_3x3) {
+          for (int dy = 0; dy < 3; ++dy)
+            for (int dx = 0; dx < 3; ++dx) take(y_begin + dy, x_begin + dx);
+        } else {
+          for (int iy = y_begin; iy < y_end; ++iy)
+            for (int ix = x_begin; ix < x_end; ++ix) take(iy, ix);
+        }
         return m;
       };
       constexpr float lowest = -std::numeric_limits<float>::infinity();
@@ -436,7 +446,7 @@ inline void max_pool_rows(const float* in, int height, int width, int channels, 
 CTRESNET_NOINLINE void max_pool(const float* in, int height, int width, int channels, int kernel, int stride, int padding,
                               int out_height, int out_width, float* out, thread_pool* pool = nullptr) {
   run_parts(pool, [&](int thread, int threads) {
-    max_pool_rows(in, height, width, channels, kernel, stride, padding, out_width, out_height * thread / threads,
+    max_pool_rows(in, 0, height, width, channels, kernel, stride, padding, out_width, out_height * thread / threads,
                   out_height * (thread + 1) / threads, out);
   });
 }

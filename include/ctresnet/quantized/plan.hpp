@@ -106,8 +106,10 @@ class quantized_plan {
   }();
 
   /// The largest activation of one image, in uint8 elements: the float plan's largest, which
-  /// bounds every map the int8 parts write (and the uint8 logits).
-  static constexpr index_t max_activation_elements = detail::max_of(float_plan::max_activation_floats, num_classes);
+  /// bounds every map the int8 parts write (and the uint8 logits), or the stem conv's output, which
+  /// the int8 stem stores whole before it pools it (the float stem pools it band by band).
+  static constexpr index_t max_activation_elements = detail::max_of(
+      float_plan::max_activation_floats, float_plan::stem_type::conv::output::size, num_classes);
   /// The longest window of a conv (kernel x kernel x its block's input channels: all of them unless
   /// grouped), or the classifier's features.
   static constexpr index_t max_patch_length = largest_patch(std::make_index_sequence<num_stages>{});
