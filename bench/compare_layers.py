@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """ctresnet against ONNX Runtime, layer by layer: where a forward pass is faster or slower than
-ORT's. ctresnet's times are bench/layer_times' (each pool job: the convs, the max pool, the
-classifier), ORT's are its profiler's (bench/ort_layer_times.mjs: each node, a conv with its
+ORT's. ctresnet's times are bench/layer_times' (each pool job: the convs, the stem's conv with its
+max pool, the classifier), ORT's are its profiler's (bench/ort_layer_times.mjs: each node, a conv with its
 BatchNorm, residual sum and ReLU fused in). Both run the same weights, batch 1, on 1 thread and on
 --threads threads. Each job pairs with the first node not yet paired of the same layer (the same
 block, a shortcut with a shortcut): within a block both run the main convs in the same order, but

@@ -8,6 +8,7 @@
 #include <ctresnet/detail/meta.hpp>
 #include <ctresnet/layers.hpp>
 #include <ctresnet/layout.hpp>
+#include <ctresnet/kernels/conv_max_pool.hpp>
 #include <ctresnet/kernels/tensor_ops.hpp>
 #include <ctresnet/kernels/winograd.hpp>
 
@@ -99,6 +100,15 @@ struct conv_bn {
       kernels::winograd_conv3x3<winograd_tile, Stride>(geometry, in, state + derived_offset, epilogue, out, scratch);
     else
       kernels::conv2d(geometry, in, state, epilogue, out, scratch, input);
+  }
+  /// out = max_pool(relu(BatchNorm(conv(in)))), band by band (kernels::conv2d_max_pool), for a
+  /// conv without groups (the stem's); each thread needs max_pool_thread_floats(pool) of scratch.
+  static void forward_max_pool(const float* state, const float* in, const kernels::pool_geometry& pool, float* out,
+                               const kernels::conv_scratch& scratch, kernels::conv_input input) {
+    kernels::conv2d_max_pool(geometry, input, in, state, {state + norm_offset, nullptr, true}, pool, out, scratch);
+  }
+  static constexpr index_t max_pool_thread_floats(const kernels::pool_geometry& pool) {
+    return kernels::conv_max_pool_thread_floats(geometry, pool);
   }
   /// Recomputes what is derived from the weights.
   static void prepare(float* state) {

@@ -323,18 +323,39 @@ TEST_CASE("conv2d_max_pool, band by band, equals conv2d followed by max_pool") {
     const std::size_t pooled = std::size_t(p.out_height * p.out_width * c.out_channels);
     std::vector<float> conv(std::size_t(g.out_pixels() * c.out_channels)), expected(pooled);
     std::vector<float> scale(std::size_t(c.out_channels)), shift(std::size_t(c.out_channels));
+    // Infinities in the scratch win every window that reads a conv row a band did not compute or keep.
+    const float stale = std::numeric_limits<float>::infinity();
     for (int threads : {1, 2, 3}) {
       CAPTURE(threads);
       thread_pool pool(threads);
-      // NaNs in the scratch would reach the output if a band pooled a row it did not compute or keep.
-      std::vector<float> scratch(std::size_t(threads * thread_floats), std::nanf(""));
+      std::vector<float> scratch(std::size_t(threads * thread_floats));
       const kernels::conv_scratch s{scratch.data(), thread_floats, scale.data(), shift.data(), &pool};
       kernels::conv2d(g, in.data(), weights.data(), {bn.data(), nullptr, true}, conv.data(), s, c.input);
       kernels::max_pool(conv.data(), g.out_height, g.out_width, c.out_channels, 3, 2, 1, p.out_height, p.out_width,
                         expected.data());
-      std::vector<float> out(pooled, std::nanf(""));
-      std::fill(scratch.begin(), scratch.end(), std::nanf(""));
+      std::vector<float> out(pooled, std::nanf(""));  // NaN != NaN: a row left unwritten fails
+      std::fill(scratch.begin(), scratch.end(), stale);
       kernels::conv2d_max_pool(g, c.input, in.data(), weights.data(), {bn.data(), nullptr, true}, p, out.data(), s);
+      CHECK(out == expected);
+    }
+    // One thread taking the bands in other orders, as it may when it helps with another's share:
+    // a band after one it did not run computes all its rows. Backwards, from both ends inwards,
+    // and pairs of bands in order, the last pair first.
+    const index_t bands = (p.out_height + kernels::max_pool_band_rows(g, p) - 1) / kernels::max_pool_band_rows(g, p);
+    std::vector<std::vector<index_t>> orders(3);
+    for (index_t b = 0; b < bands; ++b) {
+      orders[0].push_back(bands - 1 - b);
+      orders[1].push_back(b % 2 == 0 ? b / 2 : bands - 1 - b / 2);
+    }
+    for (index_t pair = (bands - 1) / 2; pair >= 0; --pair)
+      for (index_t b = 2 * pair; b < std::min(bands, 2 * pair + 2); ++b) orders[2].push_back(b);
+    kernels::fold_batch_norm(bn.data(), c.out_channels, scale.data(), shift.data());
+    const kernels::detail::tile_epilogue e{scale.data(), shift.data(), nullptr, c.out_channels, true};
+    for (const auto& order : orders) {
+      std::vector<float> scratch(std::size_t(thread_floats), stale), out(pooled, std::nanf(""));
+      std::size_t next = 0;
+      kernels::detail::conv2d_max_pool_bands(g, c.input, in.data(), weights.data(), e, p, out.data(), scratch.data(),
+                                             [&] { return next < order.size() ? order[next++] : index_t{-1}; });
       CHECK(out == expected);
     }
   }

@@ -6,7 +6,6 @@
 
 #include <ctresnet/blocks.hpp>
 #include <ctresnet/detail/meta.hpp>
-#include <ctresnet/kernels/conv_max_pool.hpp>
 #include <ctresnet/layout.hpp>
 
 #include <algorithm>
@@ -38,15 +37,15 @@ struct stem {
   /// A direct conv and its pool run band by band (kernels::conv2d_max_pool), so that the conv's
   /// output, the network's largest activation, is never stored whole.
   static constexpr bool fused_pool = pooled && !conv::uses_winograd;
-  static constexpr kernels::pool_geometry pool_geometry{pool::kernel, pool::stride, pool::padding, output::height,
-                                                        output::width};
+  static constexpr kernels::pool_geometry pool_window{pool::kernel, pool::stride, pool::padding, output::height,
+                                                      output::width};
 
   static constexpr index_t state_floats = conv::state_floats;
   static constexpr index_t derived_floats = conv::derived_floats;
   static constexpr index_t num_params = conv::num_params;
   static constexpr index_t num_macs = conv::num_macs;
   static constexpr index_t thread_scratch_floats =
-      fused_pool ? kernels::conv_max_pool_thread_floats(conv::geometry, pool_geometry) : conv::thread_scratch_floats;
+      fused_pool ? conv::max_pool_thread_floats(pool_window) : conv::thread_scratch_floats;
   /// A direct conv reads the image as strided planes (fastest for its few input channels); a
   /// Winograd conv (a 3x3 stem) reads it channels-last.
   static constexpr kernels::conv_input input_layout =
@@ -66,13 +65,10 @@ struct stem {
       kernels::chw_to_strided_planes(conv::geometry, chw, image);
     else
       kernels::chw_to_hwc(chw, In::channels, In::height, In::width, image);
-    if constexpr (fused_pool) {
-      const kernels::conv_epilogue epilogue{state + conv::norm_offset, nullptr, true};
-      kernels::conv2d_max_pool(conv::geometry, input_layout, image, state, epilogue, pool_geometry, b.spare[0],
-                               b.scratch);
-    } else {
+    if constexpr (fused_pool)
+      conv::forward_max_pool(state, image, pool_window, b.spare[0], b.scratch, input_layout);
+    else
       conv::forward(state, image, nullptr, true, b.spare[0], b.scratch, input_layout);
-    }
     if constexpr (pooled && !fused_pool) {
       kernels::max_pool(b.spare[0], c::height, c::width, c::channels, pool::kernel, pool::stride, pool::padding,
                         output::height, output::width, image, b.scratch.pool);
