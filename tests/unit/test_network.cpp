@@ -314,12 +314,12 @@ double touched_share_of_workspace() {
 TEST_CASE("the workspace bound is tight: a forward pass writes a large share of it") {
   // Three activation buffers sized for the largest activation; a network whose other activations
   // are smaller leaves parts of two of them unused (resnet50 fills only one with its 256x56x56
-  // maps, the others at most half).
+  // maps, the others at most half: 74 % of its workspace touched with AVX-512, 69 % with SSE2 or NEON).
   const double resnet50_share = touched_share_of_workspace<resnet50<>>();
   const double resnet18_share = touched_share_of_workspace<resnet18<>>();
   const double cifar_share = touched_share_of_workspace<cifar::resnet20<>>();
   MESSAGE("touched: resnet50 " << resnet50_share << ", resnet18 " << resnet18_share << ", cifar resnet20 " << cifar_share);
-  CHECK(resnet50_share > 0.7);
+  CHECK(resnet50_share > 0.6);
   CHECK(resnet18_share > 0.9);
   CHECK(cifar_share > 0.9);
 }

@@ -35,7 +35,8 @@ struct stem {
   using output =
       std::conditional_t<pooled, typename pool::template output_shape<typename conv::output>, typename conv::output>;
   /// A direct conv and its pool run band by band (kernels::conv2d_max_pool), so that the conv's
-  /// output, the network's largest activation, is never stored whole.
+  /// output (64x112x112 for a 224x224 image, as large as any of the network's activations) is never
+  /// stored whole.
   static constexpr bool fused_pool = pooled && !conv::uses_winograd;
   static constexpr kernels::pool_geometry pool_window{pool::kernel, pool::stride, pool::padding, output::height,
                                                       output::width};
