@@ -1,17 +1,22 @@
 // Where a forward pass spends its time, layer by layer, on one thread and on several: each job a
-// network gives its thread pool (every conv, the max pool, the classifier) is timed on 1 thread
-// and on N, and so is each of the N threads' share of it. A layer whose N-thread time is well
-// over 1/N of its 1-thread time splits badly: its busiest thread worked longer than the others
-// (an uneven split, or a slower CPU), or all of them worked longer than 1/N (memory or cache
-// traffic between the cores). A job's time beyond its busiest thread's is the pool's hand-over.
+// network gives its thread pool (every conv, the stem's with its max pool, the classifier) is timed
+// on 1 thread and on N, and so is each of the N threads' share of it. A layer whose N-thread time
+// is well over 1/N of its 1-thread time splits badly: its busiest thread worked longer than the
+// others (an uneven split, or a slower CPU), or all of them worked longer than 1/N (memory or
+// cache traffic between the cores). A job's time beyond its busiest thread's is the pool's
+// hand-over.
 //
 //   layer_times [--model resnet18|resnet50] [--threads N] [--passes P] [--weights FILE.safetensors]
+//               [--evict MIB]
 //
 // The two thread counts alternate pass by pass, so that both see the same machine; every figure
-// is a median over the passes. Without --weights the network has seeded random weights.
+// is a median over the passes. Without --weights the network has seeded random weights. With
+// --evict, evict_caches (built beside this program) overwrites MIB MiB on every CPU as a process
+// of its own before every pass, as run_bench.py --cold does.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -112,7 +117,7 @@ std::vector<ctresnet::layer_info> jobs_in_order() {
 }
 
 template <class Net>
-int run(int threads, int passes, const std::string& weights) {
+int run(int threads, int passes, const std::string& weights, const std::string& evict) {
   Net net(1);
   if (!weights.empty()) ctresnet::load_safetensors(net, weights);
   typename Net::input_tensor input(1, 3, 224, 224);
@@ -127,6 +132,7 @@ int run(int threads, int passes, const std::string& weights) {
   std::vector<double> total[2];
   for (int pass = 0; pass < passes + 3; ++pass) {
     for (int side = 0; side < 2; ++side) {
+      if (!evict.empty() && std::system(evict.c_str()) != 0) throw std::runtime_error("failed: " + evict);
       jobs.clear();
       const double begin = seconds_since_start();
       net.forward(typename Net::input_map(input.data(), input.dimensions()),
@@ -172,8 +178,9 @@ int run(int threads, int passes, const std::string& weights) {
 
 int main(int argc, char** argv) {
   try {
-    std::string model = "resnet18", weights;
-    int threads = 2, passes = 40;
+    std::string model = "resnet18", weights, evict;
+    int threads = 2, passes = 40, evict_mib = 0;
+    bool evicting = false;
     for (int i = 1; i < argc; ++i) {
       const std::string arg = argv[i];
       if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
@@ -182,12 +189,24 @@ int main(int argc, char** argv) {
       else if (arg == "--threads") threads = std::stoi(value);
       else if (arg == "--passes") passes = std::stoi(value);
       else if (arg == "--weights") weights = value;
-      else throw std::invalid_argument("unknown option " + arg);
+      else if (arg == "--evict") {
+        evicting = true;
+        evict_mib = std::stoi(value);
+      } else {
+        throw std::invalid_argument("unknown option " + arg);
+      }
     }
     if (threads < 2 || threads > 8) throw std::invalid_argument("--threads takes 2 to 8");
     if (passes < 1) throw std::invalid_argument("--passes takes a positive number");
-    if (model == "resnet18") return run<ctresnet::resnet18<>>(threads, passes, weights);
-    if (model == "resnet50") return run<ctresnet::resnet50<>>(threads, passes, weights);
+    if (evicting && evict_mib < 1) throw std::invalid_argument("--evict takes a positive number of MiB");
+    if (evicting) {
+      const std::string self = argv[0];
+      const std::string dir = self.find('/') == std::string::npos ? "." : self.substr(0, self.rfind('/'));
+      evict = "'" + dir + "/evict_caches' " + std::to_string(evict_mib) + " " +
+              std::to_string(std::max(1u, std::thread::hardware_concurrency())) + " > /dev/null";
+    }
+    if (model == "resnet18") return run<ctresnet::resnet18<>>(threads, passes, weights, evict);
+    if (model == "resnet50") return run<ctresnet::resnet50<>>(threads, passes, weights, evict);
     throw std::invalid_argument("--model takes resnet18 or resnet50, not " + model);
   } catch (const std::exception& e) {
     std::cerr << "layer_times: " << e.what() << "\n";
