@@ -42,6 +42,22 @@ std::vector<float> direct_conv(const kernels::conv_geometry& g, const std::vecto
   return out;
 }
 
+/// A conv's geometry on a height x width image, its output's size from the window.
+kernels::conv_geometry conv_geometry_of(int height, int width, int in_channels, int out_channels, int kernel,
+                                        int stride, int padding, int groups = 1, int dilation = 1) {
+  return {height,
+          width,
+          in_channels,
+          window_out(height, kernel, stride, padding, dilation),
+          window_out(width, kernel, stride, padding, dilation),
+          out_channels,
+          kernel,
+          stride,
+          padding,
+          groups,
+          dilation};
+}
+
 /// Weights [O, I / groups, k, k] in ctresnet's storage order (conv_weight_layout), zeros between groups.
 std::vector<float> to_panels(const std::vector<float>& oihw, int o, int i, int k, int groups = 1) {
   const conv_weight_layout layout{o, i, k, groups};
@@ -101,17 +117,8 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
     CAPTURE(c.out_channels);
     CAPTURE(c.groups);
     CAPTURE(c.dilation);
-    const kernels::conv_geometry g{c.height,
-                               c.width,
-                               c.in_channels,
-                               window_out(c.height, c.kernel, c.stride, c.padding, c.dilation),
-                               window_out(c.width, c.kernel, c.stride, c.padding, c.dilation),
-                               c.out_channels,
-                               c.kernel,
-                               c.stride,
-                               c.padding,
-                               c.groups,
-                               c.dilation};
+    const kernels::conv_geometry g = conv_geometry_of(c.height, c.width, c.in_channels, c.out_channels, c.kernel,
+                                                      c.stride, c.padding, c.groups, c.dilation);
     const auto image = random_vector(std::size_t(c.height * c.width * c.in_channels), 1);
     const auto oihw = random_vector(std::size_t(c.out_channels * c.in_channels / c.groups * c.kernel * c.kernel), 2);
     const auto residual = random_vector(std::size_t(g.out_pixels() * c.out_channels), 3);
@@ -153,15 +160,8 @@ TEST_CASE("conv2d reading strided planes (the stem's input) matches the direct d
     CAPTURE(c.height);
     CAPTURE(c.kernel);
     CAPTURE(c.stride);
-    const kernels::conv_geometry g{c.height,
-                               c.width,
-                               c.in_channels,
-                               window_out(c.height, c.kernel, c.stride, c.padding),
-                               window_out(c.width, c.kernel, c.stride, c.padding),
-                               c.out_channels,
-                               c.kernel,
-                               c.stride,
-                               c.padding};
+    const kernels::conv_geometry g =
+        conv_geometry_of(c.height, c.width, c.in_channels, c.out_channels, c.kernel, c.stride, c.padding);
     const auto image = random_vector(std::size_t(c.height * c.width * c.in_channels), 9);
     const auto oihw = random_vector(std::size_t(c.out_channels * c.in_channels * c.kernel * c.kernel), 10);
     const auto residual = random_vector(std::size_t(g.out_pixels() * c.out_channels), 11);
@@ -294,15 +294,8 @@ TEST_CASE("conv2d_max_pool, band by band, equals conv2d followed by max_pool") {
   for (const conv_case c : cases) {
     CAPTURE(c.height);
     CAPTURE(c.width);
-    const kernels::conv_geometry g{c.height,
-                                   c.width,
-                                   c.in_channels,
-                                   window_out(c.height, c.kernel, c.stride, c.padding),
-                                   window_out(c.width, c.kernel, c.stride, c.padding),
-                                   c.out_channels,
-                                   c.kernel,
-                                   c.stride,
-                                   c.padding};
+    const kernels::conv_geometry g =
+        conv_geometry_of(c.height, c.width, c.in_channels, c.out_channels, c.kernel, c.stride, c.padding);
     const kernels::pool_geometry p{3, 2, 1, window_out(g.out_height, 3, 2, 1), window_out(g.out_width, 3, 2, 1)};
     const auto image = random_vector(std::size_t(c.height * c.width * c.in_channels), 14);
     const auto oihw = random_vector(std::size_t(c.out_channels * c.in_channels * c.kernel * c.kernel), 15);
@@ -316,7 +309,8 @@ TEST_CASE("conv2d_max_pool, band by band, equals conv2d followed by max_pool") {
       in.assign(std::size_t(kernels::strided_planes(g).floats()), 0.0f);
       kernels::chw_to_strided_planes(g, chw.data(), in.data());
     }
-    const bool several_bands = kernels::max_pool_band_rows(g, p) < p.out_height;
+    const int band_rows = kernels::max_pool_band_rows(g, p);
+    const bool several_bands = band_rows < p.out_height;
     CHECK(several_bands == (c.height >= 60));
 
     const index_t thread_floats = kernels::conv_max_pool_thread_floats(g, p);
@@ -341,7 +335,7 @@ TEST_CASE("conv2d_max_pool, band by band, equals conv2d followed by max_pool") {
     // One thread taking the bands in other orders, as it may when it helps with another's share:
     // a band after one it did not run computes all its rows. Backwards, from both ends inwards,
     // and pairs of bands in order, the last pair first.
-    const index_t bands = (p.out_height + kernels::max_pool_band_rows(g, p) - 1) / kernels::max_pool_band_rows(g, p);
+    const index_t bands = (p.out_height + band_rows - 1) / band_rows;
     std::vector<std::vector<index_t>> orders(3);
     for (index_t b = 0; b < bands; ++b) {
       orders[0].push_back(bands - 1 - b);
