@@ -5,6 +5,7 @@
     /usr/bin/python3 bench/run_bench.py --quick     # smoke test: resnet18, batch 1, 1 thread, 5 runs
     /usr/bin/python3 bench/run_bench.py --chart build-bench/latency.svg   # and a bar chart of the latencies
     /usr/bin/python3 bench/run_bench.py --precision int8 --models resnet18,resnet50 --batches 1
+    /usr/bin/python3 bench/run_bench.py --march x86-64-v3 --pytorch-isa avx2   # AVX2 builds of ctresnet and PyTorch
 
 Steps: build bench/ctresnet_bench.cpp and bench/fma_peak.cpp (Release, -march=native) into
 build-bench/; install onnxruntime-node into bench/node_modules if it is missing; export each
@@ -55,6 +56,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 FRAMEWORKS = ("ctresnet", "pytorch", "ort")
+# The environment that keeps PyTorch's kernels to an instruction set: oneDNN's (convs, linear)
+# and ATen's (the other operators).
+PYTORCH_ISA_LIMITS = {"native": {}, "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}}
 TITLES = {"ctresnet": "ctresnet", "pytorch": "PyTorch", "ort": "ORT"}
 MIB = 1024 * 1024
 RSS_SLACK_MIB = 16  # the issue's budget: peak RSS <= weights + workspace + 16 MiB
@@ -111,6 +115,10 @@ def parse_args():
     parser.add_argument("--march", default="native", metavar="ARCH",
                         help="compile ctresnet and fma_peak for this CPU type, e.g. x86-64-v3 (AVX2 and FMA) to "
                              "measure the AVX2 kernels on an AVX-512 machine (default: native)")
+    parser.add_argument("--pytorch-isa", choices=tuple(PYTORCH_ISA_LIMITS), default="native",
+                        help="avx2: PyTorch's oneDNN and ATen kernels limited to AVX2 and FMA (ONEDNN_MAX_CPU_ISA, "
+                             "ATEN_CPU_CAPABILITY), to compare an AVX2 build of ctresnet (--march x86-64-v3) with "
+                             "PyTorch on the same instructions; ONNX Runtime has no such switch (default: native)")
     parser.add_argument("--python", default="/usr/bin/python3", help="a Python with torch and torchvision")
     parser.add_argument("--node", default=shutil.which("node") or "/usr/bin/node")
     parser.add_argument("--skip-build", action="store_true", help="use the programs already in --build-dir")
@@ -333,12 +341,12 @@ class WorkerError(Exception):
 class Worker:
     """One benchmark process, spoken to one line at a time (see ctresnet_bench.cpp for the protocol)."""
 
-    def __init__(self, name, argv, log_path):
+    def __init__(self, name, argv, log_path, env=None):
         self.name = name
         self.log_path = log_path
         self._log = open(log_path, "w")
         self.proc = subprocess.Popen([str(a) for a in argv], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self._log, text=True)
+                                     stderr=self._log, text=True, env=env)
         # A reader thread, so that a hung worker times out instead of hanging the benchmark.
         self._lines = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
@@ -452,7 +460,9 @@ def run_config(args, ctx, model, batch, threads):
     for fw in FRAMEWORKS:
         logits[fw].unlink(missing_ok=True)
     wait_for_quiet(args.wait_quiet)
-    workers = {fw: Worker(fw, on_one_cpu(argvs[fw], threads), ctx["out"] / f"{tag}.{fw}.log") for fw in FRAMEWORKS}
+    envs = {"pytorch": dict(os.environ, **PYTORCH_ISA_LIMITS[args.pytorch_isa])}
+    workers = {fw: Worker(fw, on_one_cpu(argvs[fw], threads), ctx["out"] / f"{tag}.{fw}.log", envs.get(fw))
+               for fw in FRAMEWORKS}
     try:
         active = []
         for fw, worker in workers.items():
@@ -778,6 +788,7 @@ def report(args, results, peak, revision, started, finished):
     by_threads = ", ".join(f"{g:.0f} on {t} (best {peak['best_gflops_by_threads'][t]:.0f})"
                            for t, g in peak["gflops_by_threads"].items())
     disturbed = peak.get("other_load", 0) > DISTURBED
+    limits = ", ".join(f"{name}={value}" for name, value in PYTORCH_ISA_LIMITS[args.pytorch_isa].items())
     header = [
         "# ctresnet vs PyTorch vs ONNX Runtime" + (", int8" if int8 else ""),
         "",
@@ -793,7 +804,9 @@ def report(args, results, peak, revision, started, finished):
         f"- PyTorch {first_ready(results, 'pytorch', 'torch') or 'n/a'}: "
         + ("the model quantized with engine onednn (per-channel weights, 7-bit activations), torch.jit.trace + "
            "freeze" if int8 else "torch.jit.trace + freeze + optimize_for_inference (oneDNN)")
-        + ", inference_mode, set_num_threads(threads)",
+        + ", inference_mode, set_num_threads(threads)"
+        + (f"; kernels limited to {args.pytorch_isa.upper()} ({limits}; ATen reported "
+           f"{first_ready(results, 'pytorch', 'cpu_capability') or 'n/a'})" if limits else ""),
         f"- ONNX Runtime {first_ready(results, 'ort', 'onnxruntime') or 'n/a'} (onnxruntime-node, node "
         f"{command_output([args.node, '--version']).lstrip('v')}): CPU provider, graph optimisation 'all', "
         "intra-op threads = threads, inter-op 1, sequential; ONNX opset 13"

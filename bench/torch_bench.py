@@ -16,6 +16,7 @@ Replies, one JSON object a line: {"ready": true, ...} once set up; {"ms": [...]}
 count: torch.set_num_threads is set once, before any parallel work, which is when it is reliable.
 """
 import json
+import os
 import resource
 import sys
 import time
@@ -33,6 +34,14 @@ IMAGE_SHAPE = (3, 224, 224)
 
 def reply(obj):
     print(json.dumps(obj), flush=True)
+
+
+def cpu_capability():
+    """The instruction set ATen's kernels use (AVX512, AVX2 or DEFAULT; ATEN_CPU_CAPABILITY may lower it)."""
+    for line in torch.__config__.show().splitlines():
+        if "CPU capability usage:" in line:
+            return line.split(":", 1)[1].strip()
+    return ""
 
 
 def max_rss_kib():
@@ -59,7 +68,8 @@ def main():
 
     logits = None
     reply({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(),
-           "mkldnn": torch.backends.mkldnn.is_available()})
+           "mkldnn": torch.backends.mkldnn.is_available(), "cpu_capability": cpu_capability(),
+           "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "")})
     for line in sys.stdin:
         words = line.split()
         if words[:1] == ["run"]:
