@@ -29,6 +29,18 @@
 #endif
 #endif
 
+// Huge pages: on Linux, the large blocks a network owns (its state) start on a 2 MiB boundary and
+// are advised to the kernel as transparent huge pages (madvise MADV_HUGEPAGE), which kernels whose
+// THP setting is "madvise" give only to blocks that ask. Define CTRESNET_HUGE_PAGES to 0 to leave
+// them to the allocator alone.
+#ifndef CTRESNET_HUGE_PAGES
+#if defined(__linux__) && !defined(__EMSCRIPTEN__)
+#define CTRESNET_HUGE_PAGES 1
+#else
+#define CTRESNET_HUGE_PAGES 0
+#endif
+#endif
+
 // Functions whose sizes are run-time arguments (the kernels, and the code that visits or loads a
 // network's tensors) are compiled once and called from every layer type. Keeping the compiler from
 // inlining them into each type's code is what keeps deep networks quick to compile (every inlined

@@ -12,8 +12,13 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <fstream>
+#include <memory>
 #include <new>
+#include <sstream>
+#include <string>
 #include <vector>
 
 namespace {
@@ -83,3 +88,57 @@ TEST_CASE("a forward pass with a caller's workspace allocates nothing, from a ne
     check_forward_allocates_nothing<resnet50<10, small_input>>(threads);
   }
 }
+
+#if CTRESNET_HUGE_PAGES
+#include <sys/mman.h>
+
+namespace {
+/// The VmFlags line of the mapping that holds `address`, from /proc/self/smaps ("" if none does).
+std::string mapping_flags(const void* address) {
+  const auto at = reinterpret_cast<std::uintptr_t>(address);
+  std::ifstream smaps("/proc/self/smaps");
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    std::uintptr_t begin = 0, end = 0;
+    char dash = 0;
+    std::istringstream range(line);
+    if (range >> std::hex >> begin >> dash >> end && dash == '-')  // a mapping's first line
+      inside = begin <= at && at < end;
+    else if (inside && line.rfind("VmFlags:", 0) == 0)
+      return line;
+  }
+  return "";
+}
+
+/// Whether madvise(MADV_HUGEPAGE) shows in a mapping's flags here, tried on a mapping of its own:
+/// a kernel without transparent huge pages refuses it, and qemu's user mode ignores it.
+bool madvise_marks_huge_pages() {
+  const std::size_t bytes = 2 * detail::huge_page_bytes;
+  void* probe = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (probe == MAP_FAILED) return false;
+  const bool marked =
+      madvise(probe, bytes, MADV_HUGEPAGE) == 0 && mapping_flags(probe).find(" hg") != std::string::npos;
+  munmap(probe, bytes);
+  return marked;
+}
+}  // namespace
+
+TEST_CASE("a network's state starts on a huge page, which it asks the kernel for") {
+  const auto net = std::make_unique<resnet18<>>(uninitialized);
+  const float* state = net->state_data();
+  CHECK(reinterpret_cast<std::uintptr_t>(state) % detail::huge_page_bytes == 0);
+  if (madvise_marks_huge_pages()) {
+    const std::string flags = mapping_flags(state);
+    CAPTURE(flags);
+    CHECK(flags.find(" hg") != std::string::npos);
+  } else {
+    MESSAGE("madvise(MADV_HUGEPAGE) leaves no mark here (no transparent huge pages, or qemu's user mode): "
+            "only the alignment is checked");
+  }
+  // A small block only starts on a cache line, and a huge one's alignment goes back with it.
+  detail::cache_aligned_allocator<float> allocator;
+  float* small = allocator.allocate(1000);
+  CHECK(reinterpret_cast<std::uintptr_t>(small) % cache_line_bytes == 0);
+  allocator.deallocate(small, 1000);
+}
+#endif
