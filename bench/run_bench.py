@@ -56,9 +56,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 FRAMEWORKS = ("ctresnet", "pytorch", "ort")
-# The environment that keeps PyTorch's kernels to an instruction set: oneDNN's (convs, linear)
-# and ATen's (the other operators).
+# The environment that keeps PyTorch's kernels to an instruction set: oneDNN's (the convs) and
+# ATen's (most other operators). "native" clears any such limit that the driver inherited.
 PYTORCH_ISA_LIMITS = {"native": {}, "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}}
+PYTORCH_ISA_VARIABLES = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")
 TITLES = {"ctresnet": "ctresnet", "pytorch": "PyTorch", "ort": "ORT"}
 MIB = 1024 * 1024
 RSS_SLACK_MIB = 16  # the budget: peak RSS <= weights + workspace + 16 MiB
@@ -138,6 +139,8 @@ def parse_args():
         parser.error("batches, threads, runs and rounds must be at least 1")
     if not all(c.isalnum() or c in "-_." for c in args.march):
         parser.error(f"--march takes a CPU type such as native or x86-64-v3, not '{args.march}'")
+    if args.pytorch_isa != "native" and platform.machine() not in ("x86_64", "AMD64"):
+        parser.error(f"--pytorch-isa {args.pytorch_isa} limits x86 kernels; this machine is {platform.machine()}")
     if args.build_dir is None:
         args.build_dir = ROOT / ("build-bench" if args.march == "native" else f"build-bench-{args.march}")
     return args
@@ -460,7 +463,8 @@ def run_config(args, ctx, model, batch, threads):
     for fw in FRAMEWORKS:
         logits[fw].unlink(missing_ok=True)
     wait_for_quiet(args.wait_quiet)
-    envs = {"pytorch": dict(os.environ, **PYTORCH_ISA_LIMITS[args.pytorch_isa])}
+    pytorch_env = {k: v for k, v in os.environ.items() if k not in PYTORCH_ISA_VARIABLES}
+    envs = {"pytorch": dict(pytorch_env, **PYTORCH_ISA_LIMITS[args.pytorch_isa])}
     workers = {fw: Worker(fw, on_one_cpu(argvs[fw], threads), ctx["out"] / f"{tag}.{fw}.log", envs.get(fw))
                for fw in FRAMEWORKS}
     try:
@@ -805,8 +809,8 @@ def report(args, results, peak, revision, started, finished):
         + ("the model quantized with engine onednn (per-channel weights, 7-bit activations), torch.jit.trace + "
            "freeze" if int8 else "torch.jit.trace + freeze + optimize_for_inference (oneDNN)")
         + ", inference_mode, set_num_threads(threads)"
-        + (f"; kernels limited to {args.pytorch_isa.upper()} ({limits}; ATen reported "
-           f"{first_ready(results, 'pytorch', 'cpu_capability') or 'n/a'})" if limits else ""),
+        + (f"; kernels limited to {args.pytorch_isa.upper()} ({limits})" if limits else "")
+        + f"; ATen's CPU capability: {first_ready(results, 'pytorch', 'cpu_capability') or 'n/a'}",
         f"- ONNX Runtime {first_ready(results, 'ort', 'onnxruntime') or 'n/a'} (onnxruntime-node, node "
         f"{command_output([args.node, '--version']).lstrip('v')}): CPU provider, graph optimisation 'all', "
         "intra-op threads = threads, inter-op 1, sequential; ONNX opset 13"
@@ -865,7 +869,8 @@ def report(args, results, peak, revision, started, finished):
     if notes:
         body += ["Not measured:", "", *notes, ""]
     text = "\n".join(header + body)
-    name = "results" + ("-int8" if int8 else "") + ("-cold" if args.cold else "")
+    name = ("results" + ("-int8" if int8 else "") + ("-cold" if args.cold else "")
+            + (f"-pytorch-{args.pytorch_isa}" if args.pytorch_isa != "native" else ""))
     (args.build_dir / f"{name}.md").write_text(text)
     (args.build_dir / f"{name}.json").write_text(json.dumps(
         {"started": started.isoformat(timespec="minutes"), "cpu": cpu_model(), "peak": peak, "results": results},

@@ -16,7 +16,6 @@ Replies, one JSON object a line: {"ready": true, ...} once set up; {"ms": [...]}
 count: torch.set_num_threads is set once, before any parallel work, which is when it is reliable.
 """
 import json
-import os
 import resource
 import sys
 import time
@@ -37,7 +36,8 @@ def reply(obj):
 
 
 def cpu_capability():
-    """The instruction set ATen's kernels use (AVX512, AVX2 or DEFAULT; ATEN_CPU_CAPABILITY may lower it)."""
+    """The instruction set ATen's kernels use, as torch reports it ("AVX512", "AVX2", "NO AVX";
+    ATEN_CPU_CAPABILITY may lower it)."""
     for line in torch.__config__.show().splitlines():
         if "CPU capability usage:" in line:
             return line.split(":", 1)[1].strip()
@@ -68,8 +68,7 @@ def main():
 
     logits = None
     reply({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(),
-           "mkldnn": torch.backends.mkldnn.is_available(), "cpu_capability": cpu_capability(),
-           "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "")})
+           "mkldnn": torch.backends.mkldnn.is_available(), "cpu_capability": cpu_capability()})
     for line in sys.stdin:
         words = line.split()
         if words[:1] == ["run"]:

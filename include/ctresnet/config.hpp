@@ -29,10 +29,11 @@
 #endif
 #endif
 
-// Huge pages: on Linux, the large blocks a network owns (its state) start on a 2 MiB boundary and
-// are advised to the kernel as transparent huge pages (madvise MADV_HUGEPAGE), which kernels whose
-// THP setting is "madvise" give only to blocks that ask. Define CTRESNET_HUGE_PAGES to 0 to leave
-// them to the allocator alone.
+// Huge pages: on Linux, a network's state of 32 MiB or more starts on a 2 MiB boundary and is
+// advised to the kernel as transparent huge pages (madvise MADV_HUGEPAGE), which kernels whose THP
+// setting is "madvise" give only to memory that asks. Define CTRESNET_HUGE_PAGES to 0 to leave the
+// state to the allocator alone, the same in every translation unit (a block must be freed with the
+// alignment it was allocated with).
 #ifndef CTRESNET_HUGE_PAGES
 #if defined(__linux__) && !defined(__EMSCRIPTEN__)
 #define CTRESNET_HUGE_PAGES 1

@@ -20,6 +20,9 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#if CTRESNET_HUGE_PAGES
+#include <sys/mman.h>
+#endif
 
 namespace {
 std::atomic<long> allocations{0};
@@ -89,9 +92,7 @@ TEST_CASE("a forward pass with a caller's workspace allocates nothing, from a ne
   }
 }
 
-#if CTRESNET_HUGE_PAGES
-#include <sys/mman.h>
-
+#if CTRESNET_HUGE_PAGES && defined(MADV_HUGEPAGE)
 namespace {
 /// The VmFlags line of the mapping that holds `address`, from /proc/self/smaps ("" if none does).
 std::string mapping_flags(const void* address) {
@@ -123,7 +124,12 @@ bool madvise_marks_huge_pages() {
 }
 }  // namespace
 
-TEST_CASE("a network's state starts on a huge page, which it asks the kernel for") {
+// A block of 32 MiB or more starts on a 2 MiB boundary and a smaller one on a cache line; each is
+// freed with the alignment it was allocated with (block_alignment of the same size).
+static_assert(detail::block_alignment(detail::huge_block_bytes) == detail::huge_page_bytes);
+static_assert(detail::block_alignment(detail::huge_block_bytes - 1) == cache_line_bytes);
+
+TEST_CASE("a network's state starts on a 2 MiB boundary and asks the kernel for huge pages") {
   const auto net = std::make_unique<resnet18<>>(uninitialized);
   const float* state = net->state_data();
   CHECK(reinterpret_cast<std::uintptr_t>(state) % detail::huge_page_bytes == 0);
@@ -135,7 +141,6 @@ TEST_CASE("a network's state starts on a huge page, which it asks the kernel for
     MESSAGE("madvise(MADV_HUGEPAGE) leaves no mark here (no transparent huge pages, or qemu's user mode): "
             "only the alignment is checked");
   }
-  // A small block only starts on a cache line, and a huge one's alignment goes back with it.
   detail::cache_aligned_allocator<float> allocator;
   float* small = allocator.allocate(1000);
   CHECK(reinterpret_cast<std::uintptr_t>(small) % cache_line_bytes == 0);

@@ -1,7 +1,7 @@
 // Buffers the kernels read start on a cache line: a vector load that straddles two lines costs
 // two. (Measured: with the state and the workspace 16 bytes off a line, as glibc's malloc leaves
-// large blocks, resnet18 and resnet50 ran about 5% slower with AVX-512.) A network's state starts
-// on a huge page too (cache_aligned_allocator).
+// large blocks, resnet18 and resnet50 ran about 5% slower with AVX-512.) A large state starts on a
+// 2 MiB boundary, in huge pages (cache_aligned_allocator).
 #pragma once
 // IWYU pragma: private, include <ctresnet/ctresnet.hpp>
 
@@ -35,8 +35,10 @@ namespace detail {
 
 /// The size of a transparent huge page on x86-64 and on aarch64 with 4 KiB pages.
 inline constexpr std::size_t huge_page_bytes = std::size_t{2} << 20;
-/// Blocks of this many bytes or more start on a huge page and ask for huge pages (CTRESNET_HUGE_PAGES).
-inline constexpr std::size_t huge_block_bytes = 2 * huge_page_bytes;
+/// Blocks of this many bytes or more ask for huge pages (CTRESNET_HUGE_PAGES). glibc maps a block
+/// this large on its own (its mmap threshold never rises above 32 MiB), so the advice goes when
+/// the block is freed rather than staying on heap memory that smaller blocks reuse.
+inline constexpr std::size_t huge_block_bytes = std::size_t{32} << 20;
 
 /// The alignment of a block of `bytes`: a huge page for a large one where huge pages are asked
 /// for, otherwise a cache line.
@@ -45,12 +47,9 @@ constexpr std::size_t block_alignment(std::size_t bytes) {
 }
 
 /// A standard allocator whose blocks start on a cache line (for std::vector), and a large block
-/// (a network's state) on a huge page, advised to the kernel as huge pages. A forward pass streams
-/// the weights through the TLB, and a huge page maps 512 times as much: resnet18's 116 MiB of state
-/// is 58 pages instead of 29,700, and zeroing it when the network is made takes 58 page faults.
-/// (A Zen 5 guest, 2026-11-30: a resnet18 made in 190-290 ms the first time in a process and in
-/// 11-15 ms after, instead of 460-480 ms; run in 0.97-0.98 of the time on one thread; resnet50
-/// unchanged.)
+/// (a network's state) on a 2 MiB boundary, advised to the kernel as huge pages: a forward pass
+/// streams the weights through the TLB, where a huge page maps 512 times as much, and making the
+/// network zeroes its state in a 512th of the page faults (docs/performance.md).
 template <class T>
 struct cache_aligned_allocator {
   using value_type = T;
@@ -61,7 +60,8 @@ struct cache_aligned_allocator {
     const std::size_t bytes = n * sizeof(T), alignment = block_alignment(bytes);
     void* block = ::operator new(bytes, std::align_val_t{alignment});
 #if CTRESNET_HUGE_PAGES && defined(MADV_HUGEPAGE)
-    // A hint: where the kernel has no huge pages to give, the block keeps small ones.
+    // A hint, for the whole huge pages inside the block; where the kernel has none to give, the
+    // block keeps small ones.
     if (alignment == huge_page_bytes) madvise(block, bytes / huge_page_bytes * huge_page_bytes, MADV_HUGEPAGE);
 #endif
     return static_cast<T*>(block);
