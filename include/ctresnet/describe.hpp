@@ -100,16 +100,20 @@ struct tensor_info {
 };
 
 /// Calls f(pytorch_index, stored_index) for every element of a conv weight, in PyTorch's order
-/// ([O][I / groups][kH][kW]): what converts between PyTorch's layout and the stored panels.
+/// ([O][I / groups][kH][kW]): what converts between PyTorch's layout and the stored panels. For
+/// one output channel, stored indices are linear in (y, x, i) (conv_weight_index), so only the
+/// first of each channel is computed in full.
 template <class F>
 void for_each_conv_weight(const tensor_info& t, F&& f) {
   const conv_weight_layout layout = t.conv_layout();
   const index_t outputs = t.shape[0], inputs = t.shape[1], kernel = t.shape[2];
+  const index_t width = conv_panel_width(layout.block_outputs()), tap_step = layout.block_inputs() * width;
   index_t pytorch_index = 0;
-  for (index_t o = 0; o < outputs; ++o)
+  for (index_t o = 0; o < outputs; ++o) {
+    const index_t first = layout.index(o, 0, 0, 0);
     for (index_t i = 0; i < inputs; ++i)
-      for (index_t y = 0; y < kernel; ++y)
-        for (index_t x = 0; x < kernel; ++x) f(pytorch_index++, layout.index(o, i, y, x));
+      for (index_t tap = 0; tap < kernel * kernel; ++tap) f(pytorch_index++, first + tap * tap_step + i * width);
+  }
 }
 
 /// One row of a network summary. Depth 1 is a stage (or the stem and head), 2 a block, 3 a layer.

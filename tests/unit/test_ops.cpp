@@ -85,6 +85,40 @@ void check_epilogue(const std::vector<float>& out, const std::vector<float>& con
 
 }  // namespace
 
+TEST_CASE("for_each_conv_weight visits each weight once, at the index conv_weight_layout stores it") {
+  struct conv_shape {
+    index_t out, in, kernel, groups;
+  };
+  // Panels of 32, 8 and 4 channels; grouped convs gathered into blocks (ResNeXt's 32 groups of 4)
+  // and one group per block (depthwise).
+  for (const conv_shape c : {conv_shape{64, 3, 7, 1}, conv_shape{24, 16, 3, 1}, conv_shape{12, 20, 1, 1},
+                             conv_shape{128, 128, 3, 32}, conv_shape{64, 64, 3, 64}, conv_shape{256, 64, 1, 1}}) {
+    CAPTURE(c.out);
+    CAPTURE(c.in);
+    CAPTURE(c.kernel);
+    CAPTURE(c.groups);
+    tensor_info t{"weight", tensor_role::conv_weight, 4, {c.out, c.in / c.groups, c.kernel, c.kernel}, 0, c.groups};
+    const conv_weight_layout layout = t.conv_layout();
+    std::vector<index_t> expected;
+    for (index_t o = 0; o < c.out; ++o)
+      for (index_t i = 0; i < c.in / c.groups; ++i)
+        for (index_t y = 0; y < c.kernel; ++y)
+          for (index_t x = 0; x < c.kernel; ++x) expected.push_back(layout.index(o, i, y, x));
+    std::vector<index_t> visited;
+    index_t next = 0;
+    int out_of_order = 0;
+    for_each_conv_weight(t, [&](index_t pytorch, index_t stored) {
+      out_of_order += pytorch != next++;
+      visited.push_back(stored);
+    });
+    CHECK(out_of_order == 0);
+    CHECK(visited == expected);
+    std::sort(visited.begin(), visited.end());
+    CHECK(std::adjacent_find(visited.begin(), visited.end()) == visited.end());
+    CHECK(visited.back() < layout.stored_floats());
+  }
+}
+
 TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definition") {
   struct conv_case {
     int height, width, in_channels, out_channels, kernel, stride, padding, groups;

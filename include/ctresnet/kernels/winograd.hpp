@@ -183,28 +183,32 @@ struct winograd_1d<2, 2> {
 
 /// U = G g G^T for every channel pair, from weights in panels (conv_weight_index) to
 /// `weight_positions` matrices [in, out], each in panels of output channels like an ordinary 1x1 conv's weights.
-/// Computed in double, so the transformed weights are the exact ones rounded once.
+/// Computed in double, so the transformed weights are the exact ones rounded once. The output
+/// channels of a panel run innermost, where both the weights and each matrix keep them side by side.
 template <int Tile, int Stride = 1>
 CTRESNET_NOINLINE void winograd_weights(const float* weights, int in_channels, int out_channels, float* transformed) {
   constexpr int window = winograd<Tile, Stride>::weight_window;
   const index_t width = conv_panel_width(out_channels);
-  const index_t matrix = index_t{in_channels} * out_channels;
-  for (int o = 0; o < out_channels; ++o) {
-    for (int i = 0; i < in_channels; ++i) {
-      double gg[window][3];  // G g, column by column
-      for (int x = 0; x < 3; ++x) {
-        const double column[3] = {weights[conv_weight_index(out_channels, in_channels, 3, o, i, 0, x)],
-                                  weights[conv_weight_index(out_channels, in_channels, 3, o, i, 1, x)],
-                                  weights[conv_weight_index(out_channels, in_channels, 3, o, i, 2, x)]};
-        double u[window];
-        detail::winograd_1d<Tile, Stride>::weights(column, u);
-        for (int y = 0; y < window; ++y) gg[y][x] = u[y];
-      }
-      const index_t at = (o / width) * width * in_channels + index_t{i} * width + o % width;
-      for (int y = 0; y < window; ++y) {  // (G g) G^T, row by row
-        double u[window];
-        detail::winograd_1d<Tile, Stride>::weights(gg[y], u);
-        for (int x = 0; x < window; ++x) transformed[(y * window + x) * matrix + at] = static_cast<float>(u[x]);
+  const index_t matrix = index_t{in_channels} * out_channels, tap_step = index_t{in_channels} * width;
+  for (index_t panel = 0; panel < out_channels; panel += width) {
+    for (index_t i = 0; i < in_channels; ++i) {
+      // Output channel panel + o, input i: in the weights tap (y, x) at g[(y * 3 + x) * tap_step]
+      // (conv_weight_index), in each matrix at `at` + o.
+      const float* g = weights + 9 * panel * in_channels + i * width;
+      const index_t at = panel * in_channels + i * width;
+      for (index_t o = 0; o < width; ++o, ++g) {
+        double gg[window][3];  // G g, column by column
+        for (int x = 0; x < 3; ++x) {
+          const double column[3] = {g[x * tap_step], g[(3 + x) * tap_step], g[(6 + x) * tap_step]};
+          double u[window];
+          detail::winograd_1d<Tile, Stride>::weights(column, u);
+          for (int y = 0; y < window; ++y) gg[y][x] = u[y];
+        }
+        for (int y = 0; y < window; ++y) {  // (G g) G^T, row by row
+          double u[window];
+          detail::winograd_1d<Tile, Stride>::weights(gg[y], u);
+          for (int x = 0; x < window; ++x) transformed[(y * window + x) * matrix + at + o] = static_cast<float>(u[x]);
+        }
       }
     }
   }
