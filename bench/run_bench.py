@@ -13,7 +13,8 @@ model's seeded random weights as .safetensors and .onnx into build-bench/models/
 the FMA peak; then, per configuration (model, batch, threads), run the three frameworks as
 worker processes and interleave them, then compare their logits. Prints the tables and writes
 them to build-bench/results.md (all samples go to build-bench/results.json; with --cold,
-results-cold.md and results-cold.json; with --precision int8, results-int8.md and so on).
+results-cold.md and results-cold.json; with --precision int8, results-int8.md and so on; with
+--pytorch-isa avx2, results-pytorch-avx2.md).
 
 --precision int8 runs the three on quantized models made from the same weights
 (export_models.py --int8): ctresnet::quantized<Net> on tools/quantize.py's model (engine
@@ -119,7 +120,8 @@ def parse_args():
     parser.add_argument("--pytorch-isa", choices=tuple(PYTORCH_ISA_LIMITS), default="native",
                         help="avx2: PyTorch's oneDNN and ATen kernels limited to AVX2 and FMA (ONEDNN_MAX_CPU_ISA, "
                              "ATEN_CPU_CAPABILITY), to compare an AVX2 build of ctresnet (--march x86-64-v3) with "
-                             "PyTorch on the same instructions; ONNX Runtime has no such switch (default: native)")
+                             "PyTorch on the same instructions; ONNX Runtime has no such switch. native clears any "
+                             "such limit inherited from the environment (default: native)")
     parser.add_argument("--python", default="/usr/bin/python3", help="a Python with torch and torchvision")
     parser.add_argument("--node", default=shutil.which("node") or "/usr/bin/node")
     parser.add_argument("--skip-build", action="store_true", help="use the programs already in --build-dir")

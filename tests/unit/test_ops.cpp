@@ -89,10 +89,11 @@ TEST_CASE("for_each_conv_weight visits each weight once, at the index conv_weigh
   struct conv_shape {
     index_t out, in, kernel, groups;
   };
-  // Panels of 32, 8 and 4 channels; grouped convs gathered into blocks (ResNeXt's 32 groups of 4)
-  // and one group per block (depthwise).
+  // Panels of 32, 8 and 4 channels; grouped convs gathered into blocks of 16 outputs (ResNeXt's 32
+  // groups of 4, depthwise), and groups of 32 outputs, one a block.
   for (const conv_shape c : {conv_shape{64, 3, 7, 1}, conv_shape{24, 16, 3, 1}, conv_shape{12, 20, 1, 1},
-                             conv_shape{128, 128, 3, 32}, conv_shape{64, 64, 3, 64}, conv_shape{256, 64, 1, 1}}) {
+                             conv_shape{128, 128, 3, 32}, conv_shape{64, 64, 3, 64}, conv_shape{64, 64, 3, 2},
+                             conv_shape{256, 64, 1, 1}}) {
     CAPTURE(c.out);
     CAPTURE(c.in);
     CAPTURE(c.kernel);

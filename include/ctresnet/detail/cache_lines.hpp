@@ -1,7 +1,7 @@
 // Buffers the kernels read start on a cache line: a vector load that straddles two lines costs
 // two. (Measured: with the state and the workspace 16 bytes off a line, as glibc's malloc leaves
 // large blocks, resnet18 and resnet50 ran about 5% slower with AVX-512.) A large state starts on a
-// 2 MiB boundary, in huge pages (cache_aligned_allocator).
+// 2 MiB boundary and asks for huge pages (cache_aligned_allocator).
 #pragma once
 // IWYU pragma: private, include <ctresnet/ctresnet.hpp>
 
@@ -35,9 +35,9 @@ namespace detail {
 
 /// The size of a transparent huge page on x86-64 and on aarch64 with 4 KiB pages.
 inline constexpr std::size_t huge_page_bytes = std::size_t{2} << 20;
-/// Blocks of this many bytes or more ask for huge pages (CTRESNET_HUGE_PAGES). glibc maps a block
-/// this large on its own (its mmap threshold never rises above 32 MiB), so the advice goes when
-/// the block is freed rather than staying on heap memory that smaller blocks reuse.
+/// Blocks of this many bytes or more ask for huge pages (CTRESNET_HUGE_PAGES). glibc usually maps
+/// a block this large on its own (its mmap threshold never rises above 32 MiB), so the advice
+/// mostly goes with the block when it is freed rather than staying on heap memory.
 inline constexpr std::size_t huge_block_bytes = std::size_t{32} << 20;
 
 /// The alignment of a block of `bytes`: a huge page for a large one where huge pages are asked
