@@ -366,12 +366,23 @@ inline std::string module_prefix(const std::string& name) { return name.substr(0
 /// every output NaN), and a negative BatchNorm running variance (sqrt(var + eps) would be NaN).
 inline std::string value_problem(const tensor_info& t, const float* values) {
   const auto count = static_cast<std::size_t>(t.elements());
+  // First a scan of the bits without early exits, which the compiler vectorizes; the values are
+  // searched for the culprit only if it finds one.
+  const bool variance = t.role == tensor_role::norm_running_var;
+  std::uint32_t not_finite = 0, negative = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, values + i, sizeof bits);
+    not_finite |= (bits & 0x7fffffffu) > 0x7f7fffffu;  // the exponent all ones: infinity or NaN
+    negative |= bits > 0x80000000u;                     // the sign of a number other than -0
+  }
+  if (!not_finite && !(variance && negative)) return "";
   for (std::size_t i = 0; i < count; ++i) {
     const float v = values[i];
     if (std::isnan(v) || std::isinf(v))
       return "tensor '" + t.name + "' holds " + (std::isnan(v) ? "NaN" : v > 0 ? "+infinity" : "-infinity") +
              " at element " + std::to_string(i) + "; ctresnet loads only finite weights";
-    if (t.role == tensor_role::norm_running_var && v < 0) {
+    if (variance && v < 0) {
       std::ostringstream value;
       value << v;
       return "tensor '" + t.name + "' holds the negative variance " + value.str() + " at element " +

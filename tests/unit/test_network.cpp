@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -16,6 +17,7 @@ namespace {
 using namespace ctresnet;
 using small_resnet18 = resnet18<10, shape<3, 64, 64>>;
 using small_resnet50 = resnet50<7, shape<3, 64, 64>>;
+using small_resnext50 = resnext50_32x4d<6, shape<3, 64, 64>>;
 
 template <class Net>
 typename Net::input_tensor random_input(index_t batch, std::uint64_t seed) {
@@ -33,6 +35,14 @@ std::vector<std::string> names_of(const std::vector<tensor_info>& tensors) {
 
 bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+/// A float that no forward pass computes: a NaN with a payload.
+float workspace_marker() {
+  const std::uint32_t bits = 0x7fc0beefu;
+  float marker;
+  std::memcpy(&marker, &bits, sizeof marker);
+  return marker;
 }
 }  // namespace
 
@@ -52,15 +62,33 @@ TEST_CASE_TEMPLATE("forward gives (N, classes) finite logits, each image indepen
   CHECK(logits(0, 0) != logits(1, 0));
 }
 
-TEST_CASE("forward with a caller's workspace gives the same logits") {
-  const small_resnet18 net(5);
-  const auto x = random_input<small_resnet18>(2, 12);
-  std::vector<float> workspace(static_cast<std::size_t>(small_resnet18::workspace_floats));
-  std::vector<float> logits(2 * 10);
-  net.forward(small_resnet18::input_map(x.data(), x.dimensions()), small_resnet18::output_map(logits.data(), 2, 10),
-              workspace.data());
-  const auto expected = net.forward(x);
-  for (int i = 0; i < 20; ++i) CHECK(logits[std::size_t(i)] == expected.data()[i]);
+// The allocating forward leaves its workspace uninitialized, so no pass may read a workspace
+// float before writing it: a workspace of NaNs must give the logits of a workspace of zeros.
+TEST_CASE_TEMPLATE("a caller's workspace of NaNs gives the logits of one of zeros, and of the allocating forward", Net,
+                   small_resnet18, small_resnet50, small_resnext50) {
+  const Net net(5);
+  const auto x = random_input<Net>(2, 12);
+  const auto allocated = net.forward(x);
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+#if CTRESNET_THREADS
+    thread_pool pool(threads);
+    const execution on = pool;
+#else
+    if (threads > 1) break;
+    const execution on;
+#endif
+    const auto size = static_cast<std::size_t>(Net::workspace_floats_for(threads));
+    std::vector<float> zeros(size, 0.0f), nans(size, workspace_marker());
+    std::vector<float> from_zeros(2 * Net::num_classes), from_nans(2 * Net::num_classes);
+    const typename Net::input_map images(x.data(), x.dimensions());
+    net.forward(images, typename Net::output_map(from_zeros.data(), 2, Net::num_classes), zeros.data(), on);
+    net.forward(images, typename Net::output_map(from_nans.data(), 2, Net::num_classes), nans.data(), on);
+    int differ = 0;
+    for (std::size_t i = 0; i < from_zeros.size(); ++i)
+      differ += from_nans[i] != from_zeros[i] || from_zeros[i] != allocated.data()[i];
+    CHECK(differ == 0);
+  }
 }
 
 TEST_CASE("a workspace that does not start on a cache line works, and nothing is written past its end") {
@@ -291,16 +319,14 @@ TEST_CASE("without_winograd keeps only the weights in the state and computes the
 }
 
 namespace {
-/// The share of a forward pass's workspace that it writes: every float starts as a marker that no
-/// computation produces, and counts as touched once it is something else.
+/// The share of a forward pass's workspace that it writes: every float starts as the marker, and
+/// counts as touched once it is something else.
 template <class Net>
 double touched_share_of_workspace() {
   const Net net(uninitialized);
   typename Net::input_tensor x(1, Net::input_shape::channels, Net::input_shape::height, Net::input_shape::width);
   x.setConstant(0.25f);
-  const std::uint32_t marker_bits = 0x7fc0beefu;  // a NaN with a payload
-  float marker;
-  std::memcpy(&marker, &marker_bits, sizeof marker);
+  const float marker = workspace_marker();
   std::vector<float> workspace(static_cast<std::size_t>(Net::workspace_floats), marker);
   typename Net::output_tensor out(Net::output_dimensions(1));
   net.forward(typename Net::input_map(x.data(), x.dimensions()), typename Net::output_map(out.data(), out.dimensions()),

@@ -88,16 +88,19 @@ namespace detail {
 
 /// The one-dimensional transforms of F(Tile, 3) at stride `Stride`: G (weights), B^T (inputs) and
 /// A^T (outputs). The two-dimensional ones apply them to the columns, then to the rows. `P` is a
-/// packet of channels or a single float.
+/// packet of channels or a single number (float, or double for the weights).
 template <int Tile, int Stride>
 struct winograd_1d;
 
 template <>
 struct winograd_1d<2, 1> {
-  static void weights(const double (&g)[3], double (&u)[4]) {
+  template <class P>
+  static void weights(const P (&g)[3], P (&u)[4]) {
+    using namespace Eigen::internal;
+    const P half = pset1<P>(0.5);
     u[0] = g[0];
-    u[1] = 0.5 * (g[0] + g[1] + g[2]);
-    u[2] = 0.5 * (g[0] - g[1] + g[2]);
+    u[1] = pmul(half, padd(padd(g[0], g[1]), g[2]));
+    u[2] = pmul(half, padd(psub(g[0], g[1]), g[2]));
     u[3] = g[2];
   }
   template <class P>
@@ -118,12 +121,15 @@ struct winograd_1d<2, 1> {
 
 template <>
 struct winograd_1d<4, 1> {  // interpolation points 0, 1, -1, 2, -2 and infinity
-  static void weights(const double (&g)[3], double (&u)[6]) {
-    u[0] = g[0] / 4;
-    u[1] = -(g[0] + g[1] + g[2]) / 6;
-    u[2] = -(g[0] - g[1] + g[2]) / 6;
-    u[3] = g[0] / 24 + g[1] / 12 + g[2] / 6;
-    u[4] = g[0] / 24 - g[1] / 12 + g[2] / 6;
+  template <class P>
+  static void weights(const P (&g)[3], P (&u)[6]) {
+    using namespace Eigen::internal;
+    const P four = pset1<P>(4.0), six = pset1<P>(6.0), twelve = pset1<P>(12.0), twenty_four = pset1<P>(24.0);
+    u[0] = pdiv(g[0], four);
+    u[1] = pdiv(pnegate(padd(padd(g[0], g[1]), g[2])), six);
+    u[2] = pdiv(pnegate(padd(psub(g[0], g[1]), g[2])), six);
+    u[3] = padd(padd(pdiv(g[0], twenty_four), pdiv(g[1], twelve)), pdiv(g[2], six));
+    u[4] = padd(psub(pdiv(g[0], twenty_four), pdiv(g[1], twelve)), pdiv(g[2], six));
     u[5] = g[2];
   }
   template <class P>
@@ -156,9 +162,10 @@ struct winograd_1d<4, 1> {  // interpolation points 0, 1, -1, 2, -2 and infinity
 /// alone (2 multiplies). 5 multiplies instead of 6, 25 instead of 36 for a 2x2 tile, with adds only.
 template <>
 struct winograd_1d<2, 2> {
-  static void weights(const double (&g)[3], double (&u)[4]) {  // u[3] serves both odd inputs
+  template <class P>
+  static void weights(const P (&g)[3], P (&u)[4]) {  // u[3] serves both odd inputs
     u[0] = g[0];
-    u[1] = g[0] + g[2];
+    u[1] = Eigen::internal::padd(g[0], g[2]);
     u[2] = g[2];
     u[3] = g[1];
   }
@@ -179,37 +186,59 @@ struct winograd_1d<2, 2> {
   }
 };
 
+/// U = G g G^T, in double, for as many output channels side by side as a Packet of doubles holds
+/// (or one, for a double): `g` points at the first one's tap (0, 0), the taps `tap_step` floats
+/// apart, and U's positions go `matrix` floats apart from `u`.
+template <int Tile, int Stride, class Packet>
+inline void winograd_weight_lanes(const float* g, index_t tap_step, float* u, index_t matrix) {
+  using namespace Eigen::internal;
+  constexpr int window = winograd<Tile, Stride>::weight_window;
+  constexpr int lanes = unpacket_traits<Packet>::size;
+  double lane[lanes];
+  Packet gg[window][3];  // G g, column by column
+  for (int x = 0; x < 3; ++x) {
+    Packet column[3], transformed[window];
+    for (int y = 0; y < 3; ++y) {
+      for (int j = 0; j < lanes; ++j) lane[j] = g[(3 * y + x) * tap_step + j];
+      column[y] = ploadu<Packet>(lane);
+    }
+    winograd_1d<Tile, Stride>::weights(column, transformed);
+    for (int y = 0; y < window; ++y) gg[y][x] = transformed[y];
+  }
+  for (int y = 0; y < window; ++y) {  // (G g) G^T, row by row
+    Packet transformed[window];
+    winograd_1d<Tile, Stride>::weights(gg[y], transformed);
+    for (int x = 0; x < window; ++x) {
+      pstoreu(lane, transformed[x]);
+      float* position = u + (y * window + x) * matrix;
+      for (int j = 0; j < lanes; ++j) position[j] = static_cast<float>(lane[j]);
+    }
+  }
+}
+
 }  // namespace detail
 
 /// U = G g G^T for every channel pair, from weights in panels (conv_weight_index) to
 /// `weight_positions` matrices [in, out], each in panels of output channels like an ordinary 1x1 conv's weights.
-/// Computed in double, so the transformed weights are the exact ones rounded once. The output
-/// channels of a panel run innermost, where both the weights and each matrix keep them side by side.
+/// Computed in double, so the transformed weights are the exact ones rounded once, for a vector of
+/// a panel's output channels at a time: the weights and each matrix keep them side by side.
 template <int Tile, int Stride = 1>
 CTRESNET_NOINLINE void winograd_weights(const float* weights, int in_channels, int out_channels, float* transformed) {
-  constexpr int window = winograd<Tile, Stride>::weight_window;
+  using doubles = Eigen::internal::packet_traits<double>::type;
+  constexpr int lanes = Eigen::internal::packet_traits<double>::size;
   const index_t width = conv_panel_width(out_channels);
   const index_t matrix = index_t{in_channels} * out_channels, tap_step = index_t{in_channels} * width;
   for (index_t panel = 0; panel < out_channels; panel += width) {
     for (index_t i = 0; i < in_channels; ++i) {
       // Output channel panel + o, input i: in the weights tap (y, x) at g[(y * 3 + x) * tap_step]
-      // (conv_weight_index), in each matrix at `at` + o.
+      // (conv_weight_index), in each matrix at u + o.
       const float* g = weights + 9 * panel * in_channels + i * width;
-      const index_t at = panel * in_channels + i * width;
-      for (index_t o = 0; o < width; ++o, ++g) {
-        double gg[window][3];  // G g, column by column
-        for (int x = 0; x < 3; ++x) {
-          const double column[3] = {g[x * tap_step], g[(3 + x) * tap_step], g[(6 + x) * tap_step]};
-          double u[window];
-          detail::winograd_1d<Tile, Stride>::weights(column, u);
-          for (int y = 0; y < window; ++y) gg[y][x] = u[y];
-        }
-        for (int y = 0; y < window; ++y) {  // (G g) G^T, row by row
-          double u[window];
-          detail::winograd_1d<Tile, Stride>::weights(gg[y], u);
-          for (int x = 0; x < window; ++x) transformed[(y * window + x) * matrix + at + o] = static_cast<float>(u[x]);
-        }
-      }
+      float* const u = transformed + panel * in_channels + i * width;
+      const index_t whole = width / lanes * lanes;
+      for (index_t o = 0; o < whole; o += lanes)
+        detail::winograd_weight_lanes<Tile, Stride, doubles>(g + o, tap_step, u + o, matrix);
+      for (index_t o = whole; o < width; ++o)
+        detail::winograd_weight_lanes<Tile, Stride, double>(g + o, tap_step, u + o, matrix);
     }
   }
 }

@@ -13,8 +13,8 @@
 #include <array>
 #include <string>
 #if CTRESNET_EXCEPTIONS
+#include <memory>
 #include <stdexcept>
-#include <vector>
 #endif
 
 namespace ctresnet {
@@ -33,6 +33,13 @@ std::array<Tensor, Plan::num_stages> stage_tensors(index_t batch, Targets& targe
     targets[stage] = maps[stage].data();
   });
   return maps;
+}
+
+/// The workspace of an allocating forward pass, left uninitialized: a pass writes each element
+/// before it reads it, and zeroing resnet50's 12 MiB of floats took 1.4-2 % of a pass.
+template <class T>
+std::unique_ptr<T[]> workspace_buffer(std::size_t size) {
+  return std::unique_ptr<T[]>(new T[size]);
 }
 }  // namespace detail
 #endif
@@ -70,8 +77,8 @@ class network_api : public Plan {
   /// gives its feature maps (N, C, H, W) instead. Allocates the output and the workspace.
   output_tensor forward(const input_map& images, execution on = {}) const {
     output_tensor output(Plan::output_dimensions(images.dimension(0)));
-    std::vector<float> workspace(static_cast<std::size_t>(Plan::workspace_floats_for(on.threads())));
-    forward(images, output_map(output.data(), output.dimensions()), workspace.data(), on);
+    const auto workspace = detail::workspace_buffer<float>(std::size_t(Plan::workspace_floats_for(on.threads())));
+    forward(images, output_map(output.data(), output.dimensions()), workspace.get(), on);
     return output;
   }
   /// The allocation-free form: try_forward, throwing std::invalid_argument for a wrong shape or a
@@ -86,8 +93,8 @@ class network_api : public Plan {
     stage_maps targets{};
     std::array<feature_tensor, Plan::num_stages> maps =
         detail::stage_tensors<Plan, feature_tensor>(images.dimension(0), targets);
-    std::vector<float> workspace(static_cast<std::size_t>(Plan::workspace_floats_for(on.threads())));
-    forward_stages(images, targets, workspace.data(), on);
+    const auto workspace = detail::workspace_buffer<float>(std::size_t(Plan::workspace_floats_for(on.threads())));
+    forward_stages(images, targets, workspace.get(), on);
     return maps;
   }
   /// The allocation-free form: try_forward_stages, throwing as forward() does.

@@ -202,8 +202,8 @@ class quantized_api : public quantized_plan<Net> {
   template <class Images>
   output_tensor forward_allocating(const Images& images, execution on) const {
     output_tensor logits(plan::output_dimensions(images.dimension(0)));
-    std::vector<std::byte> workspace(plan::workspace_bytes_for(on.threads()));
-    forward(images, output_map(logits.data(), logits.dimensions()), workspace.data(), on);
+    const auto workspace = detail::workspace_buffer<std::byte>(plan::workspace_bytes_for(on.threads()));
+    forward(images, output_map(logits.data(), logits.dimensions()), workspace.get(), on);
     return logits;
   }
 
@@ -212,8 +212,8 @@ class quantized_api : public quantized_plan<Net> {
     stage_maps targets{};
     std::array<uint8_images_tensor, plan::num_stages> maps =
         detail::stage_tensors<plan, uint8_images_tensor>(images.dimension(0), targets);
-    std::vector<std::byte> workspace(plan::workspace_bytes_for(on.threads()));
-    forward_stages(images, targets, workspace.data(), on);
+    const auto workspace = detail::workspace_buffer<std::byte>(plan::workspace_bytes_for(on.threads()));
+    forward_stages(images, targets, workspace.get(), on);
     return maps;
   }
 
