@@ -222,12 +222,12 @@ double thread_cpu_us() {
 
 /// One distinct conv of a model: its shape and how often the model runs it.
 struct conv_entry {
-  ctresnet::kernels::int8::conv_shape shape;
+  ctresnet::kernels::conv_geometry shape;
   int count;
 };
 
 std::vector<conv_entry> resnet18_convs() {
-  using s = ctresnet::kernels::int8::conv_shape;
+  using s = ctresnet::kernels::conv_geometry;
   return {{s{224, 224, 3, 112, 112, 64, 7, 2, 3}, 1},   {s{56, 56, 64, 56, 56, 64, 3, 1, 1}, 4},
           {s{56, 56, 64, 28, 28, 128, 3, 2, 1}, 1},     {s{28, 28, 128, 28, 28, 128, 3, 1, 1}, 3},
           {s{56, 56, 64, 28, 28, 128, 1, 2, 0}, 1},     {s{28, 28, 128, 14, 14, 256, 3, 2, 1}, 1},
@@ -237,7 +237,7 @@ std::vector<conv_entry> resnet18_convs() {
 }
 
 std::vector<conv_entry> resnet50_convs() {
-  using s = ctresnet::kernels::int8::conv_shape;
+  using s = ctresnet::kernels::conv_geometry;
   return {{s{224, 224, 3, 112, 112, 64, 7, 2, 3}, 1},
           // layer1, 56x56
           {s{56, 56, 64, 56, 56, 64, 1, 1, 0}, 1},
@@ -279,7 +279,7 @@ void bench_layers(const std::string& model, const options& o) {
   std::vector<result> results;
   double total_us = 0;
   for (const conv_entry& c : convs) {
-    const k8::conv_shape& g = c.shape;
+    const ctresnet::kernels::conv_geometry& g = c.shape;
     const auto length = g.patch_length();
     std::vector<std::uint8_t> in(static_cast<std::size_t>(g.in_height) * g.in_width * g.in_channels);
     std::vector<std::uint8_t> out(static_cast<std::size_t>(g.out_height) * g.out_width * g.out_channels);
@@ -309,7 +309,7 @@ void bench_layers(const std::string& model, const options& o) {
   std::printf("%s, int8 convs (%s), one thread: %.2f ms in all\n", model.c_str(), k8::instruction_set, total_us / 1000);
   std::printf("  in HxWxC      out HxWxC     k s  count   us/call  GMAC/s  share\n");
   for (std::size_t i = 0; i < convs.size(); ++i) {
-    const k8::conv_shape& g = convs[i].shape;
+    const ctresnet::kernels::conv_geometry& g = convs[i].shape;
     std::printf("  %3dx%3dx%4d  %3dx%3dx%4d  %d %d  %5d  %8.1f  %6.1f  %4.1f%%\n", g.in_height, g.in_width,
                 g.in_channels, g.out_height, g.out_width, g.out_channels, g.kernel, g.stride, convs[i].count,
                 results[i].us, results[i].macs / results[i].us / 1000, 100 * results[i].us * convs[i].count / total_us);

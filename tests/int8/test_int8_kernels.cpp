@@ -22,10 +22,12 @@
 namespace {
 namespace k8 = ctresnet::kernels::int8;
 using ctresnet::index_t;
+using ctresnet::kernels::conv_geometry;
+using ctresnet::kernels::conv_geometry_for;
 
 /// A conv's data as PyTorch holds it, and the same packed for the kernels.
 struct conv_case {
-  k8::conv_shape g;
+  conv_geometry g;
   std::vector<std::uint8_t> input;    // HWC
   std::vector<std::int8_t> weights;   // [O][I][kH][kW]
   std::vector<std::int32_t> bias;     // as the file stores it
@@ -88,7 +90,7 @@ struct conv_case {
 
 /// Which elements differ, as "N of M differ; the first at (y, x, o): got, expected".
 std::string differences(const std::vector<std::uint8_t>& got, const std::vector<std::uint8_t>& expected,
-                        const k8::conv_shape& g) {
+                        const conv_geometry& g) {
   std::size_t differ = 0, first = 0;
   for (std::size_t i = 0; i < got.size(); ++i)
     if (got[i] != expected[i] && differ++ == 0) first = i;
@@ -101,7 +103,7 @@ std::string differences(const std::vector<std::uint8_t>& got, const std::vector<
   return text.str();
 }
 
-std::string describe(const k8::conv_shape& g) {
+std::string describe(const conv_geometry& g) {
   std::ostringstream text;
   text << g.in_height << "x" << g.in_width << "x" << g.in_channels << " -> " << g.out_height << "x" << g.out_width
        << "x" << g.out_channels << ", kernel " << g.kernel << ", stride " << g.stride << ", padding " << g.padding;
@@ -153,25 +155,9 @@ void check_conv(const conv_case& c) {
   }
 }
 
-k8::conv_shape shape_of(int height, int width, int in_channels, int out_channels, int kernel, int stride,
-                        int padding, int groups = 1, int dilation = 1) {
-  const int reach = dilation * (kernel - 1) + 1;
-  return {height,
-          width,
-          in_channels,
-          (height + 2 * padding - reach) / stride + 1,
-          (width + 2 * padding - reach) / stride + 1,
-          out_channels,
-          kernel,
-          stride,
-          padding,
-          groups,
-          dilation};
-}
-
 /// A case with seeded random data: activations and weights over their whole ranges, biases and
 /// multipliers that keep most outputs inside (0, 255).
-conv_case random_case(const k8::conv_shape& g, std::uint64_t seed) {
+conv_case random_case(const conv_geometry& g, std::uint64_t seed) {
   ctresnet::random_generator random(seed);
   conv_case c{g, {}, {}, {}, {}, 0, 0, false, {}, {}};
   c.input.resize(std::size_t(g.in_height) * g.in_width * g.in_channels);
@@ -281,8 +267,8 @@ TEST_CASE("conv kernels: the shapes of ResNets' convs and odd ones, random data"
   };
   std::uint64_t seed = 100;
   for (const geometry& s : geometries)
-    check_conv(random_case(shape_of(s.height, s.width, s.in_channels, s.out_channels, s.kernel, s.stride, s.padding),
-                           seed++));
+    check_conv(random_case(
+        conv_geometry_for(s.height, s.width, s.in_channels, s.out_channels, s.kernel, s.stride, s.padding), seed++));
 }
 
 TEST_CASE("conv kernels: grouped and dilated convs, random data") {
@@ -310,25 +296,26 @@ TEST_CASE("conv kernels: grouped and dilated convs, random data") {
   };
   std::uint64_t seed = 300;
   for (const geometry& s : geometries)
-    check_conv(random_case(shape_of(s.height, s.width, s.in_channels, s.out_channels, s.kernel, s.stride, s.padding,
-                                    s.groups, s.dilation),
+    check_conv(random_case(conv_geometry_for(s.height, s.width, s.in_channels, s.out_channels, s.kernel, s.stride,
+                                             s.padding, s.groups, s.dilation),
                            seed++));
 }
 
 TEST_CASE("conv kernels: tiles of 1 to 13 pixels, batches of panels, windows of every length modulo 4") {
   std::uint64_t seed = 200;
   // Output pixels that fill no tile (AVX2: 6 pixels, AVX-512 VNNI: 6, NEON: 4), or several.
-  for (int width = 1; width <= 13; ++width) check_conv(random_case(shape_of(1, width, 8, 32, 1, 1, 0), seed++));
+  for (int width = 1; width <= 13; ++width)
+    check_conv(random_case(conv_geometry_for(1, width, 8, 32, 1, 1, 0), seed++));
   // Windows of 1 to 7 elements and a remainder of 1, 2 or 3 after whole groups of 4.
   for (int channels = 1; channels <= 7; ++channels)
-    check_conv(random_case(shape_of(3, 5, channels, 16, 1, 1, 0), seed++));
-  check_conv(random_case(shape_of(5, 4, 5, 32, 3, 1, 1), seed++));  // 45 = 11 x 4 + 1
-  check_conv(random_case(shape_of(4, 5, 2, 16, 3, 2, 1), seed++));  // 18 = 4 x 4 + 2
+    check_conv(random_case(conv_geometry_for(3, 5, channels, 16, 1, 1, 0), seed++));
+  check_conv(random_case(conv_geometry_for(5, 4, 5, 32, 3, 1, 1), seed++));  // 45 = 11 x 4 + 1
+  check_conv(random_case(conv_geometry_for(4, 5, 2, 16, 3, 2, 1), seed++));  // 18 = 4 x 4 + 2
   // Long windows: AVX2 widens as many panels at a time as fit 128 KiB, so these run as batches of
   // 3, 3 and 1 panels; 2 and 1; 1 and 1 (split among the threads inside a batch).
-  check_conv(random_case(shape_of(5, 7, 128, 112, 3, 2, 1), seed++));
-  check_conv(random_case(shape_of(3, 3, 2048, 48, 1, 1, 0), seed++));
-  check_conv(random_case(shape_of(4, 4, 512, 32, 3, 2, 1), seed++));
+  check_conv(random_case(conv_geometry_for(5, 7, 128, 112, 3, 2, 1), seed++));
+  check_conv(random_case(conv_geometry_for(3, 3, 2048, 48, 1, 1, 0), seed++));
+  check_conv(random_case(conv_geometry_for(4, 4, 512, 32, 3, 2, 1), seed++));
 }
 
 TEST_CASE("conv kernels: the largest sums 8-bit operands give") {
@@ -336,7 +323,7 @@ TEST_CASE("conv kernels: the largest sums 8-bit operands give") {
   // int16, which vpmaddubsw would saturate. Windows of 3x3x512 sum 4,608 of them.
   for (const std::int8_t w : {std::int8_t{127}, std::int8_t{-128}})
     for (const std::int32_t zero_point : {0, 255}) {
-      conv_case c = random_case(shape_of(5, 5, 512, 32, 3, 1, 1), 7);
+      conv_case c = random_case(conv_geometry_for(5, 5, 512, 32, 3, 1, 1), 7);
       std::fill(c.input.begin(), c.input.end(), std::uint8_t{255});
       std::fill(c.weights.begin(), c.weights.end(), w);
       c.input_zero_point = zero_point;
@@ -349,7 +336,7 @@ TEST_CASE("conv kernels: the largest sums 8-bit operands give") {
 }
 
 TEST_CASE("conv kernels: requantization beyond int32, at its bounds and on ties") {
-  conv_case c = random_case(shape_of(6, 6, 16, 64, 3, 1, 1), 8);
+  conv_case c = random_case(conv_geometry_for(6, 6, 16, 64, 3, 1, 1), 8);
   c.output_zero_point = 17;
   for (int o = 0; o < 64; ++o) {
     const int kind = o % 8;
@@ -367,7 +354,7 @@ TEST_CASE("conv kernels: requantization beyond int32, at its bounds and on ties"
     check_conv(c);
   }
   // Sums that are exact ties of 0.5 for every output.
-  conv_case t = random_case(shape_of(4, 4, 4, 16, 1, 1, 0), 9);
+  conv_case t = random_case(conv_geometry_for(4, 4, 4, 16, 1, 1, 0), 9);
   std::fill(t.multipliers.begin(), t.multipliers.end(), 0.5f);
   for (auto& w : t.weights) w = static_cast<std::int8_t>(w % 3);
   t.input_zero_point = 0;
@@ -379,7 +366,8 @@ TEST_CASE("conv kernels: requantization beyond int32, at its bounds and on ties"
 TEST_CASE("linear kernels: whole and partial panels") {
   for (const int in_features : {512, 100, 10, 3})
     for (const int out_features : {1000, 64, 10, 5}) {
-      conv_case c = random_case(shape_of(1, 1, in_features, out_features, 1, 1, 0), std::uint64_t(in_features) * 7 + std::uint64_t(out_features));
+      conv_case c = random_case(conv_geometry_for(1, 1, in_features, out_features, 1, 1, 0),
+                                std::uint64_t(in_features) * 7 + std::uint64_t(out_features));
       c.relu = false;
       const std::vector<std::uint8_t> expected = c.expected();
       for (const auto& pool : pools()) {

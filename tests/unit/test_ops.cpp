@@ -42,22 +42,6 @@ std::vector<float> direct_conv(const kernels::conv_geometry& g, const std::vecto
   return out;
 }
 
-/// A conv's geometry on a height x width image, its output's size from the window.
-kernels::conv_geometry conv_geometry_of(int height, int width, int in_channels, int out_channels, int kernel,
-                                        int stride, int padding, int groups = 1, int dilation = 1) {
-  return {height,
-          width,
-          in_channels,
-          window_out(height, kernel, stride, padding, dilation),
-          window_out(width, kernel, stride, padding, dilation),
-          out_channels,
-          kernel,
-          stride,
-          padding,
-          groups,
-          dilation};
-}
-
 /// Weights [O, I / groups, k, k] in ctresnet's storage order (conv_weight_layout), zeros between groups.
 std::vector<float> to_panels(const std::vector<float>& oihw, int o, int i, int k, int groups = 1) {
   const conv_weight_layout layout{o, i, k, groups};
@@ -152,8 +136,8 @@ TEST_CASE("conv2d with BatchNorm, residual and ReLU matches the direct definitio
     CAPTURE(c.out_channels);
     CAPTURE(c.groups);
     CAPTURE(c.dilation);
-    const kernels::conv_geometry g = conv_geometry_of(c.height, c.width, c.in_channels, c.out_channels, c.kernel,
-                                                      c.stride, c.padding, c.groups, c.dilation);
+    const kernels::conv_geometry g = kernels::conv_geometry_for(c.height, c.width, c.in_channels, c.out_channels,
+                                                                c.kernel, c.stride, c.padding, c.groups, c.dilation);
     const auto image = random_vector(std::size_t(c.height * c.width * c.in_channels), 1);
     const auto oihw = random_vector(std::size_t(c.out_channels * c.in_channels / c.groups * c.kernel * c.kernel), 2);
     const auto residual = random_vector(std::size_t(g.out_pixels() * c.out_channels), 3);
@@ -196,7 +180,7 @@ TEST_CASE("conv2d reading strided planes (the stem's input) matches the direct d
     CAPTURE(c.kernel);
     CAPTURE(c.stride);
     const kernels::conv_geometry g =
-        conv_geometry_of(c.height, c.width, c.in_channels, c.out_channels, c.kernel, c.stride, c.padding);
+        kernels::conv_geometry_for(c.height, c.width, c.in_channels, c.out_channels, c.kernel, c.stride, c.padding);
     const auto image = random_vector(std::size_t(c.height * c.width * c.in_channels), 9);
     const auto oihw = random_vector(std::size_t(c.out_channels * c.in_channels * c.kernel * c.kernel), 10);
     const auto residual = random_vector(std::size_t(g.out_pixels() * c.out_channels), 11);
@@ -330,7 +314,7 @@ TEST_CASE("conv2d_max_pool, band by band, equals conv2d followed by max_pool") {
     CAPTURE(c.height);
     CAPTURE(c.width);
     const kernels::conv_geometry g =
-        conv_geometry_of(c.height, c.width, c.in_channels, c.out_channels, c.kernel, c.stride, c.padding);
+        kernels::conv_geometry_for(c.height, c.width, c.in_channels, c.out_channels, c.kernel, c.stride, c.padding);
     const kernels::pool_geometry p{3, 2, 1, window_out(g.out_height, 3, 2, 1), window_out(g.out_width, 3, 2, 1)};
     const auto image = random_vector(std::size_t(c.height * c.width * c.in_channels), 14);
     const auto oihw = random_vector(std::size_t(c.out_channels * c.in_channels * c.kernel * c.kernel), 15);

@@ -7,6 +7,7 @@
 #include <ctresnet/config.hpp>
 #include <ctresnet/describe.hpp>
 #include <ctresnet/detail/work_queue.hpp>
+#include <ctresnet/kernels/conv_geometry.hpp>
 #include <ctresnet/thread_pool.hpp>
 
 CTRESNET_KERNELS_BEGIN
@@ -20,21 +21,6 @@ CTRESNET_KERNELS_BEGIN
 #include <utility>
 
 namespace ctresnet::kernels {
-
-/// Geometry of one convolution, all sizes already checked at compile time.
-struct conv_geometry {
-  int in_height, in_width, in_channels;
-  int out_height, out_width, out_channels;
-  int kernel, stride, padding;
-  int groups = 1;
-  int dilation = 1;
-
-  constexpr bool is_pointwise() const { return kernel == 1 && stride == 1 && padding == 0; }
-  constexpr conv_weight_layout weight_layout() const { return {out_channels, in_channels, kernel, groups}; }
-  /// Floats of one patch row: a window over one block of groups' inputs (all inputs unless grouped).
-  constexpr index_t patch_length() const { return index_t{kernel} * kernel * weight_layout().block_inputs(); }
-  constexpr index_t out_pixels() const { return index_t{out_height} * out_width; }
-};
 
 /// Copies the patch rows of output pixels [first, first + rows) (im2col for those rows): each row
 /// is the pixel's kernel window in (row, column, channel) order, zeros where it overhangs the padding.

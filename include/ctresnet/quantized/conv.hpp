@@ -39,7 +39,7 @@ constexpr index_t whole_lines(index_t bytes) { return (bytes + 63) / 64 * 64; }
 
 /// A conv run as tiles of Tile (avx512_vnni_tile, the NEON tiles; avx2_tile for the classifier)
 /// over a pixel range and a panel range of the outputs. A conv whose block's input channels
-/// (conv_shape: all of them unless grouped) are a multiple of 4 reads each tap straight from the
+/// (conv_geometry: all of them unless grouped) are a multiple of 4 reads each tap straight from the
 /// input (HWC: a tap's channels lie together), taps outside the image from a row of zp_in; any
 /// other copies each tile's windows, padded with zp_in, into rows of whole groups (the stem's 3
 /// channels). A grouped conv's panels each lie in one block, whose input channels its taps read; a
@@ -50,37 +50,37 @@ template <class Tile>
 struct tiled_conv {
   static constexpr int pixels = Tile::pixels, max_segments = 49;
 
-  static constexpr bool applies(const conv_shape& g) {
+  static constexpr bool applies(const conv_geometry& g) {
     return g.block_outputs() % panel_width == 0 && (g.groups == 1 || direct(g));
   }
-  static constexpr bool direct(const conv_shape& g) {
+  static constexpr bool direct(const conv_geometry& g) {
     return g.block_inputs() % 4 == 0 && g.kernel * g.kernel <= max_segments;
   }
   /// Panels a tile computes at once: Tile::panels, or for a grouped conv as many as divide its
   /// blocks' panels (a tile's taps read one block's inputs).
-  static constexpr index_t panels_per_tile(const conv_shape& g) {
+  static constexpr index_t panels_per_tile(const conv_geometry& g) {
     if (g.groups == 1) return Tile::panels;
     const index_t block_panels = g.block_outputs() / panel_width;
     index_t n = Tile::panels;
     while (block_panels % n != 0) --n;
     return n;
   }
-  static constexpr index_t row_length(const conv_shape& g) { return (g.patch_length() + 3) / 4 * 4; }
-  static constexpr index_t pad_bytes(const conv_shape& g) {
+  static constexpr index_t row_length(const conv_geometry& g) { return (g.patch_length() + 3) / 4 * 4; }
+  static constexpr index_t pad_bytes(const conv_geometry& g) {
     return direct(g) && g.padding > 0 ? whole_lines(g.in_channels) : 0;
   }
-  static constexpr index_t tail_bytes(const conv_shape& g) {
+  static constexpr index_t tail_bytes(const conv_geometry& g) {
     return !direct(g) && g.patch_length() % 4 != 0 ? whole_lines(g.out_channels * 4) : 0;
   }
-  static constexpr index_t rows_bytes(const conv_shape& g) {
+  static constexpr index_t rows_bytes(const conv_geometry& g) {
     return direct(g) ? 0 : 2 * whole_lines(pixels * row_length(g));
   }
-  static constexpr index_t scratch_bytes(const conv_shape& g, int threads) {
+  static constexpr index_t scratch_bytes(const conv_geometry& g, int threads) {
     return pad_bytes(g) + tail_bytes(g) + threads * rows_bytes(g);
   }
 
   /// The shared part of the scratch, once before the threads run: the zp_in row, the tail weights.
-  static void prepare(const conv_shape& g, std::int32_t input_zero_point, const layer_weights& p,
+  static void prepare(const conv_geometry& g, std::int32_t input_zero_point, const layer_weights& p,
                       std::uint8_t* scratch) {
     if (pad_bytes(g) > 0) std::fill_n(scratch, g.in_channels, static_cast<std::uint8_t>(input_zero_point));
     if (tail_bytes(g) > 0) {
@@ -111,7 +111,7 @@ struct tiled_conv {
 
   /// The window of output pixel (oy, ox) in (ky, kx, c) order, taps outside the image `pad`, then
   /// zeros to `row` bytes.
-  static void gather_window(const conv_shape& g, const std::uint8_t* in, std::uint8_t pad, int oy, int ox,
+  static void gather_window(const conv_geometry& g, const std::uint8_t* in, std::uint8_t pad, int oy, int ox,
                             std::uint8_t* to, index_t row) {
     const index_t run = index_t{g.kernel} * g.in_channels;
     const int x0 = g.tap(ox, 0), y0 = g.tap(oy, 0);
@@ -136,7 +136,7 @@ struct tiled_conv {
 
   /// Thread `thread` of `threads`' share: a range of (panel span, pixel tile) pairs, a span being
   /// the panels one tile computes.
-  static void run(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point, const layer_weights& p,
+  static void run(const conv_geometry& g, const std::uint8_t* in, std::int32_t input_zero_point, const layer_weights& p,
                   std::int32_t output_zero_point, bool relu, std::uint8_t* out, std::uint8_t* scratch, int thread,
                   int threads) {
     const index_t length = g.patch_length();
@@ -256,7 +256,7 @@ using vector_conv = tiled_conv<conv_tile>;
 #endif
 
 /// The bytes of scratch conv() needs for a conv of shape `g` on `threads` threads.
-constexpr index_t conv_scratch_bytes(const conv_shape& g, int threads = 1) {
+constexpr index_t conv_scratch_bytes(const conv_geometry& g, int threads = 1) {
   return vector_conv::applies(g) ? vector_conv::scratch_bytes(g, threads)
                                  : portable_scratch_bytes(g.patch_length(), threads);
 }
@@ -267,7 +267,7 @@ constexpr index_t conv_scratch_bytes(const conv_shape& g, int threads = 1) {
 /// integer Winograd transform (winograd_avx2.hpp) in work.spare when it holds a block of tiles,
 /// the others by direct_avx2 (weights and windows widened in the scratch): the same integers, so
 /// the same bits.
-CTRESNET_NOINLINE void conv(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point,
+CTRESNET_NOINLINE void conv(const conv_geometry& g, const std::uint8_t* in, std::int32_t input_zero_point,
                           const layer_weights& p, std::int32_t output_zero_point, bool relu, std::uint8_t* out,
                           const workers& work) {
   if (!vector_conv::applies(g)) {
@@ -302,7 +302,7 @@ CTRESNET_NOINLINE void linear(const std::uint8_t* x, int in_features, int out_fe
                             std::int32_t output_zero_point, std::uint8_t* y, thread_pool* pool = nullptr) {
   const int whole = out_features / static_cast<int>(panel_width) * static_cast<int>(panel_width);
   if (whole == 0 || in_features % 4 != 0) return pixel_outputs(x, in_features, out_features, p, output_zero_point, qmin, y);
-  const conv_shape g{1, 1, in_features, 1, 1, whole, 1, 1, 0};
+  const conv_geometry g{1, 1, in_features, 1, 1, whole, 1, 1, 0};
   run_parts(pool, [&](int thread, int threads) {
     tiled_conv<conv_tile>::run(g, x, 0, p, output_zero_point, false, y, nullptr, thread, threads);
   });
@@ -311,11 +311,11 @@ CTRESNET_NOINLINE void linear(const std::uint8_t* x, int in_features, int out_fe
 #else
 inline constexpr const char* instruction_set = "portable";
 
-constexpr index_t conv_scratch_bytes(const conv_shape& g, int threads = 1) {
+constexpr index_t conv_scratch_bytes(const conv_geometry& g, int threads = 1) {
   return portable_scratch_bytes(g.patch_length(), threads);
 }
 
-CTRESNET_NOINLINE void conv(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point,
+CTRESNET_NOINLINE void conv(const conv_geometry& g, const std::uint8_t* in, std::int32_t input_zero_point,
                           const layer_weights& p, std::int32_t output_zero_point, bool relu, std::uint8_t* out,
                           const workers& work) {
   run_parts(work.pool, [&](int thread, int threads) {

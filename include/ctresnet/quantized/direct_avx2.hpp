@@ -13,7 +13,7 @@
 // memory. The state's packed weights (panel_index) stay as every panel build reads them; only the
 // scratch holds the int16 forms. conv.hpp picks it where __AVX2__ is defined and AVX-512 VNNI is
 // not; the Winograd transform (winograd_avx2.hpp) takes the 3x3 convs of stride 1 when it can. A
-// grouped conv's window is its block's input channels (conv_shape::block_inputs), and a batch of
+// grouped conv's window is its block's input channels (conv_geometry::block_inputs), and a batch of
 // panels lies in one block.
 #pragma once
 // IWYU pragma: private, include <ctresnet/quantized.hpp>
@@ -71,13 +71,13 @@ struct direct_avx2 {
   /// each tile's windows serve several, few enough to stay in a core's L2 cache.
   static constexpr index_t weight_budget = 128 * 1024;
 
-  static constexpr bool applies(const conv_shape& g) { return g.block_outputs() % panel_width == 0; }
+  static constexpr bool applies(const conv_geometry& g) { return g.block_outputs() % panel_width == 0; }
   /// A window's elements rounded up to whole groups of 4 (the padding: zero weights, zero activations).
-  static constexpr index_t span(const conv_shape& g) { return (g.patch_length() + 3) / 4 * 4; }
-  static constexpr index_t panel_bytes(const conv_shape& g) { return 2 * panel_width * span(g); }
+  static constexpr index_t span(const conv_geometry& g) { return (g.patch_length() + 3) / 4 * 4; }
+  static constexpr index_t panel_bytes(const conv_geometry& g) { return 2 * panel_width * span(g); }
   /// Panels widened at a time: as many as the budget holds, and for a grouped conv a divisor of its
   /// blocks' panels (each batch's windows are one block's inputs).
-  static constexpr index_t batch_panels(const conv_shape& g) {
+  static constexpr index_t batch_panels(const conv_geometry& g) {
     const index_t fit =
         std::max<index_t>(1, std::min<index_t>(g.out_channels / panel_width, weight_budget / panel_bytes(g)));
     if (g.groups == 1) return fit;
@@ -88,20 +88,20 @@ struct direct_avx2 {
   }
   /// From one widened window to the next: a cache line more than whole lines, as strides of a power
   /// of two would put the 6 windows' loads in the same few cache sets.
-  static constexpr index_t window_bytes(const conv_shape& g) { return (2 * span(g) + 63) / 64 * 64 + 64; }
-  static constexpr index_t thread_bytes(const conv_shape& g) {
+  static constexpr index_t window_bytes(const conv_geometry& g) { return (2 * span(g) + 63) / 64 * 64 + 64; }
+  static constexpr index_t thread_bytes(const conv_geometry& g) {
     return batch_panels(g) * panel_bytes(g) + pixels * window_bytes(g);
   }
   /// The scratch: each thread's widened weights and windows.
-  static constexpr index_t scratch_bytes(const conv_shape& g, int threads) { return threads * thread_bytes(g); }
+  static constexpr index_t scratch_bytes(const conv_geometry& g, int threads) { return threads * thread_bytes(g); }
 
   /// Nothing is shared between the threads (tiled_conv's step before they run): each widens the
   /// weights it uses into its own scratch.
-  static void prepare(const conv_shape&, std::int32_t, const layer_weights&, std::uint8_t*) {}
+  static void prepare(const conv_geometry&, std::int32_t, const layer_weights&, std::uint8_t*) {}
 
   /// Thread `thread` of `threads`' share: a range of (batch of panels, pixel tile) pairs, batches
   /// outer, so that a thread widens each batch's weights once.
-  static void run(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point, const layer_weights& p,
+  static void run(const conv_geometry& g, const std::uint8_t* in, std::int32_t input_zero_point, const layer_weights& p,
                   std::int32_t output_zero_point, bool relu, std::uint8_t* out, std::uint8_t* scratch, int thread,
                   int threads) {
     const index_t area = index_t{g.out_height} * g.out_width, tiles = (area + pixels - 1) / pixels;
@@ -212,7 +212,7 @@ struct direct_avx2 {
   /// `panels` whole panels of packed weights (panel_index, from `from`) as [pair][16][2] int16 at
   /// `to`, each span(g) x 16 elements: a group of 4 elements x 16 outputs ([16][4] bytes) to its
   /// two pairs; the length % 4 last weights ([16][length % 4]) and the padding to whole groups after.
-  static void widen_weights(const conv_shape& g, const std::int8_t* from, index_t panels, std::int16_t* to) {
+  static void widen_weights(const conv_geometry& g, const std::int8_t* from, index_t panels, std::int16_t* to) {
     const index_t length = g.patch_length(), grouped = length - length % 4, tail = length % 4;
     for (index_t v = 0; v < panels; ++v) {
       const std::int8_t* w = from + v * panel_width * length;
@@ -254,7 +254,7 @@ struct direct_avx2 {
   /// The window of output pixel `m` in (ky, kx, c) order as int16, its block's inputs from `in`
   /// on (a pixel's channels in_channels apart), taps outside the image zp_in, then zeros to span(g)
   /// elements. Undilated and ungrouped, a kernel row's taps inside the image are one run of bytes.
-  static void gather_window(const conv_shape& g, const std::uint8_t* in, std::int32_t zero_point, index_t m,
+  static void gather_window(const conv_geometry& g, const std::uint8_t* in, std::int32_t zero_point, index_t m,
                             std::int16_t* to) {
     const int oy = static_cast<int>(m / g.out_width), ox = static_cast<int>(m % g.out_width);
     const index_t c = g.block_inputs();

@@ -16,6 +16,7 @@
 
 #include <ctresnet/config.hpp>
 #include <ctresnet/describe.hpp>
+#include <ctresnet/kernels/conv_geometry.hpp>
 #include <ctresnet/thread_pool.hpp>
 
 #include <algorithm>
@@ -129,28 +130,6 @@ CTRESNET_NOINLINE void hwc_to_chw(const std::uint8_t* hwc, int channels, int hei
   for (index_t p = 0; p < area; ++p)
     for (int c = 0; c < channels; ++c) chw[c * area + p] = hwc[p * channels + c];
 }
-
-/// Geometry of one convolution. A grouped conv (PyTorch's `groups`) is stored and run as the float
-/// one is (conv_weight_layout): its groups gathered into blocks of at least 16 outputs where the
-/// group count allows, each block a dense conv over its own range of input channels, with zero
-/// weights between different groups.
-struct conv_shape {
-  int in_height, in_width, in_channels;  // in_channels: all of the input's, every group's
-  int out_height, out_width, out_channels;
-  int kernel, stride, padding;
-  int groups = 1;
-  int dilation = 1;  // taps `dilation` pixels apart
-
-  constexpr conv_weight_layout weight_layout() const { return {out_channels, in_channels, kernel, groups}; }
-  /// Outputs and input channels of a block: out_channels and in_channels unless grouped.
-  constexpr index_t block_outputs() const { return weight_layout().block_outputs(); }
-  constexpr index_t block_inputs() const { return weight_layout().block_inputs(); }
-  /// Elements of one output pixel's window over its block's inputs: kernel x kernel x
-  /// block_inputs(), in (ky, kx, c) order.
-  constexpr index_t patch_length() const { return index_t{kernel} * kernel * block_inputs(); }
-  /// The input row and column of tap k of output row or column `o`.
-  constexpr int tap(int o, int k) const { return o * stride - padding + k * dilation; }
-};
 
 /// Output channels per panel of packed weights.
 inline constexpr index_t panel_width = 16;
@@ -357,7 +336,7 @@ void window_outputs(const Element* patch, index_t length, index_t out_channels, 
 /// grouped conv's in blocks, each block's window its own input channels). The portable form, one
 /// pixel and block at a time; thread `thread` of `threads` computes its share of the output rows.
 /// `scratch` holds portable_scratch_bytes(patch_length(), threads).
-CTRESNET_NOINLINE void conv_portable(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point,
+CTRESNET_NOINLINE void conv_portable(const conv_geometry& g, const std::uint8_t* in, std::int32_t input_zero_point,
                                    const layer_weights& p, std::int32_t output_zero_point, bool relu,
                                    std::uint8_t* out, std::uint8_t* scratch, int thread = 0, int threads = 1) {
   // The window as uint8 for panels, as int16 for rows: widened once per pixel, not per output.

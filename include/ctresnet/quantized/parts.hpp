@@ -70,10 +70,10 @@ struct conv_of {
   using output = typename ConvBn::output;
   static constexpr weights_layout weights{float_conv::out_channels, float_conv::in_channels / float_conv::groups,
                                           float_conv::kernel, float_conv::groups};
-  static constexpr kernels::int8::conv_shape shape{input::height,      input::width,       input::channels,
-                                                   output::height,     output::width,      output::channels,
-                                                   float_conv::kernel, float_conv::stride, float_conv::padding,
-                                                   float_conv::groups, float_conv::dilation};
+  static constexpr kernels::conv_geometry shape{input::height,      input::width,       input::channels,
+                                                output::height,     output::width,      output::channels,
+                                                float_conv::kernel, float_conv::stride, float_conv::padding,
+                                                float_conv::groups, float_conv::dilation};
   static constexpr index_t patch_length = weights.patch_length();
   static_assert(check_int8_accumulator<patch_length>::value);
   /// The conv kernels' scratch it needs on `threads` threads, in bytes: at least twice its window

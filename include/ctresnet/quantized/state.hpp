@@ -76,7 +76,7 @@ inline layer_header read_header(const std::byte* state) {
 }
 
 /// Where a conv's (or fc's, with kernel 1) arrays lie in its state, in bytes from its start.
-/// A grouped conv's weights are stored in blocks (conv_weight_layout, kernels::int8::conv_shape):
+/// A grouped conv's weights are stored in blocks (conv_weight_layout, kernels::conv_geometry):
 /// each output's window spans its block's inputs, with zeros for the other groups' channels.
 struct weights_layout {
   index_t out_channels;

@@ -31,34 +31,36 @@ namespace ctresnet::kernels::int8 {
 struct winograd_avx2 {
   /// The convs it computes: 3x3, ungrouped, undilated, stride 1, padding 1, 16k input and output
   /// channels, and fewer than 1,827 input channels (see above).
-  static constexpr bool applies(const conv_shape& g) {
+  static constexpr bool applies(const conv_geometry& g) {
     return g.groups == 1 && g.dilation == 1 && g.kernel == 3 && g.stride == 1 && g.padding == 1 &&
            g.in_channels % 16 == 0 && g.out_channels % 16 == 0 && g.in_channels < 1827 &&
            g.out_height == g.in_height && g.out_width == g.in_width;
   }
-  static constexpr index_t tiles(const conv_shape& g) {
+  static constexpr index_t tiles(const conv_geometry& g) {
     return index_t{(g.out_height + 1) / 2} * ((g.out_width + 1) / 2);
   }
   /// The 16 arrays of V ([xi][block][C]), U ([xi][C/2][16][2], both int16) and M ([xi][block][16],
   /// int32) lie a cache line further apart than they need: strides of a power of two would put all
   /// 16 in the same few cache sets.
-  static constexpr index_t v_stride(const conv_shape& g, index_t block) { return block * g.in_channels + 32; }
-  static constexpr index_t u_stride(const conv_shape& g) { return 16 * index_t{g.in_channels} + 32; }
+  static constexpr index_t v_stride(const conv_geometry& g, index_t block) { return block * g.in_channels + 32; }
+  static constexpr index_t u_stride(const conv_geometry& g) { return 16 * index_t{g.in_channels} + 32; }
   static constexpr index_t m_stride(index_t block) { return block * 16 + 16; }
   /// Bytes a thread needs for blocks of `block` tiles: V, U and M, each on cache lines.
-  static constexpr std::size_t bytes_for(const conv_shape& g, index_t block) {
+  static constexpr std::size_t bytes_for(const conv_geometry& g, index_t block) {
     return v_bytes(g, block) + u_bytes(g) + lines(64 * static_cast<std::size_t>(m_stride(block)));
   }
-  static constexpr std::size_t v_bytes(const conv_shape& g, index_t block) {
+  static constexpr std::size_t v_bytes(const conv_geometry& g, index_t block) {
     return lines(32 * static_cast<std::size_t>(v_stride(g, block)));
   }
-  static constexpr std::size_t u_bytes(const conv_shape& g) { return lines(32 * static_cast<std::size_t>(u_stride(g))); }
+  static constexpr std::size_t u_bytes(const conv_geometry& g) {
+    return lines(32 * static_cast<std::size_t>(u_stride(g)));
+  }
   static constexpr std::size_t lines(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
   static constexpr index_t max_block = 64;
 
   /// The block of tiles each of `threads` threads uses in `bytes` of buffer, or 0 if even two
   /// tiles do not fit (the caller then runs the direct conv).
-  static index_t block_for(const conv_shape& g, std::size_t bytes, int threads) {
+  static index_t block_for(const conv_geometry& g, std::size_t bytes, int threads) {
     const std::size_t each = bytes / static_cast<std::size_t>(threads) / 64 * 64;
     const index_t share = (tiles(g) + threads - 1) / threads;
     index_t block = std::min(max_block, share + share % 2);
@@ -68,7 +70,7 @@ struct winograd_avx2 {
 
   /// Thread `thread` of `threads`' share of the tiles, in blocks of `block`, its buffers at
   /// buffer + thread x bytes_for(g, block).
-  static void run(const conv_shape& g, const std::uint8_t* in, std::int32_t input_zero_point, const layer_weights& p,
+  static void run(const conv_geometry& g, const std::uint8_t* in, std::int32_t input_zero_point, const layer_weights& p,
                   std::int32_t output_zero_point, bool relu, std::uint8_t* out, std::uint8_t* buffer, index_t block,
                   int thread, int threads) {
     const index_t count = tiles(g), first = count * thread / threads, last = count * (thread + 1) / threads;
@@ -93,7 +95,7 @@ struct winograd_avx2 {
  private:
   /// Input tile `tile` (4x4 pixels from (2ty - 1, 2tx - 1), zp_in outside the image) to V, every
   /// input channel: V[xi][.][c] at v + xi x stride + c.
-  static void transform_input(const conv_shape& g, const std::uint8_t* in, std::int32_t zero_point, index_t tile,
+  static void transform_input(const conv_geometry& g, const std::uint8_t* in, std::int32_t zero_point, index_t tile,
                               std::int16_t* v, index_t stride) {
     const int tiles_x = (g.out_width + 1) / 2;
     const int y0 = static_cast<int>(tile / tiles_x) * 2 - 1, x0 = static_cast<int>(tile % tiles_x) * 2 - 1;
@@ -131,7 +133,7 @@ struct winograd_avx2 {
   /// A panel's 16 filters (packed: tap s, channels 4k..4k+3 at group s x C/4 + k, [16][4]) to U
   /// in direct_avx2's order of pairs: U[xi][channel pair][o][e] (int16) at u + xi x stride +
   /// pair x 32 + o x 2 + e. The transform acts on each element alike, so it runs on the pairs.
-  static void transform_filters(const conv_shape& g, const std::int8_t* panel, std::int16_t* u, index_t stride) {
+  static void transform_filters(const conv_geometry& g, const std::int8_t* panel, std::int16_t* u, index_t stride) {
     const index_t groups = g.in_channels / 4;
     for (index_t k = 0; k < groups; ++k)
       for (int h = 0; h < 2; ++h) {  // outputs 8h..8h+7, 32 bytes of each group
@@ -166,7 +168,8 @@ struct winograd_avx2 {
 
   /// M[t][o] = sum over c of V[t][c] x U[c][o] for one xi, `n` tiles, 16 outputs: direct_avx2's
   /// sums, 6 tiles at a time, each tile's V a row of pairs.
-  static void multiply(const conv_shape& g, const std::int16_t* v, const std::int16_t* u, index_t n, std::int32_t* m) {
+  static void multiply(const conv_geometry& g, const std::int16_t* v, const std::int16_t* u, index_t n,
+                       std::int32_t* m) {
     index_t t = 0;
     for (; t + direct_avx2::pixels <= n; t += direct_avx2::pixels)
       multiply_tiles<direct_avx2::pixels>(g, v + t * g.in_channels, u, m + t * 16);
@@ -180,7 +183,7 @@ struct winograd_avx2 {
     }
   }
   template <int Count>
-  static void multiply_tiles(const conv_shape& g, const std::int16_t* v, const std::int16_t* u, std::int32_t* m) {
+  static void multiply_tiles(const conv_geometry& g, const std::int16_t* v, const std::int16_t* u, std::int32_t* m) {
     pair_sums<Count> acc;
     acc.each([](int, __m256i& low, __m256i& high) { low = high = _mm256_setzero_si256(); });
     acc.accumulate(v, g.in_channels, u, g.in_channels / 2);
@@ -192,7 +195,7 @@ struct winograd_avx2 {
 
   /// Y = A^T M A of one tile for 16 outputs (M[xi] at m + xi x stride), divided by 4, plus the
   /// bias, requantized (as avx2_tile's epilogue) to the 2x2 pixels inside the image.
-  static void transform_output(const conv_shape& g, const std::int32_t* m, index_t stride, index_t tile,
+  static void transform_output(const conv_geometry& g, const std::int32_t* m, index_t stride, index_t tile,
                                const std::int32_t* bias, const float* multipliers, std::int32_t zero_point,
                                std::int32_t low, std::uint8_t* out) {
     const int tiles_x = (g.out_width + 1) / 2;
