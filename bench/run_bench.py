@@ -734,7 +734,8 @@ def tables(results, peak, int8=False):
         speed.append(config + [
             r.get("runs", "-"), *(fmt(ms[fw], 2) for fw in FRAMEWORKS),
             *(fmt(r["ratios"].get(fw), 2) for fw in ("pytorch", "ort")),
-            fmt(gflops), fmt(core_peak, 0), fmt(of_peak, 0, " %"), " / ".join(fmt(f[fw].get("iqr_pct"), 0) for fw in FRAMEWORKS) + " %",
+            fmt(gflops), fmt(core_peak, 0), fmt(of_peak, 0, " %"),
+            " / ".join(fmt(f[fw].get("iqr_pct"), 0) for fw in FRAMEWORKS) + " %",
             " / ".join(fmt(f[fw].get("cpus_used"), 1) for fw in FRAMEWORKS), other_load_cell(r.get("other_load"))])
 
         rss = {fw: f[fw]["max_rss_kib"] / 1024 if "max_rss_kib" in f[fw] else None for fw in FRAMEWORKS}
@@ -890,6 +891,10 @@ def main():
     if not args.skip_build:
         revision_file.write_text(ctresnet_revision())
     revision = revision_file.read_text() if revision_file.exists() else "unknown (--skip-build)"
+    built_by_hand = ctresnet_bench.exists() and revision_file.exists() and \
+        ctresnet_bench.stat().st_mtime > revision_file.stat().st_mtime
+    if built_by_hand:  # since run_bench.py built it (cmake --build): the recorded revision need not be what runs
+        revision = f"unknown (--skip-build; {ctresnet_bench.name} was built after run_bench.py last built it)"
     ensure_onnxruntime(args)
     cache = args.build_dir / "models"
     export_models(args, cache)
