@@ -54,12 +54,24 @@ def main():
         name, _, program = extra.partition("=")
         if not name or not program:
             parser.error(f"--also {extra}: expected NAME=PROGRAM")
+        if name in programs or name == "ORT":
+            parser.error(f"--also {extra}: the name {name} is taken")
         programs[name] = Path(program)
+    if not programs["ctresnet"].exists():
+        sys.exit(f"process_spread.py: {programs['ctresnet']} is missing (run_bench.py or cmake --build build-bench "
+                 "builds it)")
     for name, program in programs.items():
         if not program.exists():
-            sys.exit(f"process_spread.py: {name}: {program} is missing (cmake --build build-bench builds it)")
+            sys.exit(f"process_spread.py: --also {name}: {program} is missing")
 
-    scratch = Path(tempfile.mkdtemp(prefix="process_spread_"))
+    with tempfile.TemporaryDirectory(prefix="process_spread_") as scratch:
+        medians = measure(args, programs, Path(scratch), stem, images)
+    report(args, medians)
+    return 0
+
+
+def measure(args, programs, scratch, stem, images):
+    """Each framework's median of args.runs passes in each of args.processes fresh processes."""
     argvs = {name: [program, args.model, f"{stem}.safetensors", images, 1, args.threads, scratch / f"{name}.f32"]
              for name, program in programs.items()}
     argvs["ORT"] = [args.node, ROOT / "bench" / "ort_bench.mjs", f"{stem}.onnx", images, 1, args.threads,
@@ -81,7 +93,12 @@ def main():
                 worker.close()
         print(f"process {process + 1} of {args.processes}: " +
               ", ".join(f"{name} {medians[name][-1]:.2f} ms" for name in names), file=sys.stderr)
+    return medians
 
+
+def report(args, medians):
+    """The table of every process's median per framework, and their spread."""
+    names = list(medians)
     print(f"\n{args.model}, batch 1, {args.threads} thread(s): the median of {args.runs} passes in each of "
           f"{args.processes} processes per framework, ms\n")
     print("| | " + " | ".join(names) + " |")
@@ -92,7 +109,6 @@ def main():
           + " |")
     print("| spread | " + " | ".join(
         f"{(max(medians[n]) - min(medians[n])) / statistics.median(medians[n]) * 100:.0f} %" for n in names) + " |")
-    return 0
 
 
 if __name__ == "__main__":

@@ -76,8 +76,8 @@ void check_int8(const std::string& case_name) {
     maps[stage].resize(static_cast<std::size_t>(n * stage_shape::size));
     targets[stage] = maps[stage].data();
   });
-  // Workspaces of bytes that no pass computes: a pass must write what it reads (the allocating
-  // forward leaves its workspace uninitialized).
+  // Workspaces filled with 0xa5 bytes: a pass must write what it reads (the allocating forward
+  // leaves its workspace uninitialized), or its outputs would differ from PyTorch's.
   std::vector<std::byte> workspace(q_net::workspace_bytes, std::byte{0xa5});
   REQUIRE(net->try_forward_stages(input, targets, workspace.data()) == status::ok);
   for (int i = 0; i < q_net::num_stages; ++i) require_equal(io, "layer" + std::to_string(i + 1), maps[std::size_t(i)].data());

@@ -23,9 +23,9 @@
 #include <type_traits>
 #include <utility>
 #if CTRESNET_EXCEPTIONS
+#include <memory>
 #include <stdexcept>
 #include <string>
-#include <vector>
 #endif
 
 namespace ctresnet {
