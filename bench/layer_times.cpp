@@ -4,7 +4,8 @@
 // is well over 1/N of its 1-thread time splits badly: its busiest thread worked longer than the
 // others (an uneven split, or a slower CPU), or all of them worked longer than 1/N (memory or
 // cache traffic between the cores). A job's time beyond its busiest thread's is the pool's
-// hand-over.
+// hand-over. The time outside the jobs is shown too: before the first (converting the input,
+// waking the pool), between them, and after the last.
 //
 //   layer_times [--model resnet18|resnet50] [--threads N] [--passes P] [--weights FILE.safetensors]
 //               [--evict MIB]
@@ -130,6 +131,9 @@ int run(int threads, int passes, const std::string& weights, const std::string& 
   // [thread count][job] -> samples; and the whole passes.
   std::vector<std::vector<double>> time[2], busiest[2], least[2];
   std::vector<double> total[2];
+  // Outside the jobs: before the first (input conversion, waking the pool), between them (the
+  // caller's work between convs and the pool's hand-over), after the last.
+  std::vector<double> before[2], between[2], after[2];
   for (int pass = 0; pass < passes + 3; ++pass) {
     for (int side = 0; side < 2; ++side) {
       if (!evict.empty() && std::system(evict.c_str()) != 0) throw std::runtime_error("failed: " + evict);
@@ -141,6 +145,11 @@ int run(int threads, int passes, const std::string& weights, const std::string& 
       const double seconds = seconds_since_start() - begin;
       if (pass < 3) continue;  // warm-up
       const int n = side == 0 ? 1 : threads;
+      double gaps = 0;
+      for (std::size_t j = 1; j < jobs.size(); ++j) gaps += jobs[j].begin - jobs[j - 1].end;
+      before[side].push_back(jobs.front().begin - begin);
+      between[side].push_back(gaps);
+      after[side].push_back(begin + seconds - jobs.back().end);
       time[side].resize(jobs.size());
       busiest[side].resize(jobs.size());
       least[side].resize(jobs.size());
@@ -171,6 +180,11 @@ int run(int threads, int passes, const std::string& weights, const std::string& 
   const double t1 = median(total[0]), tn = median(total[1]);
   std::printf("whole pass: 1 thread %.2f ms, %d threads %.2f ms (%.3f); in jobs %.2f and %.2f ms\n", 1e3 * t1,
               threads, 1e3 * tn, tn / t1, 1e3 * sum[0], 1e3 * sum[1]);
+  for (int side = 0; side < 2; ++side)
+    std::printf("outside the jobs, %d thread(s): %.3f ms before the first, %.3f ms between them, %.3f ms after the "
+                "last\n",
+                side == 0 ? 1 : threads, 1e3 * median(before[side]), 1e3 * median(between[side]),
+                1e3 * median(after[side]));
   return 0;
 }
 
