@@ -25,14 +25,19 @@ constexpr index_t conv_panel_width(index_t out_channels) {
   return width;
 }
 
+/// Floats from one tap (y, x) of a conv's stored weights to the next, for the same output and
+/// input channel: a panel row of w output channels for each input (conv_weight_index).
+constexpr index_t conv_weight_tap_step(index_t out_channels, index_t in_channels) {
+  return in_channels * conv_panel_width(out_channels);
+}
+
 /// Where PyTorch's weight[o][i][y][x] of a conv with `in_channels` inputs and a `kernel` x `kernel`
 /// window is stored: [O / w][kH][kW][I][w]. Within a panel, a row of w output channels is contiguous
 /// for each (y, x, i), in the order a channels-last patch row runs.
 constexpr index_t conv_weight_index(index_t out_channels, index_t in_channels, index_t kernel, index_t o, index_t i,
                                     index_t y, index_t x) {
-  const index_t width = conv_panel_width(out_channels);
-  const index_t panel_length = kernel * kernel * in_channels * width;
-  return (o / width) * panel_length + ((y * kernel + x) * in_channels + i) * width + o % width;
+  const index_t width = conv_panel_width(out_channels), tap_step = conv_weight_tap_step(out_channels, in_channels);
+  return (o / width) * kernel * kernel * tap_step + (y * kernel + x) * tap_step + i * width + o % width;
 }
 
 /// How a conv's weights are stored, grouped convs (PyTorch's `groups`) included. The groups are
@@ -107,7 +112,8 @@ template <class F>
 void for_each_conv_weight(const tensor_info& t, F&& f) {
   const conv_weight_layout layout = t.conv_layout();
   const index_t outputs = t.shape[0], inputs = t.shape[1], kernel = t.shape[2];
-  const index_t width = conv_panel_width(layout.block_outputs()), tap_step = layout.block_inputs() * width;
+  const index_t width = conv_panel_width(layout.block_outputs());
+  const index_t tap_step = conv_weight_tap_step(layout.block_outputs(), layout.block_inputs());
   index_t pytorch_index = 0;
   for (index_t o = 0; o < outputs; ++o) {
     const index_t first = layout.index(o, 0, 0, 0);

@@ -226,14 +226,14 @@ template <int Tile, int Stride = 1>
 CTRESNET_NOINLINE void winograd_weights(const float* weights, int in_channels, int out_channels, float* transformed) {
   using doubles = Eigen::internal::packet_traits<double>::type;
   constexpr int lanes = Eigen::internal::packet_traits<double>::size;
-  const index_t width = conv_panel_width(out_channels);
-  const index_t matrix = index_t{in_channels} * out_channels, tap_step = index_t{in_channels} * width;
+  const index_t width = conv_panel_width(out_channels), tap_step = conv_weight_tap_step(out_channels, in_channels);
+  const index_t matrix = index_t{in_channels} * out_channels;
   for (index_t panel = 0; panel < out_channels; panel += width) {
     for (index_t i = 0; i < in_channels; ++i) {
-      // Output channel panel + o, input i: in the weights tap (y, x) at g[(y * 3 + x) * tap_step]
-      // (conv_weight_index), in each matrix at u + o.
-      const float* g = weights + 9 * panel * in_channels + i * width;
-      float* const u = transformed + panel * in_channels + i * width;
+      // Output channel panel + o, input i: in the weights tap (y, x) at g[(y * 3 + x) * tap_step],
+      // in each matrix (laid out as a 1x1 conv's weights) at u + o.
+      const float* g = weights + conv_weight_index(out_channels, in_channels, 3, panel, i, 0, 0);
+      float* const u = transformed + conv_weight_index(out_channels, in_channels, 1, panel, i, 0, 0);
       const index_t whole = width / lanes * lanes;
       for (index_t o = 0; o < whole; o += lanes)
         detail::winograd_weight_lanes<Tile, Stride, doubles>(g + o, tap_step, u + o, matrix);
