@@ -16,14 +16,13 @@ compiled with -DCTRESNET_HUGE_PAGES=0. With one thread, every process runs on th
 run_bench.py.
 """
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from run_bench import RUN_TIMEOUT_S, Worker, WorkerError, on_one_cpu
-
-ROOT = Path(__file__).resolve().parent.parent
+from run_bench import BENCH, ROOT, RUN_TIMEOUT_S, Worker, WorkerError, on_one_cpu
 
 
 def main():
@@ -36,7 +35,7 @@ def main():
     parser.add_argument("--runs", type=int, default=20, help="timed passes per process (20)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed passes first (5)")
     parser.add_argument("--build-dir", type=Path, default=ROOT / "build-bench")
-    parser.add_argument("--node", default="node")
+    parser.add_argument("--node", default=shutil.which("node") or "/usr/bin/node")
     parser.add_argument("--also", action="append", default=[], metavar="NAME=PROGRAM",
                         help="another ctresnet_bench build, reported as its own column")
     args = parser.parse_args()
@@ -74,7 +73,7 @@ def measure(args, programs, scratch, stem, images):
     """Each framework's median of args.runs passes in each of args.processes fresh processes."""
     argvs = {name: [program, args.model, f"{stem}.safetensors", images, 1, args.threads, scratch / f"{name}.f32"]
              for name, program in programs.items()}
-    argvs["ORT"] = [args.node, ROOT / "bench" / "ort_bench.mjs", f"{stem}.onnx", images, 1, args.threads,
+    argvs["ORT"] = [args.node, BENCH / "ort_bench.mjs", f"{stem}.onnx", images, 1, args.threads,
                     scratch / "ort.f32"]
     names = list(argvs)
     medians = {name: [] for name in names}
